@@ -1,0 +1,9 @@
+"""Storage: one SQLAlchemy engine (SQLite embedded by default, PostgreSQL for scale).
+
+Each concept module declares its own tables on :data:`metadata` and talks to them
+through a small class of its own; nothing outside those classes writes SQL.
+"""
+
+from proctor.store._database import Database, Durability, metadata, utcnow
+
+__all__ = ["Database", "Durability", "metadata", "utcnow"]
