@@ -4,6 +4,6 @@ Each concept module declares its own tables on :data:`metadata` and talks to the
 through a small class of its own; nothing outside those classes writes SQL.
 """
 
-from proctor.store._database import Database, Durability, metadata, utcnow
+from proctor.store._database import Database, Durability, metadata, read_version, utcnow
 
-__all__ = ["Database", "Durability", "metadata", "utcnow"]
+__all__ = ["Database", "Durability", "metadata", "read_version", "utcnow"]

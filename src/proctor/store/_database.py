@@ -108,13 +108,18 @@ class Database:
 
     def version(self, name: str) -> int:
         with self.connect() as connection:
-            value = connection.execute(
-                sa.select(store_versions.c.version).where(store_versions.c.name == name)
-            ).scalar()
-        return int(value or 0)
+            return read_version(connection, name)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def read_version(connection: Connection, name: str) -> int:
+    """The change counter of ``name`` as seen inside ``connection``'s transaction."""
+    value = connection.execute(
+        sa.select(store_versions.c.version).where(store_versions.c.name == name)
+    ).scalar()
+    return int(value or 0)
 
 
 def _create_engine(url: str, durability: Durability) -> Engine:

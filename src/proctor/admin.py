@@ -1,0 +1,168 @@
+"""Admin changes: every one is validated, applied, and appended to the audit log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from proctor.errors import InvalidInput, NotFound
+from proctor.gateway import Gateway
+from proctor.inventory import Change
+from proctor.model import (
+    Agent,
+    AgentStatus,
+    Capabilities,
+    Deliverable,
+    Resource,
+    Task,
+    Tool,
+)
+from proctor.tasks import DEFAULT_TASK_TTL
+
+
+class Admin:
+    """The control plane: what admins (API, CLI, ``proctor apply``) may change."""
+
+    def __init__(self, gateway: Gateway):
+        self.gateway = gateway
+        self.runtime = gateway.runtime
+
+    def put_agent(self, agent: Agent, *, actor: str) -> Change:
+        change = self.runtime.inventory.put_agent(agent)
+        self._record(change, "agent.put", actor, agent.id, _agent_body(agent))
+        return change
+
+    def set_agent_status(
+        self, agent_id: str, status: AgentStatus, *, actor: str, reason: str = ""
+    ) -> Agent:
+        agent = self.runtime.inventory.set_agent_status(agent_id, status)
+        self._record(
+            Change.UPDATED, "agent.status", actor, agent_id, {"status": status, "reason": reason}
+        )
+        return agent
+
+    def put_tool(self, tool: Tool, *, actor: str) -> Change:
+        change = self.runtime.inventory.put_tool(tool)
+        self._record(change, "tool.put", actor, tool.name, _tool_body(tool))
+        return change
+
+    def put_resource(self, resource: Resource, *, actor: str) -> Change:
+        change = self.runtime.inventory.put_resource(resource)
+        body = {
+            "owner": resource.owner,
+            "label": resource.label,
+            "description": resource.description,
+        }
+        self._record(change, "resource.put", actor, resource.id, body)
+        return change
+
+    def create_task(
+        self,
+        *,
+        agent_id: str,
+        requester: str,
+        purpose: str,
+        capabilities: Capabilities,
+        actor: str,
+        deliverable: Deliverable | None = None,
+        ttl: timedelta = DEFAULT_TASK_TTL,
+    ) -> Task:
+        """A task for a registered, active agent; the requester is the human it serves."""
+        agent = self.runtime.inventory.snapshot.agents.get(agent_id)
+        if agent is None:
+            raise NotFound(f"agent {agent_id!r} is not in the inventory; register it first")
+        if agent.status is not AgentStatus.ACTIVE:
+            raise InvalidInput(f"agent {agent_id} is {agent.status}; it cannot take tasks")
+        task = self.runtime.tasks.create(
+            agent_id=agent_id,
+            requester=requester,
+            purpose=purpose,
+            capabilities=capabilities,
+            created_by=actor,
+            deliverable=deliverable,
+            ttl=ttl,
+        )
+        self._record(Change.CREATED, "task.create", actor, task.id, _task_body(task))
+        return task
+
+    def put_policy(self, name: str, text: str, *, actor: str) -> Change:
+        """Store policy text under ``name``, replacing an earlier text of that name."""
+        existing = [record for record in self.runtime.policy_store.list() if record.name == name]
+        if existing and all(record.text == text for record in existing):
+            return Change.UNCHANGED
+        for record in existing:
+            self.runtime.policy_store.remove(record.id)
+        self.runtime.policy_store.add(name, text, actor)
+        self.gateway.reload_policies()
+        change = Change.UPDATED if existing else Change.CREATED
+        self._record(change, "policy.put", actor, name, {"text": text})
+        return change
+
+    def remove_policy(self, name: str, *, actor: str) -> None:
+        records = [record for record in self.runtime.policy_store.list() if record.name == name]
+        if not records:
+            raise NotFound(f"no stored policy named {name!r}")
+        for record in records:
+            self.runtime.policy_store.remove(record.id)
+        self.gateway.reload_policies()
+        self._record(Change.UPDATED, "policy.remove", actor, name, {})
+
+    def _record(
+        self, change: Change, action: str, actor: str, target: str, details: dict[str, Any]
+    ) -> None:
+        if change is Change.UNCHANGED:
+            return
+        self.runtime.audit.append(
+            "admin",
+            {
+                "action": action,
+                "change": change.value,
+                "actor": actor,
+                "target": target,
+                "details": {key: _plain(value) for key, value in details.items()},
+            },
+        )
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple | list | frozenset | set):
+        return sorted(_plain(item) for item in value)
+    return value.value if hasattr(value, "value") else value
+
+
+def _agent_body(agent: Agent) -> dict[str, Any]:
+    return {
+        "name": agent.name,
+        "owner": agent.owner,
+        "purpose": agent.purpose,
+        "status": agent.status,
+        "groups": agent.groups,
+    }
+
+
+def _tool_body(tool: Tool) -> dict[str, Any]:
+    return {
+        "action_class": tool.action_class,
+        "label": tool.label,
+        "audience": tool.audience.value if tool.audience else None,
+        "description": tool.description,
+    }
+
+
+def _task_body(task: Task) -> dict[str, Any]:
+    return {
+        "agent": task.agent_id,
+        "requester": task.requester,
+        "purpose": task.purpose,
+        "actions": task.capabilities.actions,
+        "tools": task.capabilities.tools,
+        "deliverable": (
+            {
+                "description": task.deliverable.description,
+                "audience": task.deliverable.audience.value,
+            }
+            if task.deliverable
+            else None
+        ),
+        "expires_at": task.expires_at.isoformat(),
+    }

@@ -1,0 +1,139 @@
+"""The root command: ``serve``, ``demo``, ``check``, ``apply`` and the command groups."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from proctor.cli._common import (
+    EXIT_APPROVAL,
+    EXIT_DENIED,
+    DataDir,
+    JsonOutput,
+    console,
+    errors,
+    fail,
+    open_gateway,
+    print_json,
+)
+from proctor.cli.audit import audit_app
+from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
+from proctor.cli.policy import policy_app
+from proctor.home import resolve_home
+from proctor.model import CheckRequest, Outcome
+
+app = typer.Typer(
+    name="proctor",
+    help="Proctor: decide, explain and record every AI agent tool call.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(agents_app, name="agents")
+app.add_typer(tools_app, name="tools")
+app.add_typer(resources_app, name="resources")
+app.add_typer(tasks_app, name="tasks")
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+app.command("apply")(apply)
+
+
+@app.command()
+def init(data_dir: DataDir = None) -> None:
+    """Create the data directory (store, admin key, audit signing key) if needed."""
+    with open_gateway(data_dir) as gateway:
+        console.print(f"data directory: {gateway.runtime.home.path}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the HTTP gateway on the embedded store."""
+    from proctor.server import serve as run_server
+
+    with open_gateway(data_dir) as gateway:
+        errors.print(
+            f"Proctor gateway on http://{host}:{port} (data: {gateway.runtime.home.path})",
+            highlight=False,
+        )
+        run_server(gateway, host=host, port=port)
+
+
+@app.command()
+def demo(
+    data_dir: DataDir = None,
+    fresh: Annotated[bool, typer.Option(help="Use a new temporary data directory.")] = False,
+) -> None:
+    """Replay the March 2026 forum incident against a real gateway."""
+    from proctor.demo import run_demo
+
+    if fresh:
+        target = Path(tempfile.mkdtemp(prefix="proctor-demo-"))
+    else:
+        target = data_dir or resolve_home(None) / "demo"
+    raise typer.Exit(run_demo(target, console))
+
+
+@app.command()
+def check(
+    agent: Annotated[str, typer.Option(help="Agent id.")],
+    task: Annotated[str, typer.Option(help="Task id.")],
+    tool: Annotated[str, typer.Option(help="Tool name, e.g. forum.post.")],
+    resource: Annotated[str | None, typer.Option(help="Resource the call touches.")] = None,
+    args: Annotated[str, typer.Option(help="Call arguments as a JSON object.")] = "{}",
+    data_dir: DataDir = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Decide one call (recorded in the audit log). Exit 0 allow, 3 approval, 4 deny."""
+    try:
+        arguments = json.loads(args)
+    except json.JSONDecodeError as exc:
+        fail(f"--args is not valid JSON: {exc}")
+    if not isinstance(arguments, dict):
+        fail("--args must be a JSON object")
+    request = CheckRequest(
+        agent_id=agent, task_id=task, tool=tool, arguments=arguments, resource=resource
+    )
+    with open_gateway(data_dir) as gateway:
+        decision = gateway.check(request)
+    if json_output:
+        print_json(
+            {
+                "decision_id": decision.id,
+                "outcome": decision.outcome.value,
+                "code": decision.code,
+                "reasons": [
+                    {
+                        "policy_id": r.policy_id,
+                        "text": r.text,
+                        "effect": r.effect.value,
+                        "approver": r.approver,
+                    }
+                    for r in decision.reasons
+                ],
+                "risk": decision.risk,
+                "audit_seq": decision.audit_seq,
+            }
+        )
+    else:
+        style = {"allow": "green", "require_approval": "yellow", "deny": "red"}
+        console.print(
+            f"[{style[decision.outcome.value]}]{decision.outcome.value}[/] "
+            f"({decision.code}) {decision.id}"
+        )
+        for reason in decision.reasons:
+            console.print(f"  - {reason.text} [dim]({reason.policy_id})[/dim]", highlight=False)
+    if decision.outcome is Outcome.REQUIRE_APPROVAL:
+        raise typer.Exit(EXIT_APPROVAL)
+    if decision.outcome is Outcome.DENY:
+        raise typer.Exit(EXIT_DENIED)
+
+
+def main() -> None:
+    app()

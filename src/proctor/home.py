@@ -1,0 +1,117 @@
+"""The data directory: one place for the store, the keys and the settings.
+
+Resolution order: an explicit ``--data-dir``, then ``PROCTOR_HOME``, then
+``$XDG_DATA_HOME/proctor`` (``~/.local/share/proctor`` when unset).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from proctor.errors import InvalidInput
+from proctor.store import Durability
+
+HOME_ENV = "PROCTOR_HOME"
+SETTINGS_FILE = "settings.yaml"
+
+
+class Settings(BaseModel):
+    """What an operator may tune; every field has a safe default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    store_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: store.db in the data directory"
+    )
+    durability: Durability = Durability.PROCESS
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    audit_checkpoint_every: int = Field(default=100, ge=1)
+    audit_checkpoint_interval_s: float = Field(default=1.0, gt=0)
+    inventory_poll_interval_s: float = Field(default=1.0, gt=0)
+
+
+def default_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "proctor"
+
+
+def resolve_home(data_dir: Path | str | None = None) -> Path:
+    if data_dir:
+        return Path(data_dir).expanduser()
+    from_env = os.environ.get(HOME_ENV)
+    return Path(from_env).expanduser() if from_env else default_home()
+
+
+@dataclass(frozen=True)
+class Home:
+    """Paths inside one data directory."""
+
+    path: Path
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / "store.db"
+
+    @property
+    def admin_key_path(self) -> Path:
+        return self.path / "admin.key"
+
+    @property
+    def audit_key_path(self) -> Path:
+        return self.path / "audit-signing.key"
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        return self.path / "audit-checkpoints.jsonl"
+
+    @property
+    def settings_path(self) -> Path:
+        return self.path / SETTINGS_FILE
+
+    def exists(self) -> bool:
+        return self.store_path.exists()
+
+    def ensure_directory(self) -> bool:
+        """Create the directory (mode 0700) if needed; True when it was created."""
+        if self.path.is_dir():
+            return False
+        self.path.mkdir(parents=True, mode=0o700)
+        return True
+
+    def load_settings(self) -> Settings:
+        if not self.settings_path.exists():
+            return Settings()
+        try:
+            raw = yaml.safe_load(self.settings_path.read_text(encoding="utf-8")) or {}
+            return Settings.model_validate(raw)
+        except (yaml.YAMLError, ValidationError) as exc:
+            raise InvalidInput(f"{self.settings_path}: invalid settings: {exc}") from exc
+
+    def store_url(self, settings: Settings) -> str:
+        return settings.store_url or f"sqlite:///{self.store_path}"
+
+    def read_admin_key(self) -> str | None:
+        if not self.admin_key_path.exists():
+            return None
+        return self.admin_key_path.read_text(encoding="utf-8").strip() or None
+
+    def write_admin_key(self, key: str) -> None:
+        write_secret_file(self.admin_key_path, key + "\n")
+
+
+def write_secret_file(path: Path, content: str) -> None:
+    """Create ``path`` with mode 0600 from the first byte on; refuses to overwrite."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(content)
+
+
+def is_private(path: Path) -> bool:
+    """True when neither group nor others can read or write ``path``."""
+    return not (path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO))

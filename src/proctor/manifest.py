@@ -1,0 +1,161 @@
+"""The declarative file: ``proctor apply -f proctor.yaml``, idempotent, like kubectl apply.
+
+A manifest lists agents, tools, resources, Cedar policy files and a permission
+matrix. Applying it upserts each item and reports what changed; applying the same
+file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from proctor.admin import Admin
+from proctor.errors import InvalidInput
+from proctor.inventory import Change
+from proctor.model import ActionClass, Agent, AgentStatus, Audience, Label, Resource, Tool
+from proctor.policy import compile_matrix
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AgentSpec(_Strict):
+    id: str
+    name: str | None = None
+    owner: str
+    purpose: str = ""
+    status: AgentStatus = AgentStatus.ACTIVE
+    groups: list[str] = Field(default_factory=list)
+
+    def to_model(self) -> Agent:
+        return Agent(
+            id=self.id,
+            name=self.name or self.id,
+            owner=self.owner,
+            purpose=self.purpose,
+            status=self.status,
+            groups=tuple(sorted(self.groups)),
+        )
+
+
+class ToolSpec(_Strict):
+    name: str
+    action_class: ActionClass
+    label: Label = Label.INTERNAL
+    audience: Audience | None = None
+    description: str = ""
+
+    def to_model(self) -> Tool:
+        return Tool(
+            name=self.name,
+            action_class=self.action_class,
+            label=self.label,
+            audience=self.audience,
+            description=self.description,
+        )
+
+
+class ResourceSpec(_Strict):
+    id: str
+    owner: str
+    label: Label = Label.INTERNAL
+    description: str = ""
+
+    def to_model(self) -> Resource:
+        return Resource(
+            id=self.id, owner=self.owner, label=self.label, description=self.description
+        )
+
+
+class PolicyFileSpec(_Strict):
+    file: str
+
+
+class Manifest(_Strict):
+    """The whole file; unknown keys are errors, so a typo never silently does nothing."""
+
+    agents: list[AgentSpec] = Field(default_factory=list)
+    tools: list[ToolSpec] = Field(default_factory=list)
+    resources: list[ResourceSpec] = Field(default_factory=list)
+    policies: list[PolicyFileSpec] = Field(default_factory=list)
+    matrix: list[dict[str, Any]] = Field(default_factory=list)
+
+
+@dataclass
+class ApplyReport:
+    """One line per item: kind, name and what happened to it."""
+
+    items: list[tuple[str, str, Change]] = field(default_factory=list)
+
+    def add(self, kind: str, name: str, change: Change) -> None:
+        self.items.append((kind, name, change))
+
+    def count(self, change: Change) -> int:
+        return sum(1 for _, _, item_change in self.items if item_change is change)
+
+    @property
+    def changed(self) -> bool:
+        return any(change is not Change.UNCHANGED for _, _, change in self.items)
+
+
+@dataclass(frozen=True)
+class LoadedManifest:
+    manifest: Manifest
+    source: Path
+    policy_texts: dict[str, str]
+
+
+def load_manifest(path: Path) -> LoadedManifest:
+    """Parse and validate a manifest and read the policy files it names."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{path}: the top level must be a mapping (agents:, tools:, ...)")
+    try:
+        manifest = Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(f"{path}: {_describe(exc)}") from exc
+    texts: dict[str, str] = {}
+    for spec in manifest.policies:
+        policy_path = (path.parent / spec.file).resolve()
+        try:
+            texts[f"file:{spec.file}"] = policy_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"{path}: policy file {spec.file}: {exc.strerror}") from exc
+    if manifest.matrix:
+        document = compile_matrix({"matrix": manifest.matrix}, f"{path.name}")
+        texts[f"matrix:{path.name}"] = document.text
+    return LoadedManifest(manifest=manifest, source=path, policy_texts=texts)
+
+
+def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> ApplyReport:
+    """Upsert everything in the manifest; items it does not mention are left alone."""
+    report = ApplyReport()
+    manifest = loaded.manifest
+    for agent in manifest.agents:
+        report.add("agent", agent.id, admin.put_agent(agent.to_model(), actor=actor))
+    for tool in manifest.tools:
+        report.add("tool", tool.name, admin.put_tool(tool.to_model(), actor=actor))
+    for resource in manifest.resources:
+        report.add("resource", resource.id, admin.put_resource(resource.to_model(), actor=actor))
+    for name, text in loaded.policy_texts.items():
+        report.add("policy", name, admin.put_policy(name, text, actor=actor))
+    return report
+
+
+def _describe(error: ValidationError) -> str:
+    problems = []
+    for item in error.errors():
+        where = ".".join(str(part) for part in item["loc"])
+        problems.append(f"{where}: {item['msg']}")
+    return "; ".join(problems)

@@ -1,0 +1,72 @@
+"""Fixtures shared by the whole suite: real data directories, a real gateway."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proctor.admin import Admin
+from proctor.gateway import Gateway
+from proctor.model import (
+    ActionClass,
+    Agent,
+    Audience,
+    Capabilities,
+    Deliverable,
+    Label,
+    Resource,
+    Task,
+    Tool,
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def gateway(tmp_path: Path) -> Iterator[Gateway]:
+    with Gateway.open(tmp_path / "home") as opened:
+        yield opened
+
+
+@pytest.fixture
+def admin(gateway: Gateway) -> Admin:
+    return Admin(gateway)
+
+
+def register_incident(admin: Admin) -> None:
+    """The forum agent, its tools and resources, as in the demo."""
+    admin.put_agent(Agent(id="forum-bot", name="Forum assistant", owner="platform-team"), actor="t")
+    for tool in (
+        Tool("forum.read_thread", ActionClass.READ, Label.INTERNAL),
+        Tool("forum.post", ActionClass.PUBLISH, Label.INTERNAL, audience=Audience.ORGANIZATION),
+        Tool(
+            "forum.reply_private", ActionClass.PUBLISH, Label.INTERNAL, audience=Audience.REQUESTER
+        ),
+        Tool("repo.set_permissions", ActionClass.MODIFY_PERMISSIONS, Label.CONFIDENTIAL),
+        Tool("vault.read_secret", ActionClass.READ, Label.RESTRICTED),
+        Tool("forum.edit", ActionClass.WRITE, Label.INTERNAL),
+    ):
+        admin.put_tool(tool, actor="t")
+    admin.put_resource(Resource("forum:thread-4411", "forum-admins", Label.INTERNAL), actor="t")
+    admin.put_resource(
+        Resource("repo:acme/payments-core", "alice-lead", Label.CONFIDENTIAL), actor="t"
+    )
+
+
+def analysis_task(admin: Admin, agent_id: str = "forum-bot") -> Task:
+    return admin.create_task(
+        agent_id=agent_id,
+        requester="dana",
+        purpose="Analyze the question in thread 4411 and reply privately to me",
+        capabilities=Capabilities(actions=frozenset({ActionClass.READ})),
+        deliverable=Deliverable("private reply to the requester", Audience.REQUESTER),
+        actor="dana",
+    )
+
+
+@pytest.fixture
+def incident(admin: Admin) -> Task:
+    register_incident(admin)
+    return analysis_task(admin)
