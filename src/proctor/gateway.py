@@ -46,6 +46,8 @@ from proctor.store import utcnow
 log = logging.getLogger("proctor.gateway")
 
 MAX_ARGUMENT_DEPTH = 32
+#: RFC 8785 numbers are IEEE doubles: larger integers cannot be recorded exactly.
+MAX_EXACT_INTEGER = 2**53 - 1
 MAX_ARGUMENT_ITEMS = 10_000
 _RECENT_DECISIONS = 100_000
 _OUTCOME_LOOKBACK = 100_000
@@ -421,7 +423,13 @@ def _check_arguments(arguments: Mapping[str, Any]) -> None:
             raise InvalidInput(f"call arguments hold more than {MAX_ARGUMENT_ITEMS} values")
         if depth > MAX_ARGUMENT_DEPTH:
             raise InvalidInput(f"call arguments nest deeper than {MAX_ARGUMENT_DEPTH} levels")
-        if value is None or isinstance(value, str | bool | int):
+        if value is None or isinstance(value, str | bool):
+            return
+        if isinstance(value, int):
+            if abs(value) > MAX_EXACT_INTEGER:
+                raise InvalidInput(
+                    "integers beyond 2**53 cannot be recorded exactly; send them as strings"
+                )
             return
         if isinstance(value, float):
             if value != value or value in (float("inf"), float("-inf")):

@@ -15,9 +15,11 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 PROCTOR = [sys.executable, "-m", "proctor"]
 
 
-def run(*args: str, home: Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+def run(*args: str, home: Path | None, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run the CLI; ``home=None`` for commands that use no data directory."""
+    data_dir = ["--data-dir", str(home)] if home is not None else []
     result = subprocess.run(
-        [*PROCTOR, *args, "--data-dir", str(home)],
+        [*PROCTOR, *args, *data_dir],
         capture_output=True,
         text=True,
         timeout=120,
@@ -137,14 +139,15 @@ def test_policy_validate_names_file_line_and_column(tmp_path: Path) -> None:
     good.write_text('@id("ok")\npermit(principal, action == Action::"read", resource);\n')
     bad = tmp_path / "bad.cedar"
     bad.write_text('@id("ok2")\npermit(principal, action, resource)\n  when { context.nope };\n')
-    assert run("policy", "validate", str(good), home=tmp_path / "h").returncode == 0
-    result = run("policy", "validate", str(bad), home=tmp_path / "h")
+    assert run("policy", "validate", str(good), home=None).returncode == 0
+    result = run("policy", "validate", str(bad), home=None)
     assert result.returncode == 1
-    assert f"{bad}:" in result.stdout
+    assert f"{bad}:3:18:" in result.stdout
+    assert "nope" in result.stdout
 
 
 def test_policy_test_runs_the_example_cases(tmp_path: Path) -> None:
-    result = run("policy", "test", "examples/policy-cases.yaml", home=tmp_path / "h")
+    result = run("policy", "test", "examples/policy-cases.yaml", home=None)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "5 passed, 0 failed" in result.stdout
 
@@ -157,7 +160,7 @@ def test_policy_test_fails_when_an_expectation_is_wrong(tmp_path: Path) -> None:
             "manifest: ../proctor.yaml", f"manifest: {REPO_ROOT / 'proctor.yaml'}"
         ).replace("expect: deny", "expect: allow")
     )
-    result = run("policy", "test", str(wrong), "--json", home=tmp_path / "h")
+    result = run("policy", "test", str(wrong), "--json", home=None)
     assert result.returncode == 1
     failed = [case for case in json.loads(result.stdout) if not case["passed"]]
     assert [case["name"] for case in failed] == ["a tool nobody registered is denied"]

@@ -20,16 +20,23 @@ policy_app = typer.Typer(help="Validate, test and explain Cedar policies.", no_a
 
 @policy_app.command("validate")
 def validate(
-    files: Annotated[list[Path], typer.Argument(help="Cedar policy files (.cedar).")],
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Cedar policy files (.cedar); none: the data directory's policies."),
+    ] = None,
+    data_dir: DataDir = None,
     json_output: JsonOutput = False,
 ) -> None:
-    """Check policy files against the Proctor schema; errors name file, line and column."""
+    """Check policies against the Proctor schema; errors name file, line and column."""
     documents = []
-    for path in files:
+    for path in files or []:
         try:
             documents.append(PolicyDocument(name=str(path), text=path.read_text(encoding="utf-8")))
         except OSError as exc:
             fail(f"cannot read {path}: {exc.strerror}")
+    if not files:
+        with open_gateway(data_dir) as gateway:
+            documents = gateway.runtime.policy_store.documents()
     diagnostics = validate_documents(documents)
     if json_output:
         print_json(
@@ -50,7 +57,7 @@ def validate(
                 f"{d.file}:{d.line}:{d.column}: [red]error[/red] {d.message}", highlight=False
             )
         if not diagnostics:
-            console.print(f"{len(documents)} file(s) valid")
+            console.print(f"{len(documents)} policy document(s) valid")
     if diagnostics:
         raise typer.Exit(1)
 

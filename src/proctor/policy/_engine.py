@@ -1,0 +1,125 @@
+"""The policy engine: load a policy set, know the inventory, judge calls."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from proctor.model import Agent, Tool
+from proctor.policy._compile import InvalidPolicies, PolicyInfo, compile_documents
+from proctor.policy._explain import Explanation, explain
+from proctor.policy._facts import PolicyInput
+from proctor.policy._judge import Judgment, Run, decide
+from proctor.policy._loaded import LoadedSet, State
+from proctor.policy._reasons import placeholders
+from proctor.policy._resources import default_documents
+from proctor.policy._source import PolicyDocument
+
+#: How many candidate slices (and Cedar handles for them) an engine keeps.
+DEFAULT_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class CacheInfo:
+    """How full the engine's bounded caches are, and how often the slice cache hit."""
+
+    maxsize: int
+    slices: int
+    policy_sets: int
+    entity_sets: int
+    hits: int
+    misses: int
+
+
+class PolicyEngine:
+    """Judges calls with Cedar: the default policies, plus any ``documents`` loaded.
+
+    Loading replaces the whole set atomically; a set that fails to parse or
+    validate raises :class:`InvalidPolicies` and leaves the previous set in force.
+    Evaluation is safe from several threads.
+    """
+
+    def __init__(
+        self,
+        documents: Sequence[PolicyDocument] | None = None,
+        *,
+        include_defaults: bool = True,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+    ) -> None:
+        self._include_defaults = include_defaults
+        self._cache_size = cache_size
+        self._agents: dict[str, Agent] = {}
+        self._tools: dict[str, Tool] = {}
+        self._version = 0
+        self._lock = threading.Lock()
+        self._state: State | None = None
+        self.load(documents or ())
+
+    @property
+    def version(self) -> int:
+        """Goes up by one each time a policy set is loaded."""
+        return self._version
+
+    def load(self, documents: Sequence[PolicyDocument]) -> None:
+        """Compile and validate ``documents`` (after the defaults) and make them the set."""
+        every = [*(default_documents() if self._include_defaults else ()), *documents]
+        policies, diagnostics = compile_documents(every)
+        if diagnostics:
+            raise InvalidPolicies(diagnostics)
+        loaded = LoadedSet(policies, self._cache_size)
+        with self._lock:
+            self._state = State(loaded, self._agents, self._tools, self._cache_size)
+            self._version += 1
+
+    def set_inventory(self, agents: Iterable[Agent], tools: Iterable[Tool]) -> None:
+        """The agents and tools calls will name; their entities are built once, here."""
+        with self._lock:
+            self._agents = {agent.id: agent for agent in agents}
+            self._tools = {tool.name: tool for tool in tools}
+            self._state = State(self._current.loaded, self._agents, self._tools, self._cache_size)
+
+    def policies(self) -> list[PolicyInfo]:
+        """The loaded policies, in the order they were loaded."""
+        return list(self._current.loaded.infos)
+
+    def evaluate(self, facts: PolicyInput, *, sliced: bool = True) -> Judgment:
+        """Judge one call: allow, require_approval or deny, with reasons.
+
+        ``sliced=False`` hands Cedar every policy instead of the candidates; the
+        judgment is the same, only slower (it exists to prove that).
+        """
+        state = self._current
+        loaded = state.loaded
+        positions, handle = loaded.slice(facts) if sliced else loaded.everything()
+        entities = state.entities_for(facts)
+
+        def evaluate(approved: bool) -> Run:
+            return state.run(handle, facts, entities, approved)
+
+        values = placeholders(facts)
+        return decide(evaluate, facts.approved, loaded.infos, values, len(positions))
+
+    def explain(self, facts: PolicyInput) -> Explanation:
+        """The judgment for ``facts`` with every candidate and matching policy behind it."""
+        return explain(self._current, facts, self.evaluate(facts))
+
+    def cache_info(self) -> CacheInfo:
+        """The sizes of the bounded caches (none exceeds ``maxsize``)."""
+        state = self._current
+        slices = state.loaded.slices
+        return CacheInfo(
+            self._cache_size,
+            len(slices),
+            len(state.loaded.sets),
+            len(state.deltas),
+            slices.hits,
+            slices.misses,
+        )
+
+    @property
+    def _current(self) -> State:
+        state = self._state
+        if state is None:
+            raise RuntimeError("the policy engine has no policy set loaded")
+        return state

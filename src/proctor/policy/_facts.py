@@ -1,0 +1,141 @@
+"""The facts the gateway hands to the policy engine, and their Cedar shape.
+
+The gateway computes every fact in Python; this module only translates them into
+the entities and context that ``schema.cedarschema`` declares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from proctor.model import HIGH_RISK_ACTIONS, Agent, Tool
+
+#: The Cedar action group that holds every high-risk action class.
+HIGH_RISK_GROUP = "high_risk"
+_HIGH_RISK = frozenset(action.value for action in HIGH_RISK_ACTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFacts:
+    """What the task behind a call grants, as ``context.task``."""
+
+    id: str
+    purpose: str
+    requester: str
+    granted: str
+    grants_action: bool
+    grants_tool: bool
+    grants_tool_by_name: bool
+    delivers: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceFacts:
+    """The resource a call names, as ``context.resource``.
+
+    ``id`` and ``owner`` are empty when unknown; ``label`` is the tool's label when
+    the call names no resource.
+    """
+
+    id: str
+    known: bool
+    label: str
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyInput:
+    """One call to judge: who, which tool (``tool`` is None if not in the inventory),
+    which action class (``unclassified`` for an unknown tool), and the facts."""
+
+    agent: Agent
+    tool_name: str
+    tool: Tool | None
+    action: str
+    task: TaskFacts
+    resource: ResourceFacts
+    approved: bool = False
+
+
+def action_groups(action: str) -> tuple[str, ...]:
+    """The Cedar action groups ``action`` belongs to."""
+    return (HIGH_RISK_GROUP,) if action in _HIGH_RISK else ()
+
+
+def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
+    """The Cedar request for ``facts``; ``approved`` overrides the input's flag."""
+    tool, task, resource = facts.tool, facts.task, facts.resource
+    audience = tool.audience if tool is not None and tool.audience is not None else ""
+    context = {
+        "tool": {
+            "name": facts.tool_name,
+            "known": tool is not None,
+            "label": str(tool.label) if tool is not None else "",
+            "audience": str(audience),
+        },
+        "task": {
+            "id": task.id,
+            "purpose": task.purpose,
+            "requester": task.requester,
+            "granted": task.granted,
+            "grants_action": task.grants_action,
+            "grants_tool": task.grants_tool,
+            "grants_tool_by_name": task.grants_tool_by_name,
+            "delivers": task.delivers,
+        },
+        "resource": {
+            "id": resource.id,
+            "known": resource.known,
+            "label": str(resource.label),
+            "owner": resource.owner,
+        },
+        "approved": approved,
+    }
+    return {
+        "principal": {"type": "Agent", "id": facts.agent.id},
+        "action": {"type": "Action", "id": facts.action},
+        "resource": {"type": "Tool", "id": facts.tool_name},
+        "context": context,
+    }
+
+
+def agent_entities(agent: Agent) -> list[dict[str, Any]]:
+    """The agent and the groups it belongs to, as Cedar JSON entities."""
+    groups = [{"type": "AgentGroup", "id": group} for group in agent.groups]
+    entity = {
+        "uid": {"type": "Agent", "id": agent.id},
+        "attrs": {"name": agent.name, "owner": agent.owner, "status": str(agent.status)},
+        "parents": groups,
+    }
+    return [entity, *({"uid": group, "attrs": {}, "parents": []} for group in groups)]
+
+
+def tool_entity(
+    name: str, tool: Tool | None, action: str, patterns: Iterable[str]
+) -> dict[str, Any]:
+    """A tool as a Cedar JSON entity, a member of each ``ToolPattern`` it matches.
+
+    A tool missing from the inventory still gets an entity, so that policies read
+    the same attributes (empty label and audience) for every call.
+    """
+    if tool is None:
+        attrs = {"action_class": action, "label": "", "audience": ""}
+    else:
+        audience = str(tool.audience) if tool.audience is not None else ""
+        attrs = {
+            "action_class": str(tool.action_class),
+            "label": str(tool.label),
+            "audience": audience,
+        }
+    parents = [{"type": "ToolPattern", "id": pattern} for pattern in patterns]
+    return {"uid": {"type": "Tool", "id": name}, "attrs": attrs, "parents": parents}
+
+
+def pattern_entities(patterns: Iterable[str]) -> list[dict[str, Any]]:
+    """The ``ToolPattern`` entities a policy set references."""
+    return [
+        {"uid": {"type": "ToolPattern", "id": pattern}, "attrs": {}, "parents": []}
+        for pattern in patterns
+    ]

@@ -1,0 +1,96 @@
+"""Admin-added policy documents, kept in the store and validated before they land."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from proctor.errors import NotFound
+from proctor.policy._compile import InvalidPolicies, validate_documents
+from proctor.policy._resources import default_documents
+from proctor.policy._source import PolicyDocument
+from proctor.policy._tables import policies
+from proctor.store import Database, utcnow
+
+#: The change counter bumped on every add or remove, so engines reload.
+VERSION_NAME = "policies"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPolicy:
+    """A policy document an admin added: ``name`` is theirs, ``id`` is the store's."""
+
+    id: str
+    name: str
+    text: str
+    created_at: datetime
+    created_by: str
+
+    @property
+    def document(self) -> PolicyDocument:
+        """The document as the engine loads it, named ``store:<id>``."""
+        return PolicyDocument(f"store:{self.id}", self.text)
+
+
+class PolicyStore:
+    """The ``policies`` table: add (after validation), remove, list."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    def add(self, name: str, text: str, created_by: str) -> str:
+        """Validate ``text`` next to the defaults and the stored documents, then store it.
+
+        Raises :class:`InvalidPolicies` (a ``PolicyError``) naming each problem in the
+        new text, including an ``@id`` that another loaded policy already uses.
+        """
+        # Report problems under the name the admin knows; the text loads as store:<id>.
+        document = PolicyDocument(name, text)
+        existing = [*default_documents(), *self.documents()]
+        problems = [d for d in validate_documents([*existing, document]) if d.file == name]
+        if problems:
+            raise InvalidPolicies(problems)
+        policy_id = uuid.uuid4().hex
+        with self._database.begin() as connection:
+            connection.execute(
+                sa.insert(policies).values(
+                    id=policy_id,
+                    name=name,
+                    text=text,
+                    created_at=utcnow(),
+                    created_by=created_by,
+                )
+            )
+            self._database.bump_version(connection, VERSION_NAME)
+        return policy_id
+
+    def remove(self, policy_id: str) -> None:
+        """Delete a stored document; raises :class:`NotFound` if there is none."""
+        with self._database.begin() as connection:
+            deleted = connection.execute(sa.delete(policies).where(policies.c.id == policy_id))
+            if deleted.rowcount == 0:
+                raise NotFound(f"no stored policy document {policy_id!r}")
+            self._database.bump_version(connection, VERSION_NAME)
+
+    def list(self) -> list[StoredPolicy]:
+        """Every stored document, oldest first."""
+        query = sa.select(policies).order_by(policies.c.created_at, policies.c.id)
+        with self._database.connect() as connection:
+            rows = connection.execute(query).all()
+        return [
+            StoredPolicy(row.id, row.name, row.text, _aware(row.created_at), row.created_by)
+            for row in rows
+        ]
+
+    def documents(self) -> builtins.list[PolicyDocument]:
+        """The stored documents, oldest first, as the engine loads them."""
+        return [record.document for record in self.list()]
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
