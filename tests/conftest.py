@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from proctor.admin import Admin
 from proctor.gateway import Gateway
@@ -22,6 +25,39 @@ from proctor.model import (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get(
+    "PROCTOR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def service_unavailable(reason: str) -> None:
+    """Skip with ``reason``; but fail when ``PROCTOR_REQUIRE_SERVICES=1`` (as in CI)."""
+    if os.environ.get("PROCTOR_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        service_unavailable("the psycopg driver is not installed (pip install -e '.[test]')")
+    admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"proctor_test_{secrets.token_hex(6)}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        service_unavailable(f"no PostgreSQL server at {POSTGRES_ADMIN_URL}: {exc.orig}")
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from proctor.errors import StoreError
 
 metadata = sa.MetaData()
+_WRITE_OPTION = "proctor_write"
 
 store_versions = sa.Table(
     "store_versions",
@@ -81,15 +82,25 @@ class Database:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """A transaction; store failures surface as :class:`StoreError`."""
+        """A write transaction; store failures surface as :class:`StoreError`."""
         try:
-            with self.engine.begin() as connection:
+            with self.begin_raw() as connection:
                 yield connection
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
 
     @contextmanager
+    def begin_raw(self) -> Iterator[Connection]:
+        """A write transaction that lets SQLAlchemy's own errors through, for callers
+        that must tell an integrity error from other failures."""
+        with self.engine.connect() as connection:
+            writer = connection.execution_options(**{_WRITE_OPTION: True})
+            with writer.begin():
+                yield writer
+
+    @contextmanager
     def connect(self) -> Iterator[Connection]:
+        """A read-only view (one consistent snapshot until the block ends)."""
         try:
             with self.engine.connect() as connection:
                 yield connection
@@ -149,6 +160,7 @@ def _configure_sqlite(engine: Engine, durability: Durability) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        # BEGIN IMMEDIATE takes the write lock up front, so two writers queue
-        # instead of deadlocking on lock upgrade.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # A writer takes the write lock up front (BEGIN IMMEDIATE), so two writers
+        # queue instead of failing on lock upgrade; readers never take it.
+        writes = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
