@@ -1,0 +1,12 @@
+"""Put an agent's tools behind Proctor: ``@guarded``, ``session`` and ``Client``.
+
+``Client`` talks to a gateway over HTTP; :class:`proctor.Gateway` is the same
+interface in-process. Both satisfy :class:`Checker`.
+"""
+
+from proctor.sdk._checker import Checker
+from proctor.sdk._client import Client
+from proctor.sdk._guard import guarded
+from proctor.sdk._session import Session, current_session, session
+
+__all__ = ["Checker", "Client", "Session", "current_session", "guarded", "session"]

@@ -1,0 +1,24 @@
+"""The interface every enforcement point calls: in-process or over HTTP, the same."""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from proctor.model import CheckRequest, Decision, OutcomeStatus
+
+
+@runtime_checkable
+class Checker(Protocol):
+    """Decides calls and records their outcomes.
+
+    :class:`proctor.Gateway` (in-process) and :class:`proctor.sdk.Client` (over
+    HTTP) both satisfy it, so ``@guarded`` code does not care which it gets.
+    """
+
+    def check(self, request: CheckRequest) -> Decision:
+        """Decide one call; the decision is recorded before it is returned."""
+        ...
+
+    def record_outcome(self, decision_id: str, status: OutcomeStatus, summary: str = "") -> object:
+        """Record what happened after a decision."""
+        ...

@@ -1,0 +1,170 @@
+"""``Client``: the gateway's check interface over HTTP, failing closed.
+
+A check that cannot reach the gateway, or gets an answer that is not a decision,
+comes back as a ``deny`` with code ``gateway_unreachable``: an agent whose
+gateway is down does nothing, rather than everything.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+import proctor
+from proctor.errors import InvalidInput, ProctorError
+from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus, Reason
+from proctor.wire import (
+    AgentIn,
+    AgentOut,
+    DecisionOut,
+    ErrorOut,
+    OutcomeIn,
+    OutcomeOut,
+    Put,
+    ResourceIn,
+    ResourceOut,
+    TaskIn,
+    TaskOut,
+    ToolIn,
+    ToolOut,
+    check_to_wire,
+    decision_from_wire,
+)
+
+OutT = TypeVar("OutT", bound=BaseModel)
+
+
+class _Unreachable(ProctorError):
+    code = "gateway_unreachable"
+    http_status = 503
+
+
+class Client:
+    """Talks to a Proctor gateway's ``/v1`` API; satisfies :class:`~proctor.sdk.Checker`.
+
+    ``key`` is sent as ``Authorization: Bearer <key>``. Errors the API answers
+    (``{"code", "message"}``) are raised as :class:`~proctor.errors.ProctorError`
+    with the server's code; :meth:`check` never raises for a transport failure.
+    """
+
+    def __init__(self, url: str, key: str, *, timeout: float = 5.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers={
+                "Authorization": f"Bearer {key}",
+                "User-Agent": f"proctor-sdk/{proctor.__version__}",
+            },
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def check(self, request: CheckRequest) -> Decision:
+        """Decide one call; a gateway that cannot answer means ``deny``.
+
+        A call that cannot even be sent (arguments that are not JSON, an over-long
+        tool name) is denied here with code ``invalid_input``, as the in-process
+        gateway would deny it.
+        """
+        try:
+            content = _json(check_to_wire(request).model_dump())
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
+            )
+            return _local_deny(request, "invalid_input", f"the call is not valid: {problems}")
+        except InvalidInput as exc:
+            return _local_deny(request, exc.code, exc.message)
+        try:
+            answer = self._call("POST", "/v1/check", content, DecisionOut)
+        except _Unreachable as exc:
+            return _local_deny(request, exc.code, exc.message)
+        return decision_from_wire(answer, request)
+
+    def record_outcome(
+        self, decision_id: str, status: OutcomeStatus, summary: str = ""
+    ) -> OutcomeOut:
+        """Record what happened after a decision; raises ``ProctorError`` on failure."""
+        body = OutcomeIn(decision_id=decision_id, status=status, summary=summary)
+        return self._call("POST", "/v1/outcomes", body.model_dump_json(), OutcomeOut)
+
+    # -- admin helpers ---------------------------------------------------------------
+
+    def put_agent(self, agent: AgentIn) -> Put[AgentOut]:
+        """Register or update an agent (``POST /v1/agents``)."""
+        return self._call("POST", "/v1/agents", agent.model_dump_json(), Put[AgentOut])
+
+    def put_tool(self, tool: ToolIn) -> Put[ToolOut]:
+        """Register or update a tool (``POST /v1/tools``)."""
+        return self._call("POST", "/v1/tools", tool.model_dump_json(), Put[ToolOut])
+
+    def put_resource(self, resource: ResourceIn) -> Put[ResourceOut]:
+        """Register or update a resource (``POST /v1/resources``)."""
+        return self._call("POST", "/v1/resources", resource.model_dump_json(), Put[ResourceOut])
+
+    def create_task(self, task: TaskIn) -> TaskOut:
+        """Give an agent a task (``POST /v1/tasks``)."""
+        return self._call("POST", "/v1/tasks", task.model_dump_json(), TaskOut)
+
+    # -- transport -------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, content: str, model: type[OutT]) -> OutT:
+        try:
+            response = self._http.request(
+                method, path, content=content, headers={"Content-Type": "application/json"}
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise _Unreachable(
+                f"the Proctor gateway at {self.url} could not be reached "
+                f"({type(exc).__name__}: {exc}); the call is denied"
+            ) from exc
+        if response.is_success:
+            try:
+                return model.model_validate_json(response.content)
+            except ValidationError:
+                raise _Unreachable(_garbage(self.url, response)) from None
+        try:
+            error = ErrorOut.model_validate_json(response.content)
+        except ValidationError:
+            raise _Unreachable(_garbage(self.url, response)) from None
+        raise ProctorError(error.message, code=error.code, http_status=response.status_code)
+
+
+def _json(body: dict[str, Any]) -> str:
+    # allow_nan=False: NaN is not JSON, and silently sending null would change the call.
+    try:
+        return json.dumps(body, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"call arguments must be plain JSON values: {exc}") from exc
+
+
+def _garbage(url: str, response: httpx.Response) -> str:
+    return (
+        f"the Proctor gateway at {url} gave an answer that is not Proctor's "
+        f"(HTTP {response.status_code}, {response.headers.get('content-type', 'no type')}); "
+        "the call is denied"
+    )
+
+
+def _local_deny(request: CheckRequest, code: str, message: str) -> Decision:
+    """A deny made here, not by the gateway: it is not in the audit log."""
+    return Decision(
+        id="local_" + secrets.token_hex(10),
+        outcome=Outcome.DENY,
+        code=code,
+        reasons=(Reason(policy_id=code, text=message, effect=Outcome.DENY),),
+        risk=100,
+        request=request,
+    )

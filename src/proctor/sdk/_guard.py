@@ -1,0 +1,179 @@
+"""``@guarded``: check a function call with the gateway before it runs.
+
+The call is checked first; only an allowed call runs, and what happened is
+recorded as the decision's outcome. A denied call raises
+:class:`~proctor.errors.ActionDenied`, a held one
+:class:`~proctor.errors.ApprovalRequired`; neither runs the function.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar, cast
+
+from proctor.errors import ActionDenied, ApprovalRequired
+from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus
+from proctor.sdk._arguments import call_arguments, short_repr
+from proctor.sdk._checker import Checker
+from proctor.sdk._session import Session, resolve_session
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: A fixed resource id, or a function of the guarded call's arguments that names it.
+ResourceSpec = str | Callable[..., str | None] | None
+
+#: How much of a result or an error an outcome summary keeps.
+MAX_SUMMARY = 1000
+
+log = logging.getLogger("proctor.sdk")
+
+
+def guarded(
+    tool: str,
+    *,
+    resource: ResourceSpec = None,
+    checker: Checker | None = None,
+    agent_id: str | None = None,
+    task_id: str | None = None,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a function (sync or async) so every call is checked as ``tool``.
+
+    ``checker``, ``agent_id`` and ``task_id`` default to those of the active
+    :func:`~proctor.sdk.session`; a call with neither raises ``ProctorError``
+    with code ``no_session``. ``resource`` is a fixed id, or a function called
+    with the same arguments as the guarded one (defaults applied) that returns
+    it. The arguments sent for judgment are the function's bound arguments with
+    defaults applied, made JSON-safe.
+    """
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
+            # The check would pass before any of the generator's work had run.
+            raise TypeError("@guarded cannot wrap a generator; guard the function it calls")
+        guard = _Guard(tool, resource, checker, agent_id, task_id, inspect.signature(function))
+        if inspect.iscoroutinefunction(function):
+            return cast(Callable[P, R], _guard_async(guard, function))
+        return _guard_sync(guard, function)
+
+    return decorate
+
+
+def _guard_sync(guard: _Guard, function: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(function)
+    def guarded_call(*args: P.args, **kwargs: P.kwargs) -> R:
+        call = guard.begin(args, kwargs)
+        call.authorize()
+        try:
+            result = function(*args, **kwargs)
+        except Exception as exc:
+            call.failed(exc)
+            raise
+        call.succeeded(result)
+        return result
+
+    return guarded_call
+
+
+def _guard_async(
+    guard: _Guard, function: Callable[P, Awaitable[Any]]
+) -> Callable[P, Awaitable[Any]]:
+    # The checker is synchronous (and may do I/O): it runs in a worker thread so
+    # the event loop keeps serving other tasks meanwhile.
+    @functools.wraps(function)
+    async def guarded_call(*args: P.args, **kwargs: P.kwargs) -> Any:
+        call = guard.begin(args, kwargs)
+        await asyncio.to_thread(call.authorize)
+        try:
+            result = await function(*args, **kwargs)
+        except Exception as exc:
+            await asyncio.to_thread(call.failed, exc)
+            raise
+        await asyncio.to_thread(call.succeeded, result)
+        return result
+
+    return guarded_call
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """What one decorator said; :meth:`begin` turns it into one checked call."""
+
+    tool: str
+    resource: ResourceSpec
+    checker: Checker | None
+    agent_id: str | None
+    task_id: str | None
+    signature: inspect.Signature
+
+    def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
+        session = resolve_session(self.checker, self.agent_id, self.task_id)
+        bound, arguments = call_arguments(self.signature, args, kwargs)
+        resource = self.resource
+        if callable(resource):
+            resource = resource(*bound.args, **bound.kwargs)
+        if resource is not None and not isinstance(resource, str):
+            raise TypeError(f"the resource of {self.tool} must be a str or None, not {resource!r}")
+        request = CheckRequest(
+            agent_id=session.agent_id,
+            task_id=session.task_id,
+            tool=self.tool,
+            arguments=arguments,
+            resource=resource,
+        )
+        return _Call(session, request)
+
+
+class _Call:
+    """One guarded call: its decision, and the outcome it reports."""
+
+    def __init__(self, session: Session, request: CheckRequest) -> None:
+        self.session = session
+        self.request = request
+        self.decision: Decision | None = None
+
+    def authorize(self) -> None:
+        """Check the call; return only if it may run."""
+        decision = self.decision = self.session.checker.check(self.request)
+        if decision.outcome is Outcome.ALLOW:
+            return
+        tool = self.request.tool
+        if decision.outcome is Outcome.REQUIRE_APPROVAL:
+            raise ApprovalRequired(
+                f"{tool} needs a human's approval: {decision.explain()}", decision_id=decision.id
+            )
+        self._record(OutcomeStatus.SKIPPED, "not run: the call was denied")
+        raise ActionDenied(
+            f"{tool} was denied: {decision.explain()}",
+            decision_id=decision.id,
+            reason_code=decision.code,
+        )
+
+    def succeeded(self, result: object) -> None:
+        self._record(OutcomeStatus.SUCCEEDED, short_repr(result, MAX_SUMMARY))
+
+    def failed(self, error: Exception) -> None:
+        summary = f"{type(error).__name__}: {error}"
+        if len(summary) > MAX_SUMMARY:
+            summary = summary[: MAX_SUMMARY - 1] + "…"
+        self._record(OutcomeStatus.FAILED, summary)
+
+    def _record(self, status: OutcomeStatus, summary: str) -> None:
+        decision = self.decision
+        # Only a decision the gateway recorded can have an outcome; a local one
+        # (the gateway was unreachable) has no audit entry to attach it to.
+        if decision is None or decision.audit_seq is None:
+            return
+        try:
+            self.session.checker.record_outcome(decision.id, status, summary)
+        except Exception:
+            # The call has already run (or been refused); losing its outcome is
+            # worth a warning, not a second failure in the caller's code.
+            log.warning(
+                "could not record outcome %s of decision %s", status, decision.id, exc_info=True
+            )

@@ -1,0 +1,134 @@
+"""The inventory over HTTP: agents, tools, resources and the tasks given to agents."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from proctor.server._context import Actor, Context, require_admin
+from proctor.server._errors import ERROR_RESPONSES
+from proctor.wire import (
+    AgentIn,
+    AgentOut,
+    AgentStatusIn,
+    Id,
+    Put,
+    ResourceIn,
+    ResourceOut,
+    TaskIn,
+    TaskOut,
+    ToolIn,
+    ToolOut,
+)
+
+router = APIRouter(prefix="/v1", dependencies=[require_admin], responses=ERROR_RESPONSES)
+
+
+# -- agents ---------------------------------------------------------------------------
+
+
+@router.get("/agents", tags=["inventory"])
+def list_agents(context: Context) -> list[AgentOut]:
+    """Every registered agent, by id."""
+    return [AgentOut.from_model(agent) for agent in context.runtime.inventory.list_agents()]
+
+
+@router.post("/agents", tags=["inventory"])
+def put_agent(body: AgentIn, context: Context, actor: Actor) -> Put[AgentOut]:
+    """Register an agent or update it; says whether anything changed."""
+    agent = body.to_model()
+    change = context.admin.put_agent(agent, actor=actor)
+    return Put(change=change.value, item=AgentOut.from_model(agent))
+
+
+@router.get("/agents/{agent_id}", tags=["inventory"])
+def get_agent(agent_id: str, context: Context) -> AgentOut:
+    return AgentOut.from_model(context.runtime.inventory.get_agent(agent_id))
+
+
+@router.post("/agents/{agent_id}/status", tags=["inventory"])
+def set_agent_status(
+    agent_id: str, body: AgentStatusIn, context: Context, actor: Actor
+) -> AgentOut:
+    """Suspend, retire or reactivate an agent; takes effect on its next check."""
+    agent = context.admin.set_agent_status(agent_id, body.status, actor=actor, reason=body.reason)
+    return AgentOut.from_model(agent)
+
+
+# -- tools ----------------------------------------------------------------------------
+
+
+@router.get("/tools", tags=["inventory"])
+def list_tools(context: Context) -> list[ToolOut]:
+    return [ToolOut.from_model(tool) for tool in context.runtime.inventory.list_tools()]
+
+
+@router.post("/tools", tags=["inventory"])
+def put_tool(body: ToolIn, context: Context, actor: Actor) -> Put[ToolOut]:
+    """Register a tool (its action class, label and audience) or update it."""
+    tool = body.to_model()
+    change = context.admin.put_tool(tool, actor=actor)
+    return Put(change=change.value, item=ToolOut.from_model(tool))
+
+
+# Tool names may contain "/" (an MCP server prefix), hence the path converter.
+@router.get("/tools/{name:path}", tags=["inventory"])
+def get_tool(name: str, context: Context) -> ToolOut:
+    return ToolOut.from_model(context.runtime.inventory.get_tool(name))
+
+
+# -- resources ------------------------------------------------------------------------
+
+
+@router.get("/resources", tags=["inventory"])
+def list_resources(context: Context) -> list[ResourceOut]:
+    resources = context.runtime.inventory.list_resources()
+    return [ResourceOut.from_model(resource) for resource in resources]
+
+
+@router.post("/resources", tags=["inventory"])
+def put_resource(body: ResourceIn, context: Context, actor: Actor) -> Put[ResourceOut]:
+    """Register a resource (its owner and label) or update it."""
+    resource = body.to_model()
+    change = context.admin.put_resource(resource, actor=actor)
+    return Put(change=change.value, item=ResourceOut.from_model(resource))
+
+
+@router.get("/resources/{resource_id:path}", tags=["inventory"])
+def get_resource(resource_id: str, context: Context) -> ResourceOut:
+    return ResourceOut.from_model(context.runtime.inventory.get_resource(resource_id))
+
+
+# -- tasks ----------------------------------------------------------------------------
+
+
+@router.get("/tasks", tags=["tasks"])
+def list_tasks(
+    context: Context,
+    agent_id: Annotated[Id | None, Query(description="Only this agent's tasks")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[TaskOut]:
+    """The newest tasks first."""
+    tasks = context.runtime.tasks.list(agent_id=agent_id, limit=limit)
+    return [TaskOut.from_model(task) for task in tasks]
+
+
+@router.post("/tasks", tags=["tasks"], status_code=status.HTTP_201_CREATED)
+def create_task(body: TaskIn, context: Context, actor: Actor) -> TaskOut:
+    """Give an agent a task: what it is for, what it may do, and for how long."""
+    task = context.admin.create_task(
+        agent_id=body.agent_id,
+        requester=body.requester,
+        purpose=body.purpose,
+        capabilities=body.capabilities(),
+        deliverable=body.deliverable.to_model() if body.deliverable else None,
+        ttl=body.ttl(),
+        actor=actor,
+    )
+    return TaskOut.from_model(task)
+
+
+@router.get("/tasks/{task_id}", tags=["tasks"])
+def get_task(task_id: str, context: Context) -> TaskOut:
+    return TaskOut.from_model(context.runtime.tasks.get(task_id))

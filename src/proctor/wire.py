@@ -1,0 +1,395 @@
+"""The JSON shapes of the HTTP API, shared by the server and the SDK client.
+
+Inputs refuse unknown fields (a typo is an error, never silently ignored) and bound
+every string; outputs ignore unknown fields, so an older client keeps working
+against a newer gateway. The converters at the bottom translate to and from the
+value types in :mod:`proctor.model`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from proctor.model import (
+    ActionClass,
+    Agent,
+    AgentStatus,
+    Audience,
+    Capabilities,
+    CheckRequest,
+    Decision,
+    Deliverable,
+    Label,
+    Obligation,
+    Outcome,
+    OutcomeStatus,
+    Reason,
+    Resource,
+    Task,
+    Tool,
+)
+
+#: An agent, task, requester, owner or resource id.
+Id = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+#: A tool name or tool-name pattern.
+ToolName = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: A short human-readable name.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: Free text for people: purposes, descriptions, summaries.
+Text = Annotated[str, StringConstraints(max_length=4096)]
+#: Cedar policy text.
+PolicyText = Annotated[str, StringConstraints(max_length=1_048_576)]
+
+ItemT = TypeVar("ItemT")
+
+
+class WireIn(BaseModel):
+    """Base of every request body: unknown fields are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WireOut(BaseModel):
+    """Base of every response body: unknown fields are ignored by readers."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorOut(WireOut):
+    """Every error the API answers: a stable ``code`` and a message for a person."""
+
+    code: str
+    message: str
+
+
+# -- check and outcome -------------------------------------------------------------
+
+
+class CheckIn(WireIn):
+    """One tool call an agent wants to make."""
+
+    agent_id: Id
+    task_id: Id
+    tool: ToolName
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    resource: Id | None = None
+
+
+class ReasonOut(WireOut):
+    """Why the decision came out as it did, tied to the policy that said so."""
+
+    policy_id: str
+    text: str
+    effect: Outcome
+    approver: str | None = None
+
+
+class ObligationOut(WireOut):
+    """Something the caller must do when acting on an allowed call."""
+
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class DecisionOut(WireOut):
+    """The answer to a check; ``message`` is the reasons in one line."""
+
+    decision_id: str
+    outcome: Outcome
+    code: str
+    reasons: list[ReasonOut]
+    obligations: list[ObligationOut] = Field(default_factory=list)
+    risk: int = 0
+    audit_seq: int | None = None
+    decided_at: datetime | None = None
+    message: str = ""
+
+
+class ExplainOut(WireOut):
+    """A decision that was not recorded, with the policies that matched and why."""
+
+    decision: DecisionOut
+    explanation: str | None
+
+
+class OutcomeIn(WireIn):
+    """What happened after a decision."""
+
+    decision_id: Id
+    status: OutcomeStatus
+    summary: Text = ""
+
+
+class OutcomeOut(WireOut):
+    """The outcome's audit entry; ``violation`` means a call ran that was not allowed."""
+
+    decision_id: str
+    status: OutcomeStatus
+    audit_seq: int
+    violation: bool
+
+
+# -- inventory and tasks -------------------------------------------------------------
+
+
+class AgentIn(WireIn):
+    """An agent to register or update; ``name`` defaults to the id."""
+
+    id: Id
+    name: Name | None = None
+    owner: Id
+    purpose: Text = ""
+    status: AgentStatus = AgentStatus.ACTIVE
+    groups: list[Id] = Field(default_factory=list, max_length=100)
+
+    def to_model(self) -> Agent:
+        return Agent(
+            id=self.id,
+            name=self.name or self.id,
+            owner=self.owner,
+            purpose=self.purpose,
+            status=self.status,
+            groups=tuple(sorted(self.groups)),
+        )
+
+
+class AgentOut(WireOut):
+    """A registered agent."""
+
+    id: str
+    name: str
+    owner: str
+    purpose: str
+    status: AgentStatus
+    groups: list[str]
+
+    @classmethod
+    def from_model(cls, agent: Agent) -> AgentOut:
+        return cls(
+            id=agent.id,
+            name=agent.name,
+            owner=agent.owner,
+            purpose=agent.purpose,
+            status=agent.status,
+            groups=list(agent.groups),
+        )
+
+
+class AgentStatusIn(WireIn):
+    """Suspend, retire or reactivate an agent, saying why."""
+
+    status: AgentStatus
+    reason: Text = ""
+
+
+class ToolIn(WireIn):
+    """A tool to register or update: what it does, how sensitive, who sees its output."""
+
+    name: ToolName
+    action_class: ActionClass
+    label: Label = Label.INTERNAL
+    audience: Audience | None = None
+    description: Text = ""
+
+    def to_model(self) -> Tool:
+        return Tool(
+            name=self.name,
+            action_class=self.action_class,
+            label=self.label,
+            audience=self.audience,
+            description=self.description,
+        )
+
+
+class ToolOut(ToolIn, WireOut):
+    """A registered tool (the fields of :class:`ToolIn`, read leniently)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+    @classmethod
+    def from_model(cls, tool: Tool) -> ToolOut:
+        return cls(
+            name=tool.name,
+            action_class=tool.action_class,
+            label=tool.label,
+            audience=tool.audience,
+            description=tool.description,
+        )
+
+
+class ResourceIn(WireIn):
+    """A resource to register or update: its owner and sensitivity label."""
+
+    id: Id
+    owner: Id
+    label: Label = Label.INTERNAL
+    description: Text = ""
+
+    def to_model(self) -> Resource:
+        return Resource(
+            id=self.id, owner=self.owner, label=self.label, description=self.description
+        )
+
+
+class ResourceOut(ResourceIn, WireOut):
+    """A registered resource (the fields of :class:`ResourceIn`, read leniently)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False)
+
+    @classmethod
+    def from_model(cls, resource: Resource) -> ResourceOut:
+        return cls(
+            id=resource.id,
+            owner=resource.owner,
+            label=resource.label,
+            description=resource.description,
+        )
+
+
+class Put(WireOut, Generic[ItemT]):
+    """What an upsert did (``created``, ``updated`` or ``unchanged``) and the item now."""
+
+    change: str
+    item: ItemT
+
+
+class DeliverableWire(WireIn):
+    """What a task is meant to produce, and the widest audience it may reach."""
+
+    description: Text
+    audience: Audience
+
+    def to_model(self) -> Deliverable:
+        return Deliverable(description=self.description, audience=self.audience)
+
+
+class TaskIn(WireIn):
+    """A task a human gives an agent: what it is for and what it may do."""
+
+    agent_id: Id
+    requester: Id
+    purpose: Text
+    actions: list[ActionClass] = Field(default_factory=list)
+    tools: list[ToolName] = Field(default_factory=list, max_length=100)
+    deliverable: DeliverableWire | None = None
+    ttl_seconds: int = Field(default=3600, ge=1, le=86_400)
+
+    def capabilities(self) -> Capabilities:
+        return Capabilities(actions=frozenset(self.actions), tools=tuple(self.tools))
+
+    def ttl(self) -> timedelta:
+        return timedelta(seconds=self.ttl_seconds)
+
+
+class TaskOut(WireOut):
+    """A task as stored; tasks never change after they are created."""
+
+    id: str
+    agent_id: str
+    requester: str
+    purpose: str
+    actions: list[ActionClass]
+    tools: list[str]
+    deliverable: DeliverableWire | None
+    created_at: datetime
+    expires_at: datetime
+    created_by: str
+
+    @classmethod
+    def from_model(cls, task: Task) -> TaskOut:
+        deliverable = task.deliverable
+        return cls(
+            id=task.id,
+            agent_id=task.agent_id,
+            requester=task.requester,
+            purpose=task.purpose,
+            actions=sorted(task.capabilities.actions),
+            tools=list(task.capabilities.tools),
+            deliverable=(
+                DeliverableWire(description=deliverable.description, audience=deliverable.audience)
+                if deliverable
+                else None
+            ),
+            created_at=task.created_at,
+            expires_at=task.expires_at,
+            created_by=task.created_by,
+        )
+
+
+class PolicyIn(WireIn):
+    """A named Cedar policy text."""
+
+    name: Name
+    text: PolicyText
+
+
+class PolicyTextIn(WireIn):
+    """The body of ``PUT /v1/policies/{name}``."""
+
+    text: PolicyText
+
+
+# -- converters ----------------------------------------------------------------------
+
+
+def check_to_wire(request: CheckRequest) -> CheckIn:
+    """The request body for ``POST /v1/check``."""
+    return CheckIn(
+        agent_id=request.agent_id,
+        task_id=request.task_id,
+        tool=request.tool,
+        arguments=dict(request.arguments),
+        resource=request.resource,
+    )
+
+
+def check_from_wire(body: CheckIn) -> CheckRequest:
+    """The call a ``POST /v1/check`` body describes."""
+    return CheckRequest(
+        agent_id=body.agent_id,
+        task_id=body.task_id,
+        tool=body.tool,
+        arguments=body.arguments,
+        resource=body.resource,
+    )
+
+
+def decision_to_wire(decision: Decision) -> DecisionOut:
+    """The response body for a decision, with its reasons in one line as ``message``."""
+    return DecisionOut(
+        decision_id=decision.id,
+        outcome=decision.outcome,
+        code=decision.code,
+        reasons=[
+            ReasonOut(policy_id=r.policy_id, text=r.text, effect=r.effect, approver=r.approver)
+            for r in decision.reasons
+        ],
+        obligations=[
+            ObligationOut(kind=o.kind, params=dict(o.params)) for o in decision.obligations
+        ],
+        risk=decision.risk,
+        audit_seq=decision.audit_seq,
+        decided_at=decision.decided_at,
+        message=decision.explain(),
+    )
+
+
+def decision_from_wire(body: DecisionOut, request: CheckRequest | None = None) -> Decision:
+    """The decision a response describes; ``request`` is the call it answers."""
+    return Decision(
+        id=body.decision_id,
+        outcome=body.outcome,
+        code=body.code,
+        reasons=tuple(
+            Reason(policy_id=r.policy_id, text=r.text, effect=r.effect, approver=r.approver)
+            for r in body.reasons
+        ),
+        obligations=tuple(Obligation(kind=o.kind, params=o.params) for o in body.obligations),
+        risk=body.risk,
+        request=request,
+        decided_at=body.decided_at,
+        audit_seq=body.audit_seq,
+    )
