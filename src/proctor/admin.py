@@ -86,15 +86,15 @@ class Admin:
         return task
 
     def put_policy(self, name: str, text: str, *, actor: str) -> Change:
-        """Store policy text under ``name``, replacing an earlier text of that name."""
-        existing = [record for record in self.runtime.policy_store.list() if record.name == name]
-        if existing and all(record.text == text for record in existing):
+        """Store policy text under ``name``, replacing an earlier text of that name.
+
+        Invalid text raises ``InvalidPolicies`` and changes nothing.
+        """
+        existed = any(record.name == name for record in self.runtime.policy_store.list())
+        if not self.runtime.policy_store.put(name, text, actor):
             return Change.UNCHANGED
-        for record in existing:
-            self.runtime.policy_store.remove(record.id)
-        self.runtime.policy_store.add(name, text, actor)
         self.gateway.reload_policies()
-        change = Change.UPDATED if existing else Change.CREATED
+        change = Change.UPDATED if existed else Change.CREATED
         self._record(change, "policy.put", actor, name, {"text": text})
         return change
 

@@ -18,7 +18,7 @@ from proctor.admin import Admin
 from proctor.errors import InvalidInput
 from proctor.inventory import Change
 from proctor.model import ActionClass, Agent, AgentStatus, Audience, Label, Resource, Tool
-from proctor.policy import compile_matrix
+from proctor.policy import InvalidPolicies, compile_matrix
 
 
 class _Strict(BaseModel):
@@ -139,7 +139,14 @@ def load_manifest(path: Path) -> LoadedManifest:
 
 
 def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> ApplyReport:
-    """Upsert everything in the manifest; items it does not mention are left alone."""
+    """Upsert everything in the manifest; items it does not mention are left alone.
+
+    Every policy text is validated before anything changes, so a bad policy never
+    leaves the inventory half applied.
+    """
+    problems = admin.runtime.policy_store.problems_if_replaced(loaded.policy_texts)
+    if problems:
+        raise InvalidPolicies(problems)
     report = ApplyReport()
     manifest = loaded.manifest
     for agent in manifest.agents:

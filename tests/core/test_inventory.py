@@ -150,3 +150,33 @@ def test_admin_keys_are_stored_hashed_and_can_be_revoked(gateway: Gateway) -> No
 def test_forged_admin_keys_are_refused(gateway: Gateway, presented: str) -> None:
     with pytest.raises(Unauthorized):
         gateway.runtime.admin_keys.authenticate(presented)
+
+
+def test_an_invalid_policy_update_keeps_the_old_policy(admin: Admin) -> None:
+    from proctor.policy import InvalidPolicies
+
+    good = '@id("no-spend")\nforbid(principal, action == Action::"spend", resource);\n'
+    assert admin.put_policy("extra", good, actor="t") is Change.CREATED
+    with pytest.raises(InvalidPolicies):
+        admin.put_policy("extra", '@id("broken")\npermit(principal, action, resource', actor="t")
+    assert [r.text for r in admin.runtime.policy_store.list()] == [good]
+    assert "no-spend" in {p.id for p in admin.runtime.policies.policies()}
+
+
+def test_replacing_a_policy_with_the_same_id_is_allowed(admin: Admin) -> None:
+    first = '@id("x")\nforbid(principal, action == Action::"spend", resource);\n'
+    second = '@id("x")\nforbid(principal, action == Action::"delete", resource);\n'
+    admin.put_policy("extra", first, actor="t")
+    assert admin.put_policy("extra", second, actor="t") is Change.UPDATED
+    assert admin.put_policy("extra", second, actor="t") is Change.UNCHANGED
+
+
+def test_apply_with_a_bad_policy_changes_nothing(admin: Admin, tmp_path: Path) -> None:
+    from proctor.policy import InvalidPolicies
+
+    (tmp_path / "bad.cedar").write_text("permit(principal, action, resource) when { nope };\n")
+    manifest = tmp_path / "proctor.yaml"
+    manifest.write_text("agents:\n  - id: a\n    owner: o\npolicies:\n  - file: bad.cedar\n")
+    with pytest.raises(InvalidPolicies):
+        apply_manifest(admin, load_manifest(manifest), actor="t")
+    assert admin.runtime.inventory.list_agents() == []

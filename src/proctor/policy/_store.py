@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 from proctor.errors import NotFound
 from proctor.policy._compile import InvalidPolicies, validate_documents
 from proctor.policy._resources import default_documents
-from proctor.policy._source import PolicyDocument
+from proctor.policy._source import Diagnostic, PolicyDocument
 from proctor.policy._tables import policies
 from proctor.store import Database, utcnow
 
@@ -67,6 +68,45 @@ class PolicyStore:
             )
             self._database.bump_version(connection, VERSION_NAME)
         return policy_id
+
+    def problems_if_replaced(self, texts: Mapping[str, str]) -> builtins.list[Diagnostic]:
+        """The problems ``texts`` would have if each replaced the stored text of its name.
+
+        Validated together with the defaults and every other stored document, so a
+        duplicate ``@id`` across names is caught; problems are named by the admin's name.
+        """
+        if not texts:
+            return []
+        kept = [record.document for record in self.list() if record.name not in texts]
+        candidates = [PolicyDocument(name, text) for name, text in texts.items()]
+        every = [*default_documents(), *kept, *candidates]
+        return [problem for problem in validate_documents(every) if problem.file in texts]
+
+    def put(self, name: str, text: str, created_by: str) -> bool:
+        """Store ``text`` as the one document named ``name``, replacing any earlier text.
+
+        Validated first as a replacement (raises :class:`InvalidPolicies`, changing
+        nothing); the swap is one transaction. Returns False when the text is unchanged.
+        """
+        existing = [record for record in self.list() if record.name == name]
+        if len(existing) == 1 and existing[0].text == text:
+            return False
+        problems = self.problems_if_replaced({name: text})
+        if problems:
+            raise InvalidPolicies(problems)
+        with self._database.begin() as connection:
+            connection.execute(sa.delete(policies).where(policies.c.name == name))
+            connection.execute(
+                sa.insert(policies).values(
+                    id=uuid.uuid4().hex,
+                    name=name,
+                    text=text,
+                    created_at=utcnow(),
+                    created_by=created_by,
+                )
+            )
+            self._database.bump_version(connection, VERSION_NAME)
+        return True
 
     def remove(self, policy_id: str) -> None:
         """Delete a stored document; raises :class:`NotFound` if there is none."""

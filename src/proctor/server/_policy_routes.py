@@ -12,10 +12,7 @@ from proctor.manifest import LoadedManifest, Manifest, apply_manifest
 from proctor.policy import (
     Diagnostic,
     InvalidPolicies,
-    PolicyDocument,
     compile_matrix,
-    default_documents,
-    validate_documents,
 )
 from proctor.runtime import Runtime
 from proctor.server._context import Actor, Context, require_admin
@@ -90,7 +87,6 @@ def apply(body: ApplyIn, context: Context, actor: Actor) -> ApplyOut:
     texts = dict(body.policies_inline)
     if body.matrix:
         texts[f"matrix:{body.name}"] = compile_matrix({"matrix": body.matrix}, body.name).text
-    _refuse_invalid(context.runtime, texts)
     manifest = Manifest.model_validate(
         body.model_dump(mode="json", include={"agents", "tools", "resources", "matrix"})
     )
@@ -101,18 +97,11 @@ def apply(body: ApplyIn, context: Context, actor: Actor) -> ApplyOut:
 
 
 def _problems(runtime: Runtime, texts: dict[str, str]) -> list[Diagnostic]:
-    """The problems in ``texts`` if each replaced the stored text of its name."""
-    if not texts:
-        return []
-    kept = [record.document for record in runtime.policy_store.list() if record.name not in texts]
-    candidates = [PolicyDocument(name, text) for name, text in texts.items()]
-    every = [*default_documents(), *kept, *candidates]
-    return [problem for problem in validate_documents(every) if problem.file in texts]
+    return runtime.policy_store.problems_if_replaced(texts)
 
 
 def _refuse_invalid(runtime: Runtime, texts: dict[str, str]) -> None:
-    # Checked before any change: Admin.put_policy removes the old text before it
-    # stores the new one, and an apply should not stop half way.
+    # Checked before any change, so an apply never stops half way.
     problems = _problems(runtime, texts)
     if problems:
         raise InvalidPolicies(problems)
