@@ -24,7 +24,7 @@ CALLS = 2000
 def _policies(count: int, rng: random.Random, *, elsewhere: bool = False) -> str:
     """``count`` policies; ``elsewhere``: all scoped to agents and tools no call uses."""
     first_agent, first_tool = (200, 100) if elsewhere else (0, 0)
-    conditions = ["context.task.grants_tool", 'context.tool.label == "restricted"', "true"]
+    conditions = ["context.task.grants_tool", 'resource.label == "restricted"', "true"]
     lines = []
     for number in range(count):
         effect = rng.choice(["permit", "forbid"])
@@ -40,7 +40,7 @@ def _policies(count: int, rng: random.Random, *, elsewhere: bool = False) -> str
             scope = f'{agent}, action, resource in ToolPattern::"ns{tool % NAMESPACES}.*"'
         else:
             scope = f'principal, action, resource == Tool::"ns{tool % NAMESPACES}.tool{tool}"'
-        condition = 'context.task.purpose == "never"' if shape == 0 else rng.choice(conditions)
+        condition = 'context.task.requester == "never"' if shape == 0 else rng.choice(conditions)
         lines.append(f'@id("bench-{number}")\n{effect} ({scope}) when {{ {condition} }};')
     return "\n".join(lines)
 

@@ -31,7 +31,7 @@ class Settings(BaseModel):
     )
     durability: Durability = Durability.PROCESS
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * 1024 * 1024)
-    audit_checkpoint_every: int = Field(default=100, ge=1)
+    audit_checkpoint_every: int = Field(default=1000, ge=1)
     audit_checkpoint_interval_s: float = Field(default=1.0, gt=0)
     inventory_poll_interval_s: float = Field(default=1.0, gt=0)
 

@@ -82,7 +82,7 @@ def test_an_unknown_tool_has_empty_attributes_and_the_unclassified_action() -> N
     @id("unknown-shape")
     forbid (principal, action == Action::"unclassified", resource)
     when { resource.label == "" && resource.audience == "" &&
-           resource.action_class == "unclassified" && !context.tool.known };
+           resource.action_class == "unclassified" && !resource.known };
     """
     judgment = engine(unknown).evaluate(call("shell.run", task(action=True)))
     assert set(judgment.policy_ids) == {"unknown-shape", "deny-unknown-tool"}

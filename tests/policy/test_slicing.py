@@ -77,7 +77,7 @@ condition = st.sampled_from(
     [
         "context.approved",
         "context.task.grants_action",
-        "context.tool.known",
+        "resource.known",
         "!context.task.delivers",
         'context.resource.label == "confidential"',
         'principal.owner == "alice"',

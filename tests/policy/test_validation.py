@@ -32,12 +32,12 @@ def test_a_parse_error_names_file_line_and_column() -> None:
         'permit (principal, action, resource == Tool::"forum.post");\n'
         "\n"
         "forbid (principal, action, resource)\n"
-        "  when { context.tool.known && };\n"
+        "  when { context.approved && };\n"
     )
     diagnostic = _only(text)
-    assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("team.cedar", 5, 32)
+    assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("team.cedar", 5, 30)
     assert diagnostic.message == "parse error: unexpected token `}`"
-    assert str(diagnostic) == "team.cedar:5:32: parse error: unexpected token `}`"
+    assert str(diagnostic) == "team.cedar:5:30: parse error: unexpected token `}`"
 
 
 def test_a_missing_semicolon_points_at_the_end_of_the_policy() -> None:
@@ -77,7 +77,7 @@ def test_semicolons_in_strings_and_comments_do_not_split_policies() -> None:
     text = (
         "// a comment; with a semicolon\n"
         '@reason("first; still first")\n'
-        'permit (principal, action, resource) when { context.task.purpose == "a;b" };\n'
+        'permit (principal, action, resource) when { context.task.requester == "a;b" };\n'
         "permit (principal, action, resource) when { 1 };\n"
     )
     diagnostic = _only(text)

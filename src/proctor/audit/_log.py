@@ -59,7 +59,7 @@ class AuditLog:
         database: Database,
         signer: CheckpointSigner,
         *,
-        checkpoint_every: int = 100,
+        checkpoint_every: int = 1000,
         checkpoint_interval_s: float = 1.0,
         anchor_path: Path | None = None,
     ) -> None:

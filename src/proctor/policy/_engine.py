@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import cedarpy
 
 from proctor.model import Agent, Tool
 from proctor.policy._compile import InvalidPolicies, PolicyInfo, compile_documents
 from proctor.policy._explain import Explanation, explain
-from proctor.policy._facts import PolicyInput
+from proctor.policy._facts import PolicyInput, request
 from proctor.policy._judge import Judgment, Run, decide
 from proctor.policy._loaded import LoadedSet, State
 from proctor.policy._reasons import placeholders
@@ -99,6 +102,16 @@ class PolicyEngine:
 
         values = placeholders(facts)
         return decide(evaluate, facts.approved, loaded.infos, values, len(positions))
+
+    def cedar_inputs(
+        self, facts: PolicyInput, *, approved: bool = False
+    ) -> tuple[dict[str, Any], cedarpy.Entities]:
+        """The Cedar request and entity set :meth:`evaluate` hands Cedar for ``facts``.
+
+        For comparisons with raw Cedar (the benchmark) and for debugging a policy
+        outside Proctor; the judgment itself should always come from :meth:`evaluate`.
+        """
+        return request(facts, approved=approved), self._current.entities_for(facts)
 
     def explain(self, facts: PolicyInput) -> Explanation:
         """The judgment for ``facts`` with every candidate and matching policy behind it."""

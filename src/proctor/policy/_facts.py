@@ -66,20 +66,11 @@ def action_groups(action: str) -> tuple[str, ...]:
 
 def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
     """The Cedar request for ``facts``; ``approved`` overrides the input's flag."""
-    tool, task, resource = facts.tool, facts.task, facts.resource
-    audience = tool.audience if tool is not None and tool.audience is not None else ""
+    task, resource = facts.task, facts.resource
     context = {
-        "tool": {
-            "name": facts.tool_name,
-            "known": tool is not None,
-            "label": str(tool.label) if tool is not None else "",
-            "audience": str(audience),
-        },
         "task": {
             "id": task.id,
-            "purpose": task.purpose,
             "requester": task.requester,
-            "granted": task.granted,
             "grants_action": task.grants_action,
             "grants_tool": task.grants_tool,
             "grants_tool_by_name": task.grants_tool_by_name,
@@ -121,13 +112,19 @@ def tool_entity(
     the same attributes (empty label and audience) for every call.
     """
     if tool is None:
-        attrs = {"action_class": action, "label": "", "audience": ""}
+        attrs: dict[str, Any] = {
+            "action_class": action,
+            "label": "",
+            "audience": "",
+            "known": False,
+        }
     else:
         audience = str(tool.audience) if tool.audience is not None else ""
         attrs = {
             "action_class": str(tool.action_class),
             "label": str(tool.label),
             "audience": audience,
+            "known": True,
         }
     parents = [{"type": "ToolPattern", "id": pattern} for pattern in patterns]
     return {"uid": {"type": "Tool", "id": name}, "attrs": attrs, "parents": parents}

@@ -1,0 +1,226 @@
+"""``proctor demo``: the March 2026 incident, replayed against a real gateway.
+
+An engineer asks the forum agent to *analyze* a thread and reply privately. The
+agent reads the thread, then tries to post publicly and to widen access on a
+confidential repository: the two calls that caused the Sev-1. Proctor holds or
+refuses them; the private reply the task was for goes through; the audit log
+verifies. The script is data (:data:`STEPS`), so a new safeguard is one more step;
+each step states the outcome it expects, which makes the demo a test as well.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from proctor.admin import Admin
+from proctor.gateway import Gateway
+from proctor.model import (
+    ActionClass,
+    Agent,
+    Audience,
+    Capabilities,
+    CheckRequest,
+    Decision,
+    Deliverable,
+    Label,
+    Outcome,
+    OutcomeStatus,
+    Resource,
+    Tool,
+)
+from proctor.store import utcnow
+
+AGENT = Agent("forum-bot", "Forum assistant", "platform-team", "Answers forum questions")
+TOOLS = (
+    Tool("forum.read_thread", ActionClass.READ, Label.INTERNAL),
+    Tool("forum.post", ActionClass.PUBLISH, Label.INTERNAL, audience=Audience.ORGANIZATION),
+    Tool("forum.reply_private", ActionClass.PUBLISH, Label.INTERNAL, audience=Audience.REQUESTER),
+    Tool("repo.set_permissions", ActionClass.MODIFY_PERMISSIONS, Label.CONFIDENTIAL),
+)
+RESOURCES = (
+    Resource("forum:thread-4411", "forum-admins", Label.INTERNAL, "Forum thread 4411"),
+    Resource("repo:acme/payments-core", "alice-lead", Label.CONFIDENTIAL, "Payments code"),
+)
+REQUESTER = "dana"
+PURPOSE = "Analyze the question in thread 4411 and reply privately to me"
+CAPABILITIES = Capabilities(actions=frozenset({ActionClass.READ}))
+DELIVERABLE = Deliverable("private reply to the requester", Audience.REQUESTER)
+_WRONG_ANSWER = "Grant all-employees read on the sensitive repositories; that fixes the build."
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One tool call the agent attempts, and what counts as the right decision.
+
+    ``held_for`` is an approval rule (``requester``, ``resource_owner``...) that must
+    be among the approvers when the call is held.
+    """
+
+    what: str
+    tool: str
+    expected: frozenset[Outcome]
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    resource: str | None = None
+    held_for: str | None = None
+    summary: str = "done"
+
+
+STEPS: tuple[Step, ...] = (
+    Step(
+        "reads thread 4411",
+        "forum.read_thread",
+        frozenset({Outcome.ALLOW}),
+        {"thread": 4411},
+        "forum:thread-4411",
+        summary="read 12 posts",
+    ),
+    Step(
+        "posts its (wrong) answer publicly in the thread",
+        "forum.post",
+        frozenset({Outcome.REQUIRE_APPROVAL}),
+        {"thread": 4411, "body": _WRONG_ANSWER},
+        "forum:thread-4411",
+        held_for="requester",
+    ),
+    Step(
+        "widens access on the confidential payments repository",
+        "repo.set_permissions",
+        frozenset({Outcome.REQUIRE_APPROVAL, Outcome.DENY}),
+        {"repository": "acme/payments-core", "grantee": "all-employees", "level": "read"},
+        "repo:acme/payments-core",
+        held_for="resource_owner",
+    ),
+    Step(
+        "replies privately to dana",
+        "forum.reply_private",
+        frozenset({Outcome.ALLOW}),
+        {"to": REQUESTER, "body": "Analysis of thread 4411: see the notes attached."},
+        summary="private reply delivered to dana",
+    ),
+)
+
+_STYLE = {Outcome.ALLOW: "green", Outcome.REQUIRE_APPROVAL: "yellow", Outcome.DENY: "red"}
+
+
+def run_demo(data_dir: Path, console: Console) -> int:
+    """Replay the incident in a fresh data directory; 0 when every step decides as expected."""
+    # Anything already there (a store, or settings pointing at a shared database) may
+    # be a real deployment: the demo's agents and decisions must never land in its log.
+    if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
+        where = escape(str(data_dir))
+        console.print(f"[red]{where} is not empty; the demo needs a fresh data directory")
+        return 2
+    console.print(f"data directory: {escape(str(data_dir))}")
+    timeline = Table(title="forum-bot incident replay", title_justify="left")
+    for column in ("time", "actor", "what happened", "decision", "reason"):
+        timeline.add_column(column, overflow="fold", no_wrap=column in ("time", "decision"))
+    failures: list[str] = []
+    outcomes: Counter[Outcome] = Counter()
+    with Gateway.open(data_dir) as gateway:
+        task_id = _set_up(Admin(gateway), timeline)
+        for step in STEPS:
+            decision = _attempt(gateway, task_id, step, timeline)
+            outcomes[decision.outcome] += 1
+            failures.extend(_surprises(step, decision))
+        report = gateway.runtime.audit.verify()
+    console.print(timeline)
+    counts = ", ".join(f"{o.value} {outcomes[o]}" for o in Outcome if outcomes[o])
+    console.print(f"decisions: {outcomes.total()} ({counts})")
+    for failure in failures:
+        console.print(f"[red]UNEXPECTED[/red] {escape(failure)}")
+    if report.ok:
+        console.print(f"audit verify: OK ({report.entries} entries)")
+    else:
+        console.print(f"[red]audit verify: FAILED[/red] {escape(str(report))}")
+    return 0 if report.ok and not failures else 1
+
+
+def _set_up(admin: Admin, timeline: Table) -> str:
+    """Register the agent, its tools and resources, and create dana's analysis task."""
+    admin.put_agent(AGENT, actor=AGENT.owner)
+    _event(timeline, AGENT.owner, f"registers agent {AGENT.id} (owner {AGENT.owner})")
+    for tool in TOOLS:
+        admin.put_tool(tool, actor=AGENT.owner)
+        audience = f", audience {tool.audience}" if tool.audience else ""
+        _event(timeline, AGENT.owner, f"registers tool {tool.name} ({tool.action_class}{audience})")
+    for resource in RESOURCES:
+        admin.put_resource(resource, actor=resource.owner)
+        _event(timeline, resource.owner, f"registers {resource.id} ({resource.label})")
+    task = admin.create_task(
+        agent_id=AGENT.id,
+        requester=REQUESTER,
+        purpose=PURPOSE,
+        capabilities=CAPABILITIES,
+        deliverable=DELIVERABLE,
+        actor=REQUESTER,
+    )
+    granted = CAPABILITIES.describe()
+    _event(timeline, REQUESTER, f'creates task {task.id}: "{PURPOSE}" (grants {granted})')
+    return task.id
+
+
+def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Table) -> Decision:
+    """Check the call; the agent runs it only when allowed, and reports what happened."""
+    request = CheckRequest(AGENT.id, task_id, step.tool, step.arguments, step.resource)
+    decision = gateway.check(request)
+    reason = decision.explain()
+    approvers = [_person(rule, step) for rule in _approval_rules(decision)]
+    if approvers:
+        reason += f" → approvers: {', '.join(approvers)}"
+    style = _STYLE[decision.outcome]
+    timeline.add_row(
+        _clock(decision.decided_at),
+        f"{AGENT.id} for {REQUESTER}",
+        f"{escape(step.what)} [dim]({escape(step.tool)})[/dim]",
+        f"[{style}]{decision.outcome}[/{style}]",
+        escape(reason),
+    )
+    if decision.allowed:
+        gateway.record_outcome(decision.id, OutcomeStatus.SUCCEEDED, step.summary)
+        _event(timeline, AGENT.id, f"ran {step.tool}: {step.summary}")
+    else:
+        gateway.record_outcome(decision.id, OutcomeStatus.SKIPPED, "not run: not allowed")
+    return decision
+
+
+def _surprises(step: Step, decision: Decision) -> list[str]:
+    """How the decision differs from what the step expects (empty when it does not)."""
+    if decision.outcome not in step.expected:
+        wanted = " or ".join(sorted(o.value for o in step.expected))
+        return [f"{step.tool}: expected {wanted}, got {decision.outcome} ({decision.explain()})"]
+    rules = _approval_rules(decision)
+    if decision.outcome is Outcome.REQUIRE_APPROVAL and step.held_for not in (None, *rules):
+        return [f"{step.tool}: held for {', '.join(rules)}, not for the {step.held_for}"]
+    return []
+
+
+def _approval_rules(decision: Decision) -> list[str]:
+    return sorted({reason.approver for reason in decision.reasons if reason.approver})
+
+
+def _person(rule: str, step: Step) -> str:
+    """Who an approval rule names in this story (a ``role:...`` rule stays as it is)."""
+    owners = {resource.id: resource.owner for resource in RESOURCES}
+    people = {
+        "requester": REQUESTER,
+        "agent_owner": AGENT.owner,
+        "resource_owner": owners.get(step.resource or "", "the resource owner"),
+    }
+    return f"{people[rule]} ({rule.replace('_', ' ')})" if rule in people else rule
+
+
+def _event(timeline: Table, actor: str, what: str) -> None:
+    timeline.add_row(_clock(utcnow()), escape(actor), escape(what), "", "")
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M:%S.%f")[:-3] if moment else ""
