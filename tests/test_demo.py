@@ -34,11 +34,10 @@ def test_demo_replays_the_incident_and_every_step_decides_as_expected(tmp_path: 
 def test_public_post_is_held_with_a_reason_naming_what_the_task_granted(tmp_path: Path) -> None:
     """The Sev-1's first step: the analysis task granted read, the agent tried to publish."""
     _, output = _run_in_process(tmp_path / "demo")
-    post_lines = [line for line in output.splitlines() if "(forum.post)" in line]
-    assert post_lines, output
-    assert Outcome.REQUIRE_APPROVAL.value in post_lines[0]
-    assert "publish" in output
-    assert "read" in output
+    lines = output.splitlines()
+    post = next(n for n, line in enumerate(lines) if "(forum.post)" in line)
+    assert lines[post + 1].strip().startswith(f"→ {Outcome.REQUIRE_APPROVAL.value}")
+    assert "the task granted read, not publish" in lines[post + 2]
 
 
 def test_demo_refuses_a_data_directory_that_already_holds_a_store(tmp_path: Path) -> None:

@@ -19,7 +19,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from proctor.admin import Admin
 from proctor.gateway import Gateway
@@ -109,6 +108,7 @@ STEPS: tuple[Step, ...] = (
 )
 
 _STYLE = {Outcome.ALLOW: "green", Outcome.REQUIRE_APPROVAL: "yellow", Outcome.DENY: "red"}
+_INDENT = " " * 14
 
 
 def run_demo(data_dir: Path, console: Console) -> int:
@@ -120,19 +120,16 @@ def run_demo(data_dir: Path, console: Console) -> int:
         console.print(f"[red]{where} is not empty; the demo needs a fresh data directory")
         return 2
     console.print(f"data directory: {escape(str(data_dir))}")
-    timeline = Table(title="forum-bot incident replay", title_justify="left")
-    for column in ("time", "actor", "what happened", "decision", "reason"):
-        timeline.add_column(column, overflow="fold", no_wrap=column in ("time", "decision"))
+    console.print("[bold]The forum-bot incident, replayed against a real gateway[/bold]")
     failures: list[str] = []
     outcomes: Counter[Outcome] = Counter()
     with Gateway.open(data_dir) as gateway:
-        task_id = _set_up(Admin(gateway), timeline)
+        task_id = _set_up(Admin(gateway), console)
         for step in STEPS:
-            decision = _attempt(gateway, task_id, step, timeline)
+            decision = _attempt(gateway, task_id, step, console)
             outcomes[decision.outcome] += 1
             failures.extend(_surprises(step, decision))
         report = gateway.runtime.audit.verify()
-    console.print(timeline)
     counts = ", ".join(f"{o.value} {outcomes[o]}" for o in Outcome if outcomes[o])
     console.print(f"decisions: {outcomes.total()} ({counts})")
     for failure in failures:
@@ -144,7 +141,7 @@ def run_demo(data_dir: Path, console: Console) -> int:
     return 0 if report.ok and not failures else 1
 
 
-def _set_up(admin: Admin, timeline: Table) -> str:
+def _set_up(admin: Admin, timeline: Console) -> str:
     """Register the agent, its tools and resources, and create dana's analysis task."""
     admin.put_agent(AGENT, actor=AGENT.owner)
     _event(timeline, AGENT.owner, f"registers agent {AGENT.id} (owner {AGENT.owner})")
@@ -168,22 +165,25 @@ def _set_up(admin: Admin, timeline: Table) -> str:
     return task.id
 
 
-def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Table) -> Decision:
+def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Console) -> Decision:
     """Check the call; the agent runs it only when allowed, and reports what happened."""
     request = CheckRequest(AGENT.id, task_id, step.tool, step.arguments, step.resource)
     decision = gateway.check(request)
-    reason = decision.explain()
+    style = _STYLE[decision.outcome]
+    timeline.print(
+        f"{_clock(decision.decided_at)}  [bold]{AGENT.id}[/bold] for {REQUESTER} "
+        f"{escape(step.what)} [dim]({escape(step.tool)})[/dim]",
+        highlight=False,
+    )
+    timeline.print(
+        f"{_INDENT}→ [{style}]{decision.outcome}[/{style}] [dim]{decision.id}[/dim]",
+        highlight=False,
+    )
+    for reason in decision.reasons:
+        timeline.print(f"{_INDENT}  · {escape(reason.text)}", highlight=False)
     approvers = [_person(rule, step) for rule in _approval_rules(decision)]
     if approvers:
-        reason += f" → approvers: {', '.join(approvers)}"
-    style = _STYLE[decision.outcome]
-    timeline.add_row(
-        _clock(decision.decided_at),
-        f"{AGENT.id} for {REQUESTER}",
-        f"{escape(step.what)} [dim]({escape(step.tool)})[/dim]",
-        f"[{style}]{decision.outcome}[/{style}]",
-        escape(reason),
-    )
+        timeline.print(f"{_INDENT}  · approvers: {escape(', '.join(approvers))}", highlight=False)
     if decision.allowed:
         gateway.record_outcome(decision.id, OutcomeStatus.SUCCEEDED, step.summary)
         _event(timeline, AGENT.id, f"ran {step.tool}: {step.summary}")
@@ -218,8 +218,8 @@ def _person(rule: str, step: Step) -> str:
     return f"{people[rule]} ({rule.replace('_', ' ')})" if rule in people else rule
 
 
-def _event(timeline: Table, actor: str, what: str) -> None:
-    timeline.add_row(_clock(utcnow()), escape(actor), escape(what), "", "")
+def _event(timeline: Console, actor: str, what: str) -> None:
+    timeline.print(f"{_clock(utcnow())}  {escape(actor)} {escape(what)}", highlight=False)
 
 
 def _clock(moment: datetime | None) -> str:

@@ -192,3 +192,11 @@ def test_outcome_can_be_recorded_after_a_restart(gateway: Gateway, incident: Tas
         receipt = reopened.record_outcome(decision.id, OutcomeStatus.FAILED, "timeout")
         assert receipt.audit_seq > (decision.audit_seq or 0)
         assert reopened.runtime.audit.verify().ok
+
+
+def test_the_deliverable_is_allowed_for_being_the_deliverable(
+    gateway: Gateway, incident: Task
+) -> None:
+    decision = gateway.check(CheckRequest("forum-bot", incident.id, "forum.reply_private"))
+    assert [r.policy_id for r in decision.reasons] == ["permit-deliverable"]
+    assert "deliverable" in decision.explain()

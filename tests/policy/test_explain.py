@@ -16,7 +16,7 @@ def test_an_explanation_lists_candidates_and_matches() -> None:
     assert explanation.judgment.outcome is Outcome.REQUIRE_APPROVAL
     assert "hold-ungranted-high-risk" in explanation.candidates
     assert "hold-permission-change-on-sensitive-resource" not in explanation.candidates
-    assert explanation.total == 7
+    assert explanation.total == 8
     assert [m.policy.id for m in explanation.matched] == ["hold-ungranted-high-risk"]
     assert [m.policy.id for m in explanation.matched_once_approved] == [
         "permit-high-risk-once-approved"
@@ -43,11 +43,11 @@ def test_an_explanation_renders_in_plain_words() -> None:
         "Agent forum-bot calls forum.post (publish) for task task-1, requested by bob, "
         "which grants read.",
         "Outcome: require_approval (approval_required).",
-        "Considered 6 of 7 policies whose scope could match.",
+        "Considered 7 of 8 policies whose scope could match.",
     ]
     assert (
         "  - forbid (approval hold, approver requester) hold-ungranted-high-risk "
-        "(defaults/task.cedar:21): the task granted read, not publish: the requester must approve"
+        "(defaults/task.cedar:23): the task granted read, not publish: the requester must approve"
     ) in text
     assert "Matched once a human approves:" in text
     assert "Considered but not matched: " in text

@@ -152,7 +152,7 @@ def test_slicing_skips_policies_scoped_elsewhere() -> None:
     judgment = engine(others).evaluate(call("forum.edit", task(action=True)))
     assert judgment.outcome is Outcome.ALLOW
     # The four defaults that apply to a write; the high-risk ones are scoped away too.
-    assert judgment.candidates == 4
+    assert judgment.candidates == 5
 
 
 def test_the_caches_stay_bounded() -> None:

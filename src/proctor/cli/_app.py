@@ -23,7 +23,6 @@ from proctor.cli._common import (
 from proctor.cli.audit import audit_app
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
 from proctor.cli.policy import policy_app
-from proctor.home import resolve_home
 from proctor.model import CheckRequest, Outcome
 
 app = typer.Typer(
@@ -67,16 +66,20 @@ def serve(
 
 @app.command()
 def demo(
-    data_dir: DataDir = None,
-    fresh: Annotated[bool, typer.Option(help="Use a new temporary data directory.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="An empty or new directory for the demo's store. Default: a new temporary "
+            "directory each run, so the demo never touches a real store.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Replay the March 2026 forum incident against a real gateway."""
     from proctor.demo import run_demo
 
-    if fresh:
-        target = Path(tempfile.mkdtemp(prefix="proctor-demo-"))
-    else:
-        target = data_dir or resolve_home(None) / "demo"
+    target = data_dir or Path(tempfile.mkdtemp(prefix="proctor-demo-"))
     raise typer.Exit(run_demo(target, console))
 
 
