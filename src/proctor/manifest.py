@@ -17,60 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from proctor.admin import Admin
 from proctor.errors import InvalidInput
 from proctor.inventory import Change
-from proctor.model import ActionClass, Agent, AgentStatus, Audience, Label, Resource, Tool
 from proctor.policy import InvalidPolicies, compile_matrix
+from proctor.wire import AgentIn, ResourceIn, ToolIn
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class AgentSpec(_Strict):
-    id: str
-    name: str | None = None
-    owner: str
-    purpose: str = ""
-    status: AgentStatus = AgentStatus.ACTIVE
-    groups: list[str] = Field(default_factory=list)
-
-    def to_model(self) -> Agent:
-        return Agent(
-            id=self.id,
-            name=self.name or self.id,
-            owner=self.owner,
-            purpose=self.purpose,
-            status=self.status,
-            groups=tuple(sorted(self.groups)),
-        )
-
-
-class ToolSpec(_Strict):
-    name: str
-    action_class: ActionClass
-    label: Label = Label.INTERNAL
-    audience: Audience | None = None
-    description: str = ""
-
-    def to_model(self) -> Tool:
-        return Tool(
-            name=self.name,
-            action_class=self.action_class,
-            label=self.label,
-            audience=self.audience,
-            description=self.description,
-        )
-
-
-class ResourceSpec(_Strict):
-    id: str
-    owner: str
-    label: Label = Label.INTERNAL
-    description: str = ""
-
-    def to_model(self) -> Resource:
-        return Resource(
-            id=self.id, owner=self.owner, label=self.label, description=self.description
-        )
 
 
 class PolicyFileSpec(_Strict):
@@ -78,11 +30,14 @@ class PolicyFileSpec(_Strict):
 
 
 class Manifest(_Strict):
-    """The whole file; unknown keys are errors, so a typo never silently does nothing."""
+    """The whole file; unknown keys are errors, so a typo never silently does nothing.
 
-    agents: list[AgentSpec] = Field(default_factory=list)
-    tools: list[ToolSpec] = Field(default_factory=list)
-    resources: list[ResourceSpec] = Field(default_factory=list)
+    Agents, tools and resources have the same shape (and limits) as in the HTTP API.
+    """
+
+    agents: list[AgentIn] = Field(default_factory=list)
+    tools: list[ToolIn] = Field(default_factory=list)
+    resources: list[ResourceIn] = Field(default_factory=list)
     policies: list[PolicyFileSpec] = Field(default_factory=list)
     matrix: list[dict[str, Any]] = Field(default_factory=list)
 
