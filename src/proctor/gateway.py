@@ -21,7 +21,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +265,7 @@ class Gateway:
                 "the audit log could not record this decision, so the call is denied",
             )
         self._remember(decision.id, request, decision.outcome)
-        return _with_seq(decision, entry.seq)
+        return replace(decision, audit_seq=entry.seq)
 
     def record_outcome(
         self, decision_id: str, status: OutcomeStatus, summary: str = ""
@@ -385,20 +385,6 @@ def _refusal(decision_id: str, request: CheckRequest, code: str, message: str) -
         risk=100,
         request=request,
         decided_at=utcnow(),
-    )
-
-
-def _with_seq(decision: Decision, seq: int) -> Decision:
-    return Decision(
-        id=decision.id,
-        outcome=decision.outcome,
-        code=decision.code,
-        reasons=decision.reasons,
-        obligations=decision.obligations,
-        risk=decision.risk,
-        request=decision.request,
-        decided_at=decision.decided_at,
-        audit_seq=seq,
     )
 
 

@@ -24,6 +24,7 @@ from proctor.cli.audit import audit_app
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
 from proctor.cli.policy import policy_app
 from proctor.model import CheckRequest, Outcome
+from proctor.wire import decision_to_wire
 
 app = typer.Typer(
     name="proctor",
@@ -106,24 +107,7 @@ def check(
     with open_gateway(data_dir) as gateway:
         decision = gateway.check(request)
     if json_output:
-        print_json(
-            {
-                "decision_id": decision.id,
-                "outcome": decision.outcome.value,
-                "code": decision.code,
-                "reasons": [
-                    {
-                        "policy_id": r.policy_id,
-                        "text": r.text,
-                        "effect": r.effect.value,
-                        "approver": r.approver,
-                    }
-                    for r in decision.reasons
-                ],
-                "risk": decision.risk,
-                "audit_seq": decision.audit_seq,
-            }
-        )
+        print_json(decision_to_wire(decision).model_dump(mode="json"))
     else:
         style = {"allow": "green", "require_approval": "yellow", "deny": "red"}
         console.print(
