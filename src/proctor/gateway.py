@@ -45,6 +45,7 @@ from proctor.store import utcnow
 
 log = logging.getLogger("proctor.gateway")
 
+MAX_NAME_LENGTH = 300
 MAX_ARGUMENT_DEPTH = 32
 #: RFC 8785 numbers are IEEE doubles: larger integers cannot be recorded exactly.
 MAX_EXACT_INTEGER = 2**53 - 1
@@ -140,6 +141,7 @@ class Gateway:
 
     def _decide(self, decision_id: str, request: CheckRequest) -> tuple[Decision, str | None]:
         """The decision and, when the task is known, its requester."""
+        _check_names(request)
         _check_arguments(request.arguments)
         self._sync()
         snapshot = self.runtime.inventory.snapshot
@@ -236,18 +238,18 @@ class Gateway:
     def _record_decision(self, decision: Decision, requester: str | None) -> Decision:
         request = decision.request
         assert request is not None
-        # Arguments that failed validation may not even be JSON: record that, not them.
-        arguments = None if decision.code == "invalid_input" else dict(request.arguments)
+        # A request that failed validation may hold anything: record its shape, not it.
+        invalid = decision.code == "invalid_input"
         body = {
             "decision_id": decision.id,
             "outcome": decision.outcome.value,
             "code": decision.code,
-            "agent": request.agent_id,
-            "task": request.task_id,
+            "agent": _recordable(request.agent_id, invalid),
+            "task": _recordable(request.task_id, invalid),
             "requester": requester,
-            "tool": request.tool,
-            "resource": request.resource,
-            "arguments": arguments,
+            "tool": _recordable(request.tool, invalid),
+            "resource": _recordable(request.resource, invalid),
+            "arguments": None if invalid else dict(request.arguments),
             "reasons": [_reason_body(reason) for reason in decision.reasons],
             "obligations": [
                 {"kind": o.kind, "params": dict(o.params)} for o in decision.obligations
@@ -388,6 +390,13 @@ def _refusal(decision_id: str, request: CheckRequest, code: str, message: str) -
     )
 
 
+def _recordable(value: object, invalid: bool) -> object:
+    """``value`` as the audit log may hold it: an invalid request's fields are cut short."""
+    if not invalid:
+        return value
+    return value[:MAX_NAME_LENGTH] if isinstance(value, str) else repr(value)[:MAX_NAME_LENGTH]
+
+
 def _reason_body(reason: Reason) -> dict[str, Any]:
     body: dict[str, Any] = {
         "policy_id": reason.policy_id,
@@ -399,8 +408,22 @@ def _reason_body(reason: Reason) -> dict[str, Any]:
     return body
 
 
+def _check_names(request: CheckRequest) -> None:
+    """Identifiers are short strings; anything else is refused before it is recorded."""
+    for field, value in (
+        ("agent_id", request.agent_id),
+        ("task_id", request.task_id),
+        ("tool", request.tool),
+        ("resource", request.resource or ""),
+    ):
+        if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH:
+            raise InvalidInput(f"{field} must be a string of at most {MAX_NAME_LENGTH} characters")
+
+
 def _check_arguments(arguments: Mapping[str, Any]) -> None:
     """Arguments must be plain JSON (they are canonicalized into the audit log)."""
+    if not isinstance(arguments, Mapping):
+        raise InvalidInput("call arguments must be a JSON object (name → value)")
     budget = [MAX_ARGUMENT_ITEMS]
 
     def walk(value: Any, depth: int) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -84,3 +85,21 @@ def test_deeply_nested_arguments_are_refused(gateway: Gateway, incident: Task) -
     )
     assert decision.code == "invalid_input"
     assert "deeper" in decision.explain()
+
+
+@pytest.mark.parametrize("arguments", [None, [1, 2], "text", 7])
+def test_arguments_that_are_not_an_object_are_refused_and_recorded(
+    gateway: Gateway, incident: Task, arguments: Any
+) -> None:
+    decision = gateway.check(CheckRequest("forum-bot", incident.id, "forum.read_thread", arguments))
+    assert decision.code == "invalid_input"
+    assert decision.audit_seq is not None
+
+
+def test_oversized_names_are_refused_and_recorded_cut_short(
+    gateway: Gateway, incident: Task
+) -> None:
+    decision = gateway.check(CheckRequest("forum-bot", incident.id, "t" * 100_000))
+    assert decision.code == "invalid_input"
+    entry = gateway.runtime.audit.tail(1)[0]
+    assert len(entry.body["tool"]) == 300
