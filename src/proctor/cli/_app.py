@@ -21,6 +21,7 @@ from proctor.cli._common import (
     print_json,
 )
 from proctor.cli.audit import audit_app
+from proctor.cli.discover import discover
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
 from proctor.cli.policy import policy_app
 from proctor.model import CheckRequest, Outcome
@@ -39,6 +40,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.command("apply")(apply)
+app.command("discover")(discover)
 
 
 @app.command()
