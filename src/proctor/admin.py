@@ -41,6 +41,34 @@ class Admin:
         )
         return agent
 
+    def suspend_agents(self, *, owner: str, actor: str, reason: str) -> list[str]:
+        """Suspend every active agent ``owner`` owns; returns their ids."""
+        owned = [
+            agent
+            for agent in self.runtime.inventory.list_agents()
+            if agent.owner == owner and agent.status is AgentStatus.ACTIVE
+        ]
+        for agent in owned:
+            self.set_agent_status(agent.id, AgentStatus.SUSPENDED, actor=actor, reason=reason)
+        return [agent.id for agent in owned]
+
+    def stop_all_agents(self, *, actor: str, reason: str) -> None:
+        """Engage the kill switch: every check is denied until a person releases it."""
+        self._require_reason(reason)
+        self.runtime.kill_switch.set(True, actor=actor, reason=reason)
+        self._record(Change.UPDATED, "kill_switch.engage", actor, "all-agents", {"reason": reason})
+
+    def resume_all_agents(self, *, actor: str, reason: str) -> None:
+        """Release the kill switch (suspended agents stay suspended)."""
+        self._require_reason(reason)
+        self.runtime.kill_switch.set(False, actor=actor, reason=reason)
+        self._record(Change.UPDATED, "kill_switch.release", actor, "all-agents", {"reason": reason})
+
+    @staticmethod
+    def _require_reason(reason: str) -> None:
+        if not reason.strip():
+            raise InvalidInput("say why: stopping or resuming agents needs a reason for the log")
+
     def put_tool(self, tool: Tool, *, actor: str) -> Change:
         change = self.runtime.inventory.put_tool(tool)
         self._record(change, "tool.put", actor, tool.name, _tool_body(tool))

@@ -25,6 +25,7 @@ from proctor.gateway import Gateway
 from proctor.model import (
     ActionClass,
     Agent,
+    AgentStatus,
     Audience,
     Capabilities,
     CheckRequest,
@@ -71,6 +72,8 @@ class Step:
     resource: str | None = None
     held_for: str | None = None
     summary: str = "done"
+    code: str | None = None
+    stop_agent_first: bool = False
 
 
 STEPS: tuple[Step, ...] = (
@@ -104,6 +107,15 @@ STEPS: tuple[Step, ...] = (
         frozenset({Outcome.ALLOW}),
         {"to": REQUESTER, "body": "Analysis of thread 4411: see the notes attached."},
         summary="private reply delivered to dana",
+    ),
+    Step(
+        "tries to read the thread again, after dana hit the kill switch",
+        "forum.read_thread",
+        frozenset({Outcome.DENY}),
+        {"thread": 4411},
+        "forum:thread-4411",
+        code="agent_suspended",
+        stop_agent_first=True,
     ),
 )
 
@@ -167,6 +179,12 @@ def _set_up(admin: Admin, timeline: Console) -> str:
 
 def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Console) -> Decision:
     """Check the call; the agent runs it only when allowed, and reports what happened."""
+    if step.stop_agent_first:
+        why = "it tried to publish without approval; stop it until reviewed"
+        Admin(gateway).set_agent_status(
+            AGENT.id, AgentStatus.SUSPENDED, actor=REQUESTER, reason=why
+        )
+        _event(timeline, REQUESTER, f"hits the kill switch: proctor kill agent {AGENT.id}")
     request = CheckRequest(AGENT.id, task_id, step.tool, step.arguments, step.resource)
     decision = gateway.check(request)
     style = _STYLE[decision.outcome]
@@ -197,6 +215,8 @@ def _surprises(step: Step, decision: Decision) -> list[str]:
     if decision.outcome not in step.expected:
         wanted = " or ".join(sorted(o.value for o in step.expected))
         return [f"{step.tool}: expected {wanted}, got {decision.outcome} ({decision.explain()})"]
+    if step.code is not None and decision.code != step.code:
+        return [f"{step.tool}: expected code {step.code}, got {decision.code}"]
     rules = _approval_rules(decision)
     if decision.outcome is Outcome.REQUIRE_APPROVAL and step.held_for not in (None, *rules):
         return [f"{step.tool}: held for {', '.join(rules)}, not for the {step.held_for}"]

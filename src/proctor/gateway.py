@@ -143,6 +143,11 @@ class Gateway:
         """The decision and, when the task is known, its requester."""
         _check_names(request)
         _check_arguments(request.arguments)
+        switch = self.runtime.kill_switch.state
+        if switch.engaged:
+            when = f"{switch.changed_at:%Y-%m-%d %H:%M} UTC" if switch.changed_at else "?"
+            message = f"every agent was stopped by {switch.actor} at {when}: {switch.reason}"
+            return _refusal(decision_id, request, "all_agents_stopped", message), None
         self._sync()
         snapshot = self.runtime.inventory.snapshot
         agent = snapshot.agents.get(request.agent_id)
@@ -328,7 +333,8 @@ def _authenticate(
 ) -> Decision | None:
     """Facts no policy may override; each refusal says what to do about it."""
     if agent.status is AgentStatus.SUSPENDED:
-        return _refusal(decision_id, request, "agent_suspended", f"agent {agent.id} is suspended")
+        message = f"agent {agent.id} is suspended; a person must revive it to let it act"
+        return _refusal(decision_id, request, "agent_suspended", message)
     if agent.status is AgentStatus.RETIRED:
         return _refusal(decision_id, request, "agent_retired", f"agent {agent.id} is retired")
     if task is None:

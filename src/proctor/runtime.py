@@ -9,6 +9,7 @@ from proctor.audit import AuditLog, CheckpointSigner
 from proctor.home import Home, Settings, resolve_home
 from proctor.identity import AdminKeys
 from proctor.inventory import Inventory
+from proctor.monitor import KillSwitch
 from proctor.policy import PolicyEngine, PolicyStore
 from proctor.store import Database
 from proctor.tasks import Tasks
@@ -27,6 +28,7 @@ class Runtime:
     policy_store: PolicyStore
     policies: PolicyEngine
     audit: AuditLog
+    kill_switch: KillSwitch
     created: bool = False
     admin_key: str | None = None
     closed: bool = False
@@ -68,6 +70,7 @@ class Runtime:
             policy_store=policy_store,
             policies=policies,
             audit=audit,
+            kill_switch=KillSwitch(database, poll_interval_s=settings.inventory_poll_interval_s),
             created=created,
             admin_key=admin_key,
         )

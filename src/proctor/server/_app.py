@@ -11,7 +11,13 @@ import proctor
 from proctor.admin import Admin
 from proctor.errors import StoreError
 from proctor.gateway import Gateway
-from proctor.server import _audit_routes, _check_routes, _inventory_routes, _policy_routes
+from proctor.server import (
+    _audit_routes,
+    _check_routes,
+    _inventory_routes,
+    _kill_routes,
+    _policy_routes,
+)
 from proctor.server._context import Context, ServerContext
 from proctor.server._errors import install_error_handlers
 from proctor.server._middleware import BodyLimit, CatchErrors
@@ -51,6 +57,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         _inventory_routes.router,
         _policy_routes.router,
         _audit_routes.router,
+        _kill_routes.router,
     ):
         app.include_router(router)
     install_error_handlers(app)
