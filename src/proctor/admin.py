@@ -7,6 +7,7 @@ from typing import Any
 
 from proctor.errors import InvalidInput, NotFound
 from proctor.gateway import Gateway
+from proctor.identity import SigningKey
 from proctor.inventory import Change
 from proctor.model import (
     Agent,
@@ -63,6 +64,13 @@ class Admin:
         self._require_reason(reason)
         self.runtime.kill_switch.set(False, actor=actor, reason=reason)
         self._record(Change.UPDATED, "kill_switch.release", actor, "all-agents", {"reason": reason})
+
+    def rotate_signing_key(self, *, overlap: timedelta, actor: str) -> SigningKey:
+        """A new key signs agent credentials; the old one still verifies for ``overlap``."""
+        key = self.runtime.signing_keys.rotate(overlap)
+        details = {"overlap_seconds": int(overlap.total_seconds())}
+        self._record(Change.UPDATED, "signing_key.rotate", actor, key.kid, details)
+        return key
 
     @staticmethod
     def _require_reason(reason: str) -> None:

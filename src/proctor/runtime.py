@@ -7,7 +7,7 @@ from pathlib import Path
 
 from proctor.audit import AuditLog, CheckpointSigner
 from proctor.home import Home, Settings, resolve_home
-from proctor.identity import AdminKeys
+from proctor.identity import AdminKeys, SigningKeys
 from proctor.inventory import Inventory
 from proctor.monitor import KillSwitch
 from proctor.policy import PolicyEngine, PolicyStore
@@ -29,6 +29,7 @@ class Runtime:
     policies: PolicyEngine
     audit: AuditLog
     kill_switch: KillSwitch
+    signing_keys: SigningKeys
     created: bool = False
     admin_key: str | None = None
     closed: bool = False
@@ -71,6 +72,7 @@ class Runtime:
             policies=policies,
             audit=audit,
             kill_switch=KillSwitch(database, poll_interval_s=settings.inventory_poll_interval_s),
+            signing_keys=SigningKeys(database, poll_interval_s=settings.inventory_poll_interval_s),
             created=created,
             admin_key=admin_key,
         )

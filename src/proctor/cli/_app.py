@@ -23,6 +23,7 @@ from proctor.cli._common import (
 from proctor.cli.audit import audit_app
 from proctor.cli.discover import discover
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
+from proctor.cli.keys import keys_app
 from proctor.cli.kill import kill_app, revive_app
 from proctor.cli.policy import policy_app
 from proctor.model import CheckRequest, Outcome
@@ -41,6 +42,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(kill_app, name="kill")
+app.add_typer(keys_app, name="keys")
 app.add_typer(revive_app, name="revive")
 app.command("apply")(apply)
 app.command("discover")(discover)

@@ -40,6 +40,12 @@ def healthz(context: Context) -> HealthOut:
     return HealthOut(status="ok")
 
 
+@_health.get("/.well-known/jwks.json", tags=["credentials"])
+def jwks(context: Context) -> dict[str, list[dict[str, str]]]:
+    """The public keys that verify agent credentials (a JWK Set), without authentication."""
+    return context.runtime.signing_keys.jwks()
+
+
 def create_app(gateway: Gateway) -> FastAPI:
     """The HTTP API over ``gateway``: ``/v1`` (admin key required) and ``/healthz``."""
     app = FastAPI(
