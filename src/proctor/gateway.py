@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from proctor.errors import InvalidInput, NotFound, ProctorError
+from proctor.inventory import Caller
 from proctor.model import (
     UNCLASSIFIED_ACTION,
     ActionClass,
@@ -113,12 +114,16 @@ class Gateway:
 
     # -- check ----------------------------------------------------------------
 
-    def check(self, request: CheckRequest) -> Decision:
-        """Decide one call and record the decision before returning it."""
+    def check(self, request: CheckRequest, *, caller: Caller | None = None) -> Decision:
+        """Decide one call and record the decision before returning it.
+
+        ``caller`` says where the call came from (an HTTP peer, say); it is kept when the
+        agent turns out to be a shadow agent.
+        """
         decision_id = "dec_" + secrets.token_hex(10)
         requester: str | None = None
         try:
-            decision, requester = self._decide(decision_id, request)
+            decision, requester = self._decide(decision_id, request, caller)
         except ProctorError as exc:
             decision = _refusal(decision_id, request, exc.code, exc.message)
         except Exception:
@@ -133,13 +138,20 @@ class Gateway:
 
     def explain(self, request: CheckRequest) -> tuple[Decision, Explanation | None]:
         """Decide without recording, and say which policies matched and why."""
-        decision, _ = self._decide("explain", request)
+        decision, _ = self._decide("explain", request, recorded=False)
         policy_input = self._policy_input_or_none(request)
         if policy_input is None:
             return decision, None
         return decision, self.runtime.policies.explain(policy_input)
 
-    def _decide(self, decision_id: str, request: CheckRequest) -> tuple[Decision, str | None]:
+    def _decide(
+        self,
+        decision_id: str,
+        request: CheckRequest,
+        caller: Caller | None = None,
+        *,
+        recorded: bool = True,
+    ) -> tuple[Decision, str | None]:
         """The decision and, when the task is known, its requester."""
         _check_names(request)
         _check_arguments(request.arguments)
@@ -152,6 +164,8 @@ class Gateway:
         snapshot = self.runtime.inventory.snapshot
         agent = snapshot.agents.get(request.agent_id)
         if agent is None:
+            if recorded:
+                self._record_shadow(request, caller)
             message = f"agent {request.agent_id!r} is not in the inventory; register it first"
             return _refusal(decision_id, request, "unknown_agent", message), None
         task = self.runtime.tasks.find(request.task_id)
@@ -163,6 +177,15 @@ class Gateway:
         judgment = self.runtime.policies.evaluate(policy_input)
         decision = _decision_from(decision_id, request, judgment, tool, policy_input)
         return decision, task.requester
+
+    def _record_shadow(self, request: CheckRequest, caller: Caller | None) -> None:
+        # The call is denied whatever happens here; failing to note it must not change that.
+        try:
+            self.runtime.shadow_agents.record(
+                request.agent_id, tool=request.tool, task=request.task_id, caller=caller
+            )
+        except Exception:
+            log.exception("could not record shadow agent %r", request.agent_id)
 
     def _policy_input_or_none(self, request: CheckRequest) -> PolicyInput | None:
         snapshot = self.runtime.inventory.snapshot

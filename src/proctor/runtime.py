@@ -8,7 +8,7 @@ from pathlib import Path
 from proctor.audit import AuditLog, CheckpointSigner
 from proctor.home import Home, Settings, resolve_home
 from proctor.identity import AdminKeys, SigningKeys
-from proctor.inventory import Inventory
+from proctor.inventory import Inventory, ShadowAgents
 from proctor.monitor import KillSwitch
 from proctor.policy import PolicyEngine, PolicyStore
 from proctor.store import Database
@@ -30,6 +30,7 @@ class Runtime:
     audit: AuditLog
     kill_switch: KillSwitch
     signing_keys: SigningKeys
+    shadow_agents: ShadowAgents
     created: bool = False
     admin_key: str | None = None
     closed: bool = False
@@ -73,6 +74,7 @@ class Runtime:
             audit=audit,
             kill_switch=KillSwitch(database, poll_interval_s=settings.inventory_poll_interval_s),
             signing_keys=SigningKeys(database, poll_interval_s=settings.inventory_poll_interval_s),
+            shadow_agents=ShadowAgents(database),
             created=created,
             admin_key=admin_key,
         )

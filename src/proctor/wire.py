@@ -185,6 +185,19 @@ class AgentStatusIn(WireIn):
     reason: Text = ""
 
 
+class ShadowAgentOut(WireOut):
+    """An unregistered agent that tried to act: every call was denied."""
+
+    agent_id: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    last_tool: str
+    last_task: str
+    last_client: str | None
+    last_user_agent: str | None
+
+
 class ToolIn(WireIn):
     """A tool to register or update: what it does, how sensitive, who sees its output."""
 

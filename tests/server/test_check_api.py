@@ -108,3 +108,16 @@ def test_explain_without_a_task_has_no_policy_explanation(api: Api, incident: Ta
     body = api.post("/v1/explain", json={**_call(incident, "x"), "task_id": "task_none"}).json()
     assert body["decision"]["code"] == "unknown_task"
     assert body["explanation"] is None
+
+
+def test_an_unknown_agent_becomes_a_shadow_agent_with_its_peer(api: Api) -> None:
+    body = {"agent_id": "rogue", "task_id": "t-1", "tool": "mail.send"}
+    decision = api.post("/v1/check", json=body, headers={"User-Agent": "rogue/1.0"}).json()
+    assert decision["code"] == "unknown_agent"
+    [shadow] = api.get("/v1/shadow-agents").json()
+    assert (shadow["agent_id"], shadow["count"], shadow["last_user_agent"]) == (
+        "rogue",
+        1,
+        "rogue/1.0",
+    )
+    assert shadow["last_client"]

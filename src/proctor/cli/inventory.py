@@ -49,8 +49,17 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 
 
 @agents_app.command("list")
-def agents_list(data_dir: DataDir = None, json_output: JsonOutput = False) -> None:
-    """List registered agents."""
+def agents_list(
+    shadow: Annotated[
+        bool, typer.Option("--shadow", help="Unknown agents that tried to act instead.")
+    ] = False,
+    data_dir: DataDir = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """List registered agents (or, with --shadow, unregistered ones that tried to act)."""
+    if shadow:
+        _shadow_list(data_dir, json_output)
+        return
     with open_gateway(data_dir) as gateway:
         agents = gateway.runtime.inventory.list_agents()
     if json_output:
@@ -58,6 +67,28 @@ def agents_list(data_dir: DataDir = None, json_output: JsonOutput = False) -> No
         return
     rows = [[a.id, a.name, a.owner, a.status.value, ", ".join(a.groups)] for a in agents]
     console.print(_table("Agents", ["id", "name", "owner", "status", "groups"], rows))
+
+
+def _shadow_list(data_dir: Path | None, json_output: bool) -> None:
+    with open_gateway(data_dir) as gateway:
+        shadows = gateway.runtime.shadow_agents.list()
+    if json_output:
+        print_json([_plain(shadow) for shadow in shadows])
+        return
+    rows = [
+        [
+            s.agent_id,
+            str(s.count),
+            s.first_seen.isoformat(timespec="seconds"),
+            s.last_seen.isoformat(timespec="seconds"),
+            s.last_tool,
+            s.last_client or "-",
+            s.last_user_agent or "-",
+        ]
+        for s in shadows
+    ]
+    columns = ["agent", "calls", "first seen", "last seen", "last tool", "client", "user agent"]
+    console.print(_table("Shadow agents (denied: not in the inventory)", columns, rows))
 
 
 @agents_app.command("show")

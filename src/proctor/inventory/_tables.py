@@ -37,3 +37,16 @@ resources = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
+
+shadow_agents = sa.Table(
+    "shadow_agents",
+    metadata,
+    sa.Column("agent_id", sa.String(300), primary_key=True),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("last_tool", sa.String(300), nullable=False),
+    sa.Column("last_task", sa.String(300), nullable=False),
+    sa.Column("last_client", sa.String(300), nullable=True),
+    sa.Column("last_user_agent", sa.String(300), nullable=True),
+)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
+from proctor.inventory import Caller
 from proctor.server._context import Context, require_admin
 from proctor.server._errors import ERROR_RESPONSES
 from proctor.wire import (
@@ -23,12 +24,18 @@ router = APIRouter(
 
 
 @router.post("/check")
-def check(body: CheckIn, context: Context) -> DecisionOut:
+def check(body: CheckIn, context: Context, request: Request) -> DecisionOut:
     """Decide one tool call (allow, require_approval or deny) and record the decision.
 
-    A refusal is still a 200 answer: the decision says ``deny`` and why.
+    A refusal is still a 200 answer: the decision says ``deny`` and why. A call by an
+    agent nobody registered is also noted as a shadow agent, with its peer address and
+    User-Agent.
     """
-    return decision_to_wire(context.gateway.check(check_from_wire(body)))
+    caller = Caller(
+        address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    return decision_to_wire(context.gateway.check(check_from_wire(body), caller=caller))
 
 
 @router.post("/outcomes")

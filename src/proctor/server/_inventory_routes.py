@@ -16,6 +16,7 @@ from proctor.wire import (
     Put,
     ResourceIn,
     ResourceOut,
+    ShadowAgentOut,
     TaskIn,
     TaskOut,
     ToolIn,
@@ -32,6 +33,15 @@ router = APIRouter(prefix="/v1", dependencies=[require_admin], responses=ERROR_R
 def list_agents(context: Context) -> list[AgentOut]:
     """Every registered agent, by id."""
     return [AgentOut.from_model(agent) for agent in context.runtime.inventory.list_agents()]
+
+
+@router.get("/shadow-agents", tags=["inventory"])
+def list_shadow_agents(context: Context) -> list[ShadowAgentOut]:
+    """Unregistered agents that tried to act (all denied), most recently seen first."""
+    return [
+        ShadowAgentOut.model_validate(shadow, from_attributes=True)
+        for shadow in context.runtime.shadow_agents.list()
+    ]
 
 
 @router.post("/agents", tags=["inventory"])

@@ -1,0 +1,94 @@
+"""Shadow agents: callers that named an agent nobody registered.
+
+Every such call is denied; recording who tried, from where and what, turns an
+invisible agent into an inventory entry a person can chase down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from proctor.inventory._tables import shadow_agents
+from proctor.store import Database, utcnow
+
+_MAX = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Where a call came from, as the enforcement point saw it (HTTP: peer and User-Agent)."""
+
+    address: str | None = None
+    user_agent: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowAgent:
+    agent_id: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    last_tool: str
+    last_task: str
+    last_client: str | None
+    last_user_agent: str | None
+
+
+class ShadowAgents:
+    """The register of unknown agents that tried to act."""
+
+    def __init__(self, database: Database):
+        self._db = database
+
+    def record(self, agent_id: str, *, tool: str, task: str, caller: Caller | None) -> None:
+        """Count one more attempt by ``agent_id`` (values are cut to 300 characters)."""
+        now = utcnow()
+        caller = caller or Caller()
+        seen = {
+            "last_seen": now,
+            "last_tool": tool[:_MAX],
+            "last_task": task[:_MAX],
+            "last_client": _cut(caller.address),
+            "last_user_agent": _cut(caller.user_agent),
+        }
+        key = agent_id[:_MAX]
+        with self._db.begin() as connection:
+            updated = connection.execute(
+                sa.update(shadow_agents)
+                .where(shadow_agents.c.agent_id == key)
+                .values(count=shadow_agents.c.count + 1, **seen)
+            )
+            if updated.rowcount == 0:
+                connection.execute(
+                    sa.insert(shadow_agents).values(agent_id=key, first_seen=now, count=1, **seen)
+                )
+
+    def list(self) -> list[ShadowAgent]:
+        """Every shadow agent, most recently seen first."""
+        query = sa.select(shadow_agents).order_by(shadow_agents.c.last_seen.desc())
+        with self._db.connect() as connection:
+            return [_from_row(row) for row in connection.execute(query).mappings()]
+
+
+def _cut(value: str | None) -> str | None:
+    return value[:_MAX] if value is not None else None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _from_row(row: sa.RowMapping) -> ShadowAgent:
+    return ShadowAgent(
+        agent_id=row["agent_id"],
+        first_seen=_aware(row["first_seen"]),
+        last_seen=_aware(row["last_seen"]),
+        count=int(row["count"]),
+        last_tool=row["last_tool"],
+        last_task=row["last_task"],
+        last_client=row["last_client"],
+        last_user_agent=row["last_user_agent"],
+    )
