@@ -43,7 +43,7 @@ def test_an_explanation_renders_in_plain_words() -> None:
         "Agent forum-bot calls forum.post (publish) for task task-1, requested by bob, "
         "which grants read.",
         "Outcome: require_approval (approval_required).",
-        "Considered 7 of 8 policies whose scope could match.",
+        "Considered 6 of 8 policies whose scope could match.",
     ]
     assert (
         "  - forbid (approval hold, approver requester) hold-ungranted-high-risk "

@@ -151,8 +151,9 @@ def test_slicing_skips_policies_scoped_elsewhere() -> None:
     )
     judgment = engine(others).evaluate(call("forum.edit", task(action=True)))
     assert judgment.outcome is Outcome.ALLOW
-    # The four defaults that apply to a write; the high-risk ones are scoped away too.
-    assert judgment.candidates == 5
+    # The three defaults that apply to a known tool's write (permit-within-task,
+    # deny-ungranted, deny-restricted-tool-unless-named); the rest are scoped away.
+    assert judgment.candidates == 3
 
 
 def test_the_caches_stay_bounded() -> None:
