@@ -13,13 +13,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from proctor.errors import InvalidInput
 from proctor.identity._token_tables import agent_token_revocations, token_revocations
-from proctor.store import Database, read_version, utcnow
+from proctor.store import Database, as_utc, read_version, utcnow
 
 _VERSION_KEY = "revocations"
 # A revoked token past its expiry fails verification anyway; keep it in memory a
@@ -146,7 +146,7 @@ class Revocations:
             ).scalars()
             revoked_jtis = frozenset(jtis)
             agents = {
-                row.agent_id: _aware(row.revoked_before)
+                row.agent_id: as_utc(row.revoked_before)
                 for row in connection.execute(
                     sa.select(
                         agent_token_revocations.c.agent_id,
@@ -162,7 +162,3 @@ def _check_words(reason: str, actor: str) -> None:
         raise InvalidInput("say why the credential is revoked", code="invalid_reason")
     if not actor.strip() or len(actor) > 200:
         raise InvalidInput("say who revokes the credential (max 200)", code="invalid_actor")
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

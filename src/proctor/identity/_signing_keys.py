@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from joserfc.jwk import OKPKey
 
 from proctor.errors import InvalidInput, StoreError
 from proctor.identity._token_tables import signing_keys
-from proctor.store import Database, read_version, utcnow
+from proctor.store import Database, as_utc, read_version, utcnow
 
 _VERSION_KEY = "signing_keys"
 DEFAULT_OVERLAP = timedelta(days=1)
@@ -229,9 +229,9 @@ def _key_from_row(row: Any) -> SigningKey:
     return SigningKey(
         kid=row["kid"],
         public_key=public_key,
-        created_at=_aware(row["created_at"]),
-        retired_at=_aware(row["retired_at"]) if row["retired_at"] else None,
-        not_after=_aware(row["not_after"]) if row["not_after"] else None,
+        created_at=as_utc(row["created_at"]),
+        retired_at=as_utc(row["retired_at"]) if row["retired_at"] else None,
+        not_after=as_utc(row["not_after"]) if row["not_after"] else None,
         private_key=private_key,
     )
 
@@ -244,7 +244,3 @@ def _public_only(key: SigningKey) -> SigningKey:
         retired_at=key.retired_at,
         not_after=key.not_after,
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -7,12 +7,12 @@ invisible agent into an inventory entry a person can chase down.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from proctor.inventory._tables import shadow_agents
-from proctor.store import Database, utcnow
+from proctor.store import Database, as_utc, utcnow
 
 _MAX = 300
 
@@ -77,15 +77,11 @@ def _cut(value: str | None) -> str | None:
     return value[:_MAX] if value is not None else None
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _from_row(row: sa.RowMapping) -> ShadowAgent:
     return ShadowAgent(
         agent_id=row["agent_id"],
-        first_seen=_aware(row["first_seen"]),
-        last_seen=_aware(row["last_seen"]),
+        first_seen=as_utc(row["first_seen"]),
+        last_seen=as_utc(row["last_seen"]),
         count=int(row["count"]),
         last_tool=row["last_tool"],
         last_task=row["last_task"],

@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from proctor.monitor._tables import kill_switch
-from proctor.store import Database, read_version, utcnow
+from proctor.store import Database, as_utc, read_version, utcnow
 
 _VERSION_KEY = "kill_switch"
 _ROW_ID = 1
@@ -78,12 +78,9 @@ class KillSwitch:
             )
         if row is None:
             return version, SwitchState(engaged=False)
-        changed_at = row["changed_at"]
-        if changed_at.tzinfo is None:
-            changed_at = changed_at.replace(tzinfo=UTC)
         return version, SwitchState(
             engaged=bool(row["engaged"]),
             actor=row["actor"],
             reason=row["reason"],
-            changed_at=changed_at,
+            changed_at=as_utc(row["changed_at"]),
         )

@@ -6,7 +6,7 @@ import builtins
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from proctor.policy._compile import InvalidPolicies, validate_documents
 from proctor.policy._resources import default_documents
 from proctor.policy._source import Diagnostic, PolicyDocument
 from proctor.policy._tables import policies
-from proctor.store import Database, utcnow
+from proctor.store import Database, as_utc, utcnow
 
 #: The change counter bumped on every add or remove, so engines reload.
 VERSION_NAME = "policies"
@@ -122,15 +122,10 @@ class PolicyStore:
         with self._database.connect() as connection:
             rows = connection.execute(query).all()
         return [
-            StoredPolicy(row.id, row.name, row.text, _aware(row.created_at), row.created_by)
+            StoredPolicy(row.id, row.name, row.text, as_utc(row.created_at), row.created_by)
             for row in rows
         ]
 
     def documents(self) -> builtins.list[PolicyDocument]:
         """The stored documents, oldest first, as the engine loads them."""
         return [record.document for record in self.list()]
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes even for timezone-aware columns.
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

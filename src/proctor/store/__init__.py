@@ -4,6 +4,13 @@ Each concept module declares its own tables on :data:`metadata` and talks to the
 through a small class of its own; nothing outside those classes writes SQL.
 """
 
-from proctor.store._database import Database, Durability, metadata, read_version, utcnow
+from proctor.store._database import (
+    Database,
+    Durability,
+    as_utc,
+    metadata,
+    read_version,
+    utcnow,
+)
 
-__all__ = ["Database", "Durability", "metadata", "read_version", "utcnow"]
+__all__ = ["Database", "Durability", "as_utc", "metadata", "read_version", "utcnow"]

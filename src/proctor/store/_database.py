@@ -31,6 +31,15 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as an aware UTC datetime.
+
+    SQLite hands back naive datetimes even for ``timezone=True`` columns; Proctor only
+    stores UTC, so a naive value is UTC.
+    """
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Durability(StrEnum):
     """How much an acknowledged write survives.
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from proctor.errors import InvalidInput, NotFound
 from proctor.inventory import check_agent_id, check_tool_name
 from proctor.model import ActionClass, Audience, Capabilities, Deliverable, Task
-from proctor.store import Database, utcnow
+from proctor.store import Database, as_utc, utcnow
 from proctor.tasks._tables import tasks
 
 DEFAULT_TASK_TTL = timedelta(hours=1)
@@ -134,15 +134,8 @@ def _task_from_row(row: Any) -> Task:
             actions=frozenset(ActionClass(a) for a in row["actions"]),
             tools=tuple(row["tool_patterns"]),
         ),
-        created_at=_aware(row["created_at"]),
-        expires_at=_aware(row["expires_at"]),
+        created_at=as_utc(row["created_at"]),
+        expires_at=as_utc(row["expires_at"]),
         deliverable=deliverable,
         created_by=row["created_by"],
     )
-
-
-def _aware(value: Any) -> Any:
-    # SQLite returns naive datetimes even for timezone=True columns; we only store UTC.
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
