@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -42,7 +41,7 @@ from proctor.model import (
 )
 from proctor.policy import Explanation, Judgment, PolicyInput, ResourceFacts, TaskFacts
 from proctor.runtime import Runtime
-from proctor.store import utcnow
+from proctor.store import ChangeWatch, utcnow
 
 log = logging.getLogger("proctor.gateway")
 
@@ -53,7 +52,6 @@ MAX_EXACT_INTEGER = 2**53 - 1
 MAX_ARGUMENT_ITEMS = 10_000
 _RECENT_DECISIONS = 100_000
 _OUTCOME_LOOKBACK = 100_000
-_POLICY_POLL_S = 1.0
 
 _ACTION_RISK = {
     ActionClass.READ: 10,
@@ -96,7 +94,9 @@ class Gateway:
         self._sync_lock = threading.Lock()
         self._inventory_version = -1
         self._policy_version = runtime.database.version("policies")
-        self._next_policy_poll = time.monotonic() + _POLICY_POLL_S
+        self._policy_watch = ChangeWatch(
+            runtime.database, "policies", runtime.settings.inventory_poll_interval_s
+        )
 
     @classmethod
     def open(cls, data_dir: Path | str | None = None) -> Gateway:
@@ -241,15 +241,12 @@ class Gateway:
     def _sync(self) -> None:
         """Keep the policy engine's view of inventory and policies current."""
         snapshot = self.runtime.inventory.snapshot
-        policies_stale = time.monotonic() >= self._next_policy_poll
-        if snapshot.version == self._inventory_version and not policies_stale:
+        policies_moved = self._policy_watch.moved_since(self._policy_version)
+        if snapshot.version == self._inventory_version and not policies_moved:
             return
         with self._sync_lock:
-            if policies_stale:
-                self._next_policy_poll = time.monotonic() + _POLICY_POLL_S
-                version = self.runtime.database.version("policies")
-                if version != self._policy_version:
-                    self.reload_policies()
+            if policies_moved:
+                self.reload_policies()
             if snapshot.version != self._inventory_version:
                 self.runtime.policies.set_inventory(
                     snapshot.agents.values(), snapshot.tools.values()

@@ -10,7 +10,6 @@ on every check).
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 
 from proctor.errors import InvalidInput
 from proctor.identity._token_tables import agent_token_revocations, token_revocations
-from proctor.store import Database, as_utc, read_version, utcnow
+from proctor.store import ChangeWatch, Database, as_utc, read_version, utcnow
 
 _VERSION_KEY = "revocations"
 # A revoked token past its expiry fails verification anyway; keep it in memory a
@@ -46,10 +45,9 @@ class Revocations:
     ) -> None:
         self._db = database
         self._clock = clock
-        self._poll_interval_s = poll_interval_s
+        self._watch = ChangeWatch(database, _VERSION_KEY, poll_interval_s)
         self._lock = threading.Lock()
         self._snapshot = self._load()
-        self._next_poll = time.monotonic() + poll_interval_s
 
     def revoke(
         self, jti: str, reason: str, actor: str, *, expires_at: datetime | None = None
@@ -123,13 +121,11 @@ class Revocations:
     def refresh(self) -> None:
         with self._lock:
             self._snapshot = self._load()
-            self._next_poll = time.monotonic() + self._poll_interval_s
+            self._watch.refreshed()
 
     def _current(self) -> _Snapshot:
-        if time.monotonic() >= self._next_poll:
-            self._next_poll = time.monotonic() + self._poll_interval_s
-            if self._db.version(_VERSION_KEY) != self._snapshot.version:
-                self.refresh()
+        if self._watch.moved_since(self._snapshot.version):
+            self.refresh()
         return self._snapshot
 
     def _load(self) -> _Snapshot:

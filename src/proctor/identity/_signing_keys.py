@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from joserfc.jwk import OKPKey
 
 from proctor.errors import InvalidInput, StoreError
 from proctor.identity._token_tables import signing_keys
-from proctor.store import Database, as_utc, read_version, utcnow
+from proctor.store import ChangeWatch, Database, as_utc, read_version, utcnow
 
 _VERSION_KEY = "signing_keys"
 DEFAULT_OVERLAP = timedelta(days=1)
@@ -80,11 +79,10 @@ class SigningKeys:
     ) -> None:
         self._db = database
         self._clock = clock
-        self._poll_interval_s = poll_interval_s
+        self._watch = ChangeWatch(database, _VERSION_KEY, poll_interval_s)
         self._lock = threading.Lock()
         self._version = -1
         self._keys: dict[str, SigningKey] = {}
-        self._next_poll = 0.0
         self._refresh()
 
     def current(self) -> SigningKey:
@@ -127,10 +125,10 @@ class SigningKeys:
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
         """The public key ``kid`` names, or ``None`` when unknown or past its overlap."""
         key = self._keys.get(kid)
-        if key is None or time.monotonic() >= self._next_poll:
-            # An unknown kid may be a rotation in another process; the counter
-            # read is cheap, and a full reload happens only when it moved.
-            self._poll()
+        # An unknown kid may be a rotation in another process: read the counter now
+        # (cheap); the keys are reloaded only when it moved.
+        if self._watch.moved_since(self._version, force=key is None):
+            self._refresh()
             key = self._keys.get(kid)
         if key is None or not key.verifies_at(self._clock()):
             return None
@@ -173,12 +171,7 @@ class SigningKeys:
         self._refresh()
 
     def _maybe_poll(self) -> None:
-        if time.monotonic() >= self._next_poll:
-            self._poll()
-
-    def _poll(self) -> None:
-        self._next_poll = time.monotonic() + self._poll_interval_s
-        if self._db.version(_VERSION_KEY) != self._version:
+        if self._watch.moved_since(self._version):
             self._refresh()
 
     def _refresh(self) -> None:
@@ -187,7 +180,7 @@ class SigningKeys:
             rows = connection.execute(sa.select(signing_keys)).mappings().all()
             self._keys = {row["kid"]: _key_from_row(row) for row in rows}
             self._version = version
-            self._next_poll = time.monotonic() + self._poll_interval_s
+            self._watch.refreshed()
 
 
 def _new_key_row(now: datetime) -> dict[str, Any]:

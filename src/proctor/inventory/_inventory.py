@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -16,7 +15,7 @@ from proctor.inventory._snapshot import InventorySnapshot
 from proctor.inventory._tables import agents, resources, tools
 from proctor.inventory._validate import check_agent_id, check_resource_id, check_tool_name
 from proctor.model import ActionClass, Agent, AgentStatus, Audience, Label, Resource, Tool
-from proctor.store import Database, read_version, utcnow
+from proctor.store import ChangeWatch, Database, read_version, utcnow
 
 _VERSION_KEY = "inventory"
 T = TypeVar("T")
@@ -40,22 +39,21 @@ class Inventory:
 
     def __init__(self, database: Database, *, poll_interval_s: float = 1.0):
         self._db = database
-        self._poll_interval_s = poll_interval_s
+        self._watch = ChangeWatch(database, _VERSION_KEY, poll_interval_s)
         self._lock = threading.Lock()
         self._snapshot = self._load()
-        self._next_poll = time.monotonic() + poll_interval_s
 
     @property
     def snapshot(self) -> InventorySnapshot:
         """The current view; cheap to call on every check."""
-        if time.monotonic() >= self._next_poll:
-            self._poll()
+        if self._watch.moved_since(self._snapshot.version):
+            self.refresh()
         return self._snapshot
 
     def refresh(self) -> InventorySnapshot:
         with self._lock:
             self._snapshot = self._load()
-            self._next_poll = time.monotonic() + self._poll_interval_s
+            self._watch.refreshed()
         return self._snapshot
 
     # -- agents ---------------------------------------------------------------
@@ -152,11 +150,6 @@ class Inventory:
             self._db.bump_version(connection, _VERSION_KEY)
         self.refresh()
         return change
-
-    def _poll(self) -> None:
-        self._next_poll = time.monotonic() + self._poll_interval_s
-        if self._db.version(_VERSION_KEY) != self._snapshot.version:
-            self.refresh()
 
     def _load(self) -> InventorySnapshot:
         with self._db.connect() as connection:

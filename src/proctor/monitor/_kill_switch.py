@@ -9,14 +9,13 @@ Suspending one agent, or every agent of an owner, is an inventory status change
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from proctor.monitor._tables import kill_switch
-from proctor.store import Database, as_utc, read_version, utcnow
+from proctor.store import ChangeWatch, Database, as_utc, read_version, utcnow
 
 _VERSION_KEY = "kill_switch"
 _ROW_ID = 1
@@ -37,18 +36,15 @@ class KillSwitch:
 
     def __init__(self, database: Database, *, poll_interval_s: float = 1.0):
         self._db = database
-        self._poll_interval_s = poll_interval_s
+        self._watch = ChangeWatch(database, _VERSION_KEY, poll_interval_s)
         self._lock = threading.Lock()
         self._version, self._state = self._load()
-        self._next_poll = time.monotonic() + poll_interval_s
 
     @property
     def state(self) -> SwitchState:
         """The current state; re-read from the store at most once per poll interval."""
-        if time.monotonic() >= self._next_poll:
-            self._next_poll = time.monotonic() + self._poll_interval_s
-            if self._db.version(_VERSION_KEY) != self._version:
-                self._refresh()
+        if self._watch.moved_since(self._version):
+            self._refresh()
         return self._state
 
     def set(self, engaged: bool, *, actor: str, reason: str) -> SwitchState:
@@ -66,6 +62,7 @@ class KillSwitch:
     def _refresh(self) -> SwitchState:
         with self._lock:
             self._version, self._state = self._load()
+            self._watch.refreshed()
             return self._state
 
     def _load(self) -> tuple[int, SwitchState]:

@@ -12,5 +12,6 @@ from proctor.store._database import (
     read_version,
     utcnow,
 )
+from proctor.store._watch import ChangeWatch
 
-__all__ = ["Database", "Durability", "as_utc", "metadata", "read_version", "utcnow"]
+__all__ = ["ChangeWatch", "Database", "Durability", "as_utc", "metadata", "read_version", "utcnow"]
