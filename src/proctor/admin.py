@@ -44,6 +44,7 @@ class Admin:
 
     def suspend_agents(self, *, owner: str, actor: str, reason: str) -> list[str]:
         """Suspend every active agent ``owner`` owns; returns their ids."""
+        self._require_reason(reason)
         owned = [
             agent
             for agent in self.runtime.inventory.list_agents()

@@ -48,6 +48,8 @@ def test_release_restores_checks_but_not_suspended_agents(
 def test_stopping_needs_a_reason(admin: Admin) -> None:
     with pytest.raises(InvalidInput):
         admin.stop_all_agents(actor="sec", reason="  ")
+    with pytest.raises(InvalidInput):
+        admin.suspend_agents(owner="platform-team", actor="sec", reason="")
 
 
 def test_engage_and_release_are_audited(gateway: Gateway, admin: Admin) -> None:
