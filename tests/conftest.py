@@ -106,3 +106,14 @@ def analysis_task(admin: Admin, agent_id: str = "forum-bot") -> Task:
 def incident(admin: Admin) -> Task:
     register_incident(admin)
     return analysis_task(admin)
+
+
+def task_token(admin: Admin, task: Task) -> str:
+    """The task token the launcher hands the task's agent."""
+    return admin.issue_task_token(task.id, actor=task.requester).token
+
+
+@pytest.fixture
+def incident_token(admin: Admin, incident: Task) -> str:
+    """forum-bot's token for the incident's analysis task."""
+    return task_token(admin, incident)

@@ -7,7 +7,7 @@ from typing import Any
 
 from proctor.errors import InvalidInput, NotFound
 from proctor.gateway import Gateway
-from proctor.identity import SigningKey
+from proctor.identity import IssuedToken, LedgerToken, SigningKey, public_key_thumbprint
 from proctor.inventory import Change
 from proctor.model import (
     Agent,
@@ -18,6 +18,7 @@ from proctor.model import (
     Task,
     Tool,
 )
+from proctor.store import utcnow
 from proctor.tasks import DEFAULT_TASK_TTL
 
 
@@ -37,6 +38,12 @@ class Admin:
         self, agent_id: str, status: AgentStatus, *, actor: str, reason: str = ""
     ) -> Agent:
         agent = self.runtime.inventory.set_agent_status(agent_id, status)
+        if status is not AgentStatus.ACTIVE:
+            # Tokens issued so far stay dead even if the agent is revived later, and
+            # so do those delegated through it; reviving needs fresh tokens.
+            self.runtime.tokens.revocations.revoke_all_for_agent(
+                agent_id, reason or f"agent {status.value}", actor
+            )
         self._record(
             Change.UPDATED, "agent.status", actor, agent_id, {"status": status, "reason": reason}
         )
@@ -122,6 +129,65 @@ class Admin:
         self._record(Change.CREATED, "task.create", actor, task.id, _task_body(task))
         return task
 
+    def issue_task_token(
+        self, task_id: str, *, actor: str, ttl: timedelta | None = None
+    ) -> IssuedToken:
+        """A root token for the task's agent: what the agent presents on every check.
+
+        The token carries the task's capabilities, may produce the task's
+        deliverable, lives ``ttl`` (default: the configured token lifetime) and
+        never outlives the task. Issuing is audited with who asked.
+        """
+        task = self.runtime.tasks.get(task_id)
+        if task.is_expired(utcnow()):
+            raise InvalidInput(f"task {task.id} expired at {task.expires_at}", code="task_expired")
+        agent = self.runtime.inventory.snapshot.agents.get(task.agent_id)
+        if agent is None or agent.status is not AgentStatus.ACTIVE:
+            state = agent.status.value if agent else "not in the inventory"
+            raise InvalidInput(
+                f"agent {task.agent_id} is {state}; it cannot be given a token",
+                code="agent_not_active",
+            )
+        issued = self.runtime.tokens.issue(
+            agent_id=task.agent_id,
+            task_id=task.id,
+            requester=task.requester,
+            capabilities=task.capabilities,
+            ttl=ttl,
+            expires_no_later_than=task.expires_at,
+            may_deliver=task.deliverable is not None,
+            issued_by=actor,
+        )
+        claims = issued.claims
+        body = {
+            "jti": claims.jti,
+            "agent": claims.agent_id,
+            "expires_at": claims.expires_at.isoformat(),
+        }
+        self._record(Change.CREATED, "token.issue", actor, task.id, body)
+        return issued
+
+    def revoke_token(self, jti: str, *, actor: str, reason: str) -> LedgerToken | None:
+        """Revoke one token, and every token delegated from it, saying who and why.
+
+        Returns the ledger's record of the token (now ``revoked``), or ``None`` when
+        the ledger does not know the jti: it is revoked all the same, because the
+        token may have been issued by a process that kept no ledger, or pruned.
+        """
+        ledger = self.runtime.ledger
+        known = ledger.get(jti)
+        self.runtime.tokens.revocations.revoke(
+            jti, reason, actor, expires_at=known.expires_at if known is not None else None
+        )
+        details = {
+            "reason": reason,
+            "known": known is not None,
+            "agent": known.agent_id if known is not None else None,
+            "task": known.task_id if known is not None else None,
+        }
+        self._record(Change.UPDATED, "token.revoke", actor, jti, details)
+        return ledger.get(jti) if known is not None else None
+
     def put_policy(self, name: str, text: str, *, actor: str) -> Change:
         """Store policy text under ``name``, replacing an earlier text of that name.
 
@@ -168,12 +234,15 @@ def _plain(value: Any) -> Any:
 
 
 def _agent_body(agent: Agent) -> dict[str, Any]:
+    # The key's RFC 7638 thumbprint names it in the log; the key is in the inventory.
+    key = agent.public_key
     return {
         "name": agent.name,
         "owner": agent.owner,
         "purpose": agent.purpose,
         "status": agent.status,
         "groups": agent.groups,
+        "public_key": public_key_thumbprint(key) if key is not None else None,
     }
 
 

@@ -28,7 +28,6 @@ from proctor.model import (
     AgentStatus,
     Audience,
     Capabilities,
-    CheckRequest,
     Decision,
     Deliverable,
     Label,
@@ -36,6 +35,7 @@ from proctor.model import (
     OutcomeStatus,
     Resource,
     Tool,
+    ToolCall,
 )
 from proctor.store import utcnow
 
@@ -136,9 +136,9 @@ def run_demo(data_dir: Path, console: Console) -> int:
     failures: list[str] = []
     outcomes: Counter[Outcome] = Counter()
     with Gateway.open(data_dir) as gateway:
-        task_id = _set_up(Admin(gateway), console)
+        token = _set_up(Admin(gateway), console)
         for step in STEPS:
-            decision = _attempt(gateway, task_id, step, console)
+            decision = _attempt(gateway, token, step, console)
             outcomes[decision.outcome] += 1
             failures.extend(_surprises(step, decision))
         report = gateway.runtime.audit.verify()
@@ -154,7 +154,8 @@ def run_demo(data_dir: Path, console: Console) -> int:
 
 
 def _set_up(admin: Admin, timeline: Console) -> str:
-    """Register the agent, its tools and resources, and create dana's analysis task."""
+    """Register the agent, its tools and resources, create dana's analysis task, and
+    return the task token the agent is handed."""
     admin.put_agent(AGENT, actor=AGENT.owner)
     _event(timeline, AGENT.owner, f"registers agent {AGENT.id} (owner {AGENT.owner})")
     for tool in TOOLS:
@@ -174,10 +175,18 @@ def _set_up(admin: Admin, timeline: Console) -> str:
     )
     granted = CAPABILITIES.describe()
     _event(timeline, REQUESTER, f'creates task {task.id}: "{PURPOSE}" (grants {granted})')
-    return task.id
+    issued = admin.issue_task_token(task.id, actor=REQUESTER)
+    expires = f"{issued.claims.expires_at:%H:%M:%S} UTC"
+    _event(
+        timeline,
+        REQUESTER,
+        f"hands {AGENT.id} its task token (id {issued.claims.jti[:8]}…, expires {expires}); "
+        "every call below presents it",
+    )
+    return issued.token
 
 
-def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Console) -> Decision:
+def _attempt(gateway: Gateway, token: str, step: Step, timeline: Console) -> Decision:
     """Check the call; the agent runs it only when allowed, and reports what happened."""
     if step.stop_agent_first:
         why = "it tried to publish without approval; stop it until reviewed"
@@ -185,8 +194,7 @@ def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Console) -> D
             AGENT.id, AgentStatus.SUSPENDED, actor=REQUESTER, reason=why
         )
         _event(timeline, REQUESTER, f"hits the kill switch: proctor kill agent {AGENT.id}")
-    request = CheckRequest(AGENT.id, task_id, step.tool, step.arguments, step.resource)
-    decision = gateway.check(request)
+    decision = gateway.check(token, ToolCall(step.tool, step.arguments, step.resource))
     style = _STYLE[decision.outcome]
     timeline.print(
         f"{_clock(decision.decided_at)}  [bold]{AGENT.id}[/bold] for {REQUESTER} "
@@ -203,10 +211,10 @@ def _attempt(gateway: Gateway, task_id: str, step: Step, timeline: Console) -> D
     if approvers:
         timeline.print(f"{_INDENT}  · approvers: {escape(', '.join(approvers))}", highlight=False)
     if decision.allowed:
-        gateway.record_outcome(decision.id, OutcomeStatus.SUCCEEDED, step.summary)
+        gateway.record_outcome(token, decision.id, OutcomeStatus.SUCCEEDED, step.summary)
         _event(timeline, AGENT.id, f"ran {step.tool}: {step.summary}")
     else:
-        gateway.record_outcome(decision.id, OutcomeStatus.SKIPPED, "not run: not allowed")
+        gateway.record_outcome(token, decision.id, OutcomeStatus.SKIPPED, "not run: not allowed")
     return decision
 
 

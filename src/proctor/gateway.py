@@ -2,10 +2,13 @@
 
 ``Gateway.check`` is the only place that knows the order of the steps:
 
-1. authenticate — the agent exists and is active, the task exists, is its, and is
-   live (facts no policy may override: they deny outright);
+1. authenticate — the call's task token is one Proctor signed, unexpired and not
+   revoked; every agent in its delegation chain exists and is active; the task
+   exists, was given to the chain's first agent, and is live (facts no policy may
+   override: they deny outright);
 2. resolve — tool → action class and label, resource → label and owner;
-3. compute facts — what the task grants, whether the call is its deliverable;
+3. compute facts — what both the task and the token grant (a delegated token may
+   hold less than the task), whether the call is the task's deliverable;
 4. judge — the Cedar policy set decides among allow / require_approval / deny;
 5. record — the decision is appended to the audit log *before* the caller hears it.
 
@@ -15,22 +18,26 @@ fails closed.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from proctor.errors import InvalidInput, NotFound, ProctorError
+from proctor.errors import Forbidden, InvalidInput, NotFound, ProctorError, Unauthorized
+from proctor.identity import Credential
 from proctor.inventory import Caller
 from proctor.model import (
     UNCLASSIFIED_ACTION,
     ActionClass,
     Agent,
     AgentStatus,
+    Capabilities,
     CheckRequest,
     Decision,
     Outcome,
@@ -38,6 +45,7 @@ from proctor.model import (
     Reason,
     Task,
     Tool,
+    ToolCall,
 )
 from proctor.policy import Explanation, Judgment, PolicyInput, ResourceFacts, TaskFacts
 from proctor.runtime import Runtime
@@ -64,6 +72,21 @@ _ACTION_RISK = {
     ActionClass.SPEND: 80,
 }
 _LABEL_RISK = {"public": 0, "internal": 5, "confidential": 15, "restricted": 25}
+#: Token failures that mean "not a credential of ours": the caller is a shadow agent.
+#: Expired, not-yet-valid and revoked tokens were ours; their holders are known.
+_SHADOW_TOKEN_CODES = frozenset(
+    {
+        "missing_token",
+        "token_malformed",
+        "token_alg_not_allowed",
+        "token_unknown_key",
+        "token_bad_signature",
+        "token_wrong_issuer",
+        "token_wrong_audience",
+        "token_claims_invalid",
+    }
+)
+_UNIDENTIFIED = "(unidentified)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +97,48 @@ class OutcomeReceipt:
     status: OutcomeStatus
     audit_seq: int
     violation: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Acting:
+    """Who makes a call: the agent, its task and what it holds, as a credential says."""
+
+    agent_id: str
+    task_id: str
+    requester: str
+    chain: tuple[str, ...]
+    capabilities: Capabilities | None
+    may_deliver: bool
+    jti: str | None = None
+
+    @property
+    def root_agent(self) -> str:
+        """The agent the task was given to (the first after the requester)."""
+        return self.chain[1]
+
+    @classmethod
+    def from_credential(cls, credential: Credential) -> _Acting:
+        return cls(
+            agent_id=credential.agent_id,
+            task_id=credential.task_id,
+            requester=credential.requester,
+            chain=credential.chain,
+            capabilities=credential.capabilities,
+            may_deliver=credential.may_deliver,
+            jti=credential.jti,
+        )
+
+    @classmethod
+    def from_task(cls, task: Task) -> _Acting:
+        """The task's own agent holding everything the task grants (for "what if")."""
+        return cls(
+            agent_id=task.agent_id,
+            task_id=task.id,
+            requester=task.requester,
+            chain=(task.requester, task.agent_id),
+            capabilities=None,
+            may_deliver=task.deliverable is not None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +179,33 @@ class Gateway:
 
     # -- check ----------------------------------------------------------------
 
-    def check(self, request: CheckRequest, *, caller: Caller | None = None) -> Decision:
-        """Decide one call and record the decision before returning it.
+    def check(self, token: str, call: ToolCall, *, caller: Caller | None = None) -> Decision:
+        """Decide one call made under the task token ``token``; record it, then return it.
 
-        ``caller`` says where the call came from (an HTTP peer, say); it is kept when the
-        agent turns out to be a shadow agent.
+        The token says who calls (agent, task, requester, delegation chain) and what
+        it holds; nothing in ``call`` can claim otherwise. ``caller`` says where the
+        call came from (an HTTP peer, say); it is kept when the caller turns out to be
+        a shadow agent.
         """
         decision_id = "dec_" + secrets.token_hex(10)
-        requester: str | None = None
+        acting: _Acting | None = None
+        request = CheckRequest(
+            agent_id="",
+            task_id="",
+            tool=call.tool,
+            arguments=call.arguments,
+            resource=call.resource,
+        )
         try:
-            decision, requester = self._decide(decision_id, request, caller)
+            _check_call(call)
+            try:
+                credential = self._verify(token, call, caller)
+            except Unauthorized:
+                self._raise_if_stopped()  # the kill switch outranks every other reason
+                raise
+            acting = _Acting.from_credential(credential)
+            request = replace(request, agent_id=acting.agent_id, task_id=acting.task_id)
+            decision = self._decide(decision_id, request, acting, caller, credential)
         except ProctorError as exc:
             decision = _refusal(decision_id, request, exc.code, exc.message)
         except Exception:
@@ -134,74 +216,125 @@ class Gateway:
                 "internal_error",
                 "Proctor could not evaluate this call and denies it; the error is in its log",
             )
-        return self._record_decision(decision, requester)
+        if acting is not None:
+            decision = replace(decision, chain=acting.chain)
+        return self._record_decision(decision, acting)
 
     def explain(self, request: CheckRequest) -> tuple[Decision, Explanation | None]:
-        """Decide without recording, and say which policies matched and why."""
-        decision, _ = self._decide("explain", request, recorded=False)
-        policy_input = self._policy_input_or_none(request)
+        """What would happen if the task's own agent made ``request``: decide without
+        recording, and say which policies matched and why (an admin's "what if").
+        """
+        _check_call(ToolCall(request.tool, request.arguments, request.resource))
+        task = self.runtime.tasks.find(request.task_id)
+        if task is None:
+            refusal = _refusal(
+                "explain", request, "unknown_task", f"task {request.task_id!r} does not exist"
+            )
+            return refusal, None
+        acting = replace(_Acting.from_task(task), agent_id=request.agent_id)
+        acting = replace(acting, chain=(task.requester, request.agent_id))
+        decision = self._decide("explain", request, acting, None, None, recorded=False)
+        policy_input = self._policy_input_or_none(request, acting)
         if policy_input is None:
             return decision, None
         return decision, self.runtime.policies.explain(policy_input)
+
+    def _raise_if_stopped(self) -> None:
+        switch = self.runtime.kill_switch.state
+        if switch.engaged:
+            when = f"{switch.changed_at:%Y-%m-%d %H:%M} UTC" if switch.changed_at else "?"
+            raise Forbidden(
+                f"every agent was stopped by {switch.actor} at {when}: {switch.reason}",
+                code="all_agents_stopped",
+            )
+
+    def _verify(self, token: str, call: ToolCall, caller: Caller | None) -> Credential:
+        """The credential ``token`` carries; a token that is not ours marks a shadow agent."""
+        try:
+            if not token:
+                raise Unauthorized(
+                    "the call carries no task token; an agent gets one when a person "
+                    "gives it a task",
+                    code="missing_token",
+                )
+            if token.startswith(("prk_", "ppk_")):
+                raise Unauthorized(
+                    "an API key belongs to a person, not an agent: agents call with the task "
+                    "token they were given",
+                    code="api_key_not_accepted",
+                )
+            credential = self.runtime.tokens.verify(token, check_revocation=False)
+        except Unauthorized as exc:
+            if exc.code in _SHADOW_TOKEN_CODES:
+                claimed = _claimed_subject(token)
+                self._record_shadow(claimed, call, _claimed_task(token), caller, exc.code)
+            raise
+        return credential
 
     def _decide(
         self,
         decision_id: str,
         request: CheckRequest,
-        caller: Caller | None = None,
+        acting: _Acting,
+        caller: Caller | None,
+        credential: Credential | None,
         *,
         recorded: bool = True,
-    ) -> tuple[Decision, str | None]:
-        """The decision and, when the task is known, its requester."""
-        _check_names(request)
-        _check_arguments(request.arguments)
-        switch = self.runtime.kill_switch.state
-        if switch.engaged:
-            when = f"{switch.changed_at:%Y-%m-%d %H:%M} UTC" if switch.changed_at else "?"
-            message = f"every agent was stopped by {switch.actor} at {when}: {switch.reason}"
-            return _refusal(decision_id, request, "all_agents_stopped", message), None
+    ) -> Decision:
+        """Judge the call; ``credential`` is None only for an admin's "what if"."""
+        self._raise_if_stopped()
         self._sync()
         snapshot = self.runtime.inventory.snapshot
-        agent = snapshot.agents.get(request.agent_id)
+        agent = snapshot.agents.get(acting.agent_id)
         if agent is None:
             if recorded:
-                self._record_shadow(request, caller)
-            message = f"agent {request.agent_id!r} is not in the inventory; register it first"
-            return _refusal(decision_id, request, "unknown_agent", message), None
-        task = self.runtime.tasks.find(request.task_id)
-        refusal = _authenticate(decision_id, request, agent, task)
+                call = ToolCall(request.tool, request.arguments, request.resource)
+                self._record_shadow(acting.agent_id, call, acting.task_id, caller, "unknown_agent")
+            message = f"agent {acting.agent_id!r} is not in the inventory; register it first"
+            return _refusal(decision_id, request, "unknown_agent", message)
+        refusal = _inactive_chain(decision_id, request, acting, snapshot.agents)
+        if refusal is not None:
+            return refusal
+        if credential is not None:
+            # After the chain: a suspended agent's revoked token says "agent_suspended".
+            self.runtime.tokens.check_revocation(credential)
+            self.runtime.ledger.touch(credential.jti)
+        task = self.runtime.tasks.find(acting.task_id)
+        refusal = _check_task(decision_id, request, acting, task)
         if refusal is not None or task is None:
-            return refusal or _refusal(decision_id, request, "unknown_task", "no task"), None
+            return refusal or _refusal(decision_id, request, "unknown_task", "no task")
         tool = snapshot.tools.get(request.tool)
-        policy_input = self._policy_input(request, agent, task, tool)
+        policy_input = self._policy_input(request, acting, agent, task, tool)
         judgment = self.runtime.policies.evaluate(policy_input)
-        decision = _decision_from(decision_id, request, judgment, tool, policy_input)
-        return decision, task.requester
+        return _decision_from(decision_id, request, judgment, tool, policy_input)
 
-    def _record_shadow(self, request: CheckRequest, caller: Caller | None) -> None:
+    def _record_shadow(
+        self, agent_id: str, call: ToolCall, task: str, caller: Caller | None, problem: str
+    ) -> None:
         # The call is denied whatever happens here; failing to note it must not change that.
         try:
             self.runtime.shadow_agents.record(
-                request.agent_id, tool=request.tool, task=request.task_id, caller=caller
+                agent_id, tool=call.tool, task=task, caller=caller, problem=problem
             )
         except Exception:
-            log.exception("could not record shadow agent %r", request.agent_id)
+            log.exception("could not record shadow agent %r", agent_id)
 
-    def _policy_input_or_none(self, request: CheckRequest) -> PolicyInput | None:
+    def _policy_input_or_none(self, request: CheckRequest, acting: _Acting) -> PolicyInput | None:
         snapshot = self.runtime.inventory.snapshot
-        agent = snapshot.agents.get(request.agent_id)
-        task = self.runtime.tasks.find(request.task_id)
+        agent = snapshot.agents.get(acting.agent_id)
+        task = self.runtime.tasks.find(acting.task_id)
         if agent is None or task is None:
             return None
-        return self._policy_input(request, agent, task, snapshot.tools.get(request.tool))
+        return self._policy_input(request, acting, agent, task, snapshot.tools.get(request.tool))
 
     def _policy_input(
-        self, request: CheckRequest, agent: Agent, task: Task, tool: Tool | None
+        self, request: CheckRequest, acting: _Acting, agent: Agent, task: Task, tool: Tool | None
     ) -> PolicyInput:
-        capabilities = task.capabilities
+        grants = _Grants(task.capabilities, acting.capabilities)
         action = tool.action_class.value if tool else UNCLASSIFIED_ACTION
         delivers = bool(
-            tool
+            acting.may_deliver
+            and tool
             and task.deliverable
             and tool.audience
             and tool.action_class in (ActionClass.PUBLISH, ActionClass.SEND_EXTERNAL)
@@ -211,10 +344,10 @@ class Gateway:
             id=task.id,
             purpose=task.purpose,
             requester=task.requester,
-            granted=capabilities.describe(),
-            grants_action=bool(tool and capabilities.grants_action(tool.action_class)),
-            grants_tool=capabilities.grants_tool(request.tool),
-            grants_tool_by_name=capabilities.grants_tool_by_name(request.tool),
+            granted=grants.describe(),
+            grants_action=bool(tool and grants.action(tool.action_class)),
+            grants_tool=grants.tool(request.tool),
+            grants_tool_by_name=grants.tool_by_name(request.tool),
             delivers=delivers,
         )
         return PolicyInput(
@@ -260,7 +393,7 @@ class Gateway:
 
     # -- record ---------------------------------------------------------------
 
-    def _record_decision(self, decision: Decision, requester: str | None) -> Decision:
+    def _record_decision(self, decision: Decision, acting: _Acting | None) -> Decision:
         request = decision.request
         assert request is not None
         # A request that failed validation may hold anything: record its shape, not it.
@@ -269,9 +402,12 @@ class Gateway:
             "decision_id": decision.id,
             "outcome": decision.outcome.value,
             "code": decision.code,
-            "agent": _recordable(request.agent_id, invalid),
-            "task": _recordable(request.task_id, invalid),
-            "requester": requester,
+            # None: the token did not verify, so nobody is known to have made the call.
+            "agent": acting.agent_id if acting else None,
+            "task": acting.task_id if acting else None,
+            "requester": acting.requester if acting else None,
+            "chain": list(acting.chain) if acting else [],
+            "token": acting.jti if acting else None,
             "tool": _recordable(request.tool, invalid),
             "resource": _recordable(request.resource, invalid),
             "arguments": None if invalid else dict(request.arguments),
@@ -295,12 +431,24 @@ class Gateway:
         return replace(decision, audit_seq=entry.seq)
 
     def record_outcome(
-        self, decision_id: str, status: OutcomeStatus, summary: str = ""
+        self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
     ) -> OutcomeReceipt:
-        """Record what happened after a decision; acting on a non-allowed call is a violation."""
+        """Record what happened after a decision; acting on a non-allowed call is a violation.
+
+        ``token`` must be a token of the agent and task the decision was for: nobody
+        reports outcomes of another agent's calls. A revoked token (its agent was
+        suspended, say) may still report: what a stopped agent did is exactly what
+        the log must not miss.
+        """
         if len(summary) > 4096:
             raise InvalidInput("an outcome summary is at most 4096 characters")
+        credential = self.runtime.tokens.verify(token, check_revocation=False)
         ref = self._lookup_decision(decision_id)
+        if (ref.agent_id, ref.task_id) != (credential.agent_id, credential.task_id):
+            raise Forbidden(
+                f"decision {decision_id} was not made for this token's agent and task",
+                code="decision_not_yours",
+            )
         violation = status is OutcomeStatus.SUCCEEDED and ref.outcome is not Outcome.ALLOW
         entry = self.runtime.audit.append(
             "outcome",
@@ -348,15 +496,27 @@ class Gateway:
         )
 
 
-def _authenticate(
-    decision_id: str, request: CheckRequest, agent: Agent, task: Task | None
+def _inactive_chain(
+    decision_id: str, request: CheckRequest, acting: _Acting, agents: Mapping[str, Agent]
 ) -> Decision | None:
-    """Facts no policy may override; each refusal says what to do about it."""
-    if agent.status is AgentStatus.SUSPENDED:
-        message = f"agent {agent.id} is suspended; a person must revive it to let it act"
-        return _refusal(decision_id, request, "agent_suspended", message)
-    if agent.status is AgentStatus.RETIRED:
-        return _refusal(decision_id, request, "agent_retired", f"agent {agent.id} is retired")
+    """Every agent of the delegation chain must still be active: suspending an agent
+    stops the sub-agents it handed work to on their very next call."""
+    for position, agent_id in enumerate(acting.chain[1:], start=1):
+        agent = agents.get(agent_id)
+        acts_now = position == len(acting.chain) - 1
+        refusal = _inactive(decision_id, request, agent_id, agent, acts_now)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+def _check_task(
+    decision_id: str, request: CheckRequest, acting: _Acting, task: Task | None
+) -> Decision | None:
+    """The token's task exists, was given to the chain's first agent, and is live.
+
+    Facts no policy may override; each refusal says what to do about it.
+    """
     if task is None:
         return _refusal(
             decision_id,
@@ -364,18 +524,71 @@ def _authenticate(
             "unknown_task",
             f"task {request.task_id!r} does not exist; a human must create a task first",
         )
-    if task.agent_id != agent.id:
+    if task.agent_id != acting.root_agent:
         return _refusal(
             decision_id,
             request,
             "task_agent_mismatch",
-            f"task {task.id} belongs to agent {task.agent_id}, not {agent.id}",
+            f"task {task.id} belongs to agent {task.agent_id}, not {acting.root_agent}",
+        )
+    if task.requester != acting.requester:
+        return _refusal(
+            decision_id,
+            request,
+            "token_task_mismatch",
+            f"the token names requester {acting.requester}, but task {task.id} serves "
+            f"{task.requester}",
         )
     if task.is_expired(utcnow()):
         return _refusal(
             decision_id, request, "task_expired", f"task {task.id} expired at {task.expires_at}"
         )
     return None
+
+
+def _inactive(
+    decision_id: str, request: CheckRequest, agent_id: str, agent: Agent | None, acts_now: bool
+) -> Decision | None:
+    if agent is None:
+        message = f"agent {agent_id!r} of the delegation chain is not in the inventory"
+        return _refusal(decision_id, request, "unknown_agent", message)
+    if agent.status is AgentStatus.ACTIVE:
+        return None
+    if not acts_now:
+        message = (
+            f"agent {agent_id}, which delegated this task, is {agent.status.value}; "
+            "the agents it handed work to are stopped with it"
+        )
+        return _refusal(decision_id, request, "delegator_suspended", message)
+    if agent.status is AgentStatus.SUSPENDED:
+        message = f"agent {agent_id} is suspended; a person must revive it to let it act"
+        return _refusal(decision_id, request, "agent_suspended", message)
+    return _refusal(decision_id, request, "agent_retired", f"agent {agent_id} is retired")
+
+
+@dataclass(frozen=True, slots=True)
+class _Grants:
+    """What a call may use: granted by the task *and* by the token (which may hold less)."""
+
+    task: Capabilities
+    token: Capabilities | None
+
+    def _both(self, check: Callable[[Capabilities], bool]) -> bool:
+        return check(self.task) and (self.token is None or check(self.token))
+
+    def action(self, action: ActionClass) -> bool:
+        return self._both(lambda grant: grant.grants_action(action))
+
+    def tool(self, name: str) -> bool:
+        return self._both(lambda grant: grant.grants_tool(name))
+
+    def tool_by_name(self, name: str) -> bool:
+        return self._both(lambda grant: grant.grants_tool_by_name(name))
+
+    def describe(self) -> str:
+        if self.token is None or self.token == self.task:
+            return self.task.describe()
+        return f"{self.token.describe()} (delegated from {self.task.describe()})"
 
 
 def _decision_from(
@@ -434,16 +647,37 @@ def _reason_body(reason: Reason) -> dict[str, Any]:
     return body
 
 
-def _check_names(request: CheckRequest) -> None:
-    """Identifiers are short strings; anything else is refused before it is recorded."""
-    for field, value in (
-        ("agent_id", request.agent_id),
-        ("task_id", request.task_id),
-        ("tool", request.tool),
-        ("resource", request.resource or ""),
-    ):
+def _check_call(call: ToolCall) -> None:
+    """Names are short strings and arguments plain JSON; else refused before recording."""
+    for field, value in (("tool", call.tool), ("resource", call.resource or "")):
         if not isinstance(value, str) or len(value) > MAX_NAME_LENGTH:
             raise InvalidInput(f"{field} must be a string of at most {MAX_NAME_LENGTH} characters")
+    _check_arguments(call.arguments)
+
+
+def _unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a token that failed verification, only to say who it claims to be.
+
+    Nothing read here is trusted: it names the row of the shadow-agent register.
+    """
+    try:
+        payload = token.split(".")[1]
+        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError, AttributeError, UnicodeDecodeError):
+        return {}
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _claimed_subject(token: str) -> str:
+    subject = _unverified_claims(token).get("sub") if token else None
+    if isinstance(subject, str) and 0 < len(subject) <= 200 and subject.isprintable():
+        return subject
+    return _UNIDENTIFIED
+
+
+def _claimed_task(token: str) -> str:
+    task = _unverified_claims(token).get("task") if token else None
+    return task[:MAX_NAME_LENGTH] if isinstance(task, str) else ""
 
 
 def _check_arguments(arguments: Mapping[str, Any]) -> None:

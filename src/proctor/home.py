@@ -34,6 +34,13 @@ class Settings(BaseModel):
     audit_checkpoint_every: int = Field(default=1000, ge=1)
     audit_checkpoint_interval_s: float = Field(default=1.0, gt=0)
     inventory_poll_interval_s: float = Field(default=1.0, gt=0)
+    token_issuer: str = Field(
+        default="proctor", min_length=1, max_length=200, description="the iss of agent tokens"
+    )
+    token_ttl_s: int = Field(
+        default=900, ge=1, le=86_400, description="agent token lifetime; 24 h is the ceiling"
+    )
+    max_delegation_depth: int = Field(default=4, ge=0, le=8)
 
 
 def default_home() -> Path:

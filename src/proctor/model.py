@@ -104,6 +104,8 @@ class Agent:
     purpose: str = ""
     status: AgentStatus = AgentStatus.ACTIVE
     groups: tuple[str, ...] = ()
+    #: The agent's public JWK (OKP/Ed25519 or EC/P-256), for its signed assertions.
+    public_key: Mapping[str, str] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +174,21 @@ class Task:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One tool call an agent wants to make; who makes it is said by its credential."""
+
+    tool: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    resource: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckRequest:
-    """One tool call an agent wants to make, as an enforcement point reports it."""
+    """A tool call attributed to an agent and a task.
+
+    A check builds one from a verified credential; ``explain`` and policy tests
+    name the agent and task directly, to ask "what would happen if".
+    """
 
     agent_id: str
     task_id: str
@@ -211,6 +226,8 @@ class Decision:
     request: CheckRequest | None = None
     decided_at: datetime | None = None
     audit_seq: int | None = None
+    #: Who acted, as people read it: requester → agent → each sub-agent (when known).
+    chain: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:

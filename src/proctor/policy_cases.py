@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from proctor.admin import Admin
-from proctor.errors import InvalidInput
+from proctor.errors import InvalidInput, ProctorError
 from proctor.gateway import Gateway
 from proctor.manifest import apply_manifest, load_manifest
 from proctor.model import (
@@ -28,6 +28,8 @@ from proctor.model import (
     Decision,
     Deliverable,
     Outcome,
+    Reason,
+    ToolCall,
 )
 
 
@@ -55,6 +57,7 @@ class CaseSpec(_Strict):
     tool: str
     resource: str | None = None
     arguments: dict[str, Any] = Field(default_factory=dict)
+    #: Another agent making the call: the task's token is handed to it by token exchange.
     agent: str | None = None
     expect: Outcome
     expect_code: str | None = None
@@ -123,21 +126,34 @@ def _create_task(admin: Admin, spec: TaskSpec) -> str:
     return task.id
 
 
+def _token_for(gateway: Gateway, case: CaseSpec, task_id: str, case_file: CaseFile) -> str:
+    """The task's token; handed on by token exchange when the case names another agent."""
+    root = Admin(gateway).issue_task_token(task_id, actor="policy-test").token
+    task_agent = case_file.tasks[case.task].agent
+    if not case.agent or case.agent == task_agent:
+        return root
+    return gateway.runtime.tokens.exchange(root, to_agent_id=case.agent).token
+
+
 def _run_case(
     gateway: Gateway, case: CaseSpec, task_ids: dict[str, str], case_file: CaseFile
 ) -> CaseResult:
     if case.task not in task_ids:
         raise InvalidInput(f"case {case.name!r} names unknown task {case.task!r}")
-    agent = case.agent or case_file.tasks[case.task].agent
-    decision = gateway.check(
-        CheckRequest(
-            agent_id=agent,
-            task_id=task_ids[case.task],
-            tool=case.tool,
-            arguments=case.arguments,
-            resource=case.resource,
+    call = ToolCall(tool=case.tool, arguments=case.arguments, resource=case.resource)
+    try:
+        token = _token_for(gateway, case, task_ids[case.task], case_file)
+    except ProctorError as exc:
+        request = CheckRequest(case.agent or "", task_ids[case.task], case.tool, case.arguments)
+        decision = Decision(
+            id="not-checked",
+            outcome=Outcome.DENY,
+            code=exc.code,
+            reasons=(Reason(exc.code, exc.message, Outcome.DENY),),
+            request=request,
         )
-    )
+    else:
+        decision = gateway.check(token, call)
     problems = []
     if decision.outcome is not case.expect:
         problems.append(f"expected {case.expect.value}, got {decision.outcome.value}")

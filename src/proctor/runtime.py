@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from proctor.audit import AuditLog, CheckpointSigner
 from proctor.home import Home, Settings, resolve_home
-from proctor.identity import AdminKeys, SigningKeys
+from proctor.identity import AdminKeys, Revocations, SigningKeys, TokenLedger, TokenService
 from proctor.inventory import Inventory, ShadowAgents
+from proctor.model import AgentStatus
 from proctor.monitor import KillSwitch
+from proctor.people import People
 from proctor.policy import PolicyEngine, PolicyStore
 from proctor.store import Database
 from proctor.tasks import Tasks
@@ -30,7 +33,10 @@ class Runtime:
     audit: AuditLog
     kill_switch: KillSwitch
     signing_keys: SigningKeys
+    tokens: TokenService
+    ledger: TokenLedger
     shadow_agents: ShadowAgents
+    people: People
     created: bool = False
     admin_key: str | None = None
     closed: bool = False
@@ -62,6 +68,24 @@ class Runtime:
             checkpoint_interval_s=settings.audit_checkpoint_interval_s,
             anchor_path=home.audit_anchor_path,
         )
+        signing_keys = SigningKeys(database, poll_interval_s=settings.inventory_poll_interval_s)
+
+        def agent_status(agent_id: str) -> AgentStatus | None:
+            agent = inventory.snapshot.agents.get(agent_id)
+            return agent.status if agent is not None else None
+
+        revocations = Revocations(database, poll_interval_s=settings.inventory_poll_interval_s)
+        ledger = TokenLedger(database, revocations=revocations)
+        tokens = TokenService(
+            database,
+            signing_keys,
+            issuer=settings.token_issuer,
+            default_ttl=timedelta(seconds=settings.token_ttl_s),
+            revocations=revocations,
+            agent_status=agent_status,
+            on_issue=ledger.record,
+            max_depth=settings.max_delegation_depth,
+        )
         return cls(
             home=home,
             settings=settings,
@@ -73,16 +97,21 @@ class Runtime:
             policies=policies,
             audit=audit,
             kill_switch=KillSwitch(database, poll_interval_s=settings.inventory_poll_interval_s),
-            signing_keys=SigningKeys(database, poll_interval_s=settings.inventory_poll_interval_s),
+            signing_keys=signing_keys,
+            tokens=tokens,
+            ledger=ledger,
             shadow_agents=ShadowAgents(database),
+            people=People(database),
             created=created,
             admin_key=admin_key,
         )
 
     def close(self) -> None:
-        """Write a final checkpoint and release the store; calling it twice is harmless."""
+        """Write pending token use and a final checkpoint, then release the store;
+        calling it twice is harmless."""
         if self.closed:
             return
         self.closed = True
+        self.ledger.close()
         self.audit.close()
         self.database.dispose()

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from proctor.identity import IssuedToken
 from proctor.model import (
     ActionClass,
     Agent,
@@ -30,6 +31,7 @@ from proctor.model import (
     Resource,
     Task,
     Tool,
+    ToolCall,
 )
 
 #: An agent, task, requester, owner or resource id.
@@ -69,13 +71,18 @@ class ErrorOut(WireOut):
 
 
 class CheckIn(WireIn):
-    """One tool call an agent wants to make."""
+    """One tool call an agent wants to make; its task token says who makes it."""
 
-    agent_id: Id
-    task_id: Id
     tool: ToolName
     arguments: dict[str, Any] = Field(default_factory=dict)
     resource: Id | None = None
+
+
+class ExplainIn(CheckIn):
+    """A call to explain: which agent, on which task, would make it."""
+
+    agent_id: Id
+    task_id: Id
 
 
 class ReasonOut(WireOut):
@@ -106,6 +113,9 @@ class DecisionOut(WireOut):
     audit_seq: int | None = None
     decided_at: datetime | None = None
     message: str = ""
+    agent_id: str | None = None
+    task_id: str | None = None
+    chain: list[str] = Field(default_factory=list)
 
 
 class ExplainOut(WireOut):
@@ -144,6 +154,11 @@ class AgentIn(WireIn):
     purpose: Text = ""
     status: AgentStatus = AgentStatus.ACTIVE
     groups: list[Id] = Field(default_factory=list, max_length=100)
+    #: The agent's public JWK (OKP/Ed25519 or EC/P-256), for the workload path;
+    #: never a private key. Omitting it removes a key registered earlier.
+    public_key: dict[Annotated[str, StringConstraints(max_length=20)], Text] | None = Field(
+        default=None, max_length=10
+    )
 
     def to_model(self) -> Agent:
         return Agent(
@@ -153,6 +168,7 @@ class AgentIn(WireIn):
             purpose=self.purpose,
             status=self.status,
             groups=tuple(sorted(self.groups)),
+            public_key=self.public_key,
         )
 
 
@@ -165,6 +181,7 @@ class AgentOut(WireOut):
     purpose: str
     status: AgentStatus
     groups: list[str]
+    public_key: dict[str, str] | None = None
 
     @classmethod
     def from_model(cls, agent: Agent) -> AgentOut:
@@ -175,6 +192,7 @@ class AgentOut(WireOut):
             purpose=agent.purpose,
             status=agent.status,
             groups=list(agent.groups),
+            public_key=dict(agent.public_key) if agent.public_key is not None else None,
         )
 
 
@@ -196,6 +214,7 @@ class ShadowAgentOut(WireOut):
     last_task: str
     last_client: str | None
     last_user_agent: str | None
+    last_problem: str | None = None
 
 
 class ToolIn(WireIn):
@@ -283,7 +302,8 @@ class TaskIn(WireIn):
     """A task a human gives an agent: what it is for and what it may do."""
 
     agent_id: Id
-    requester: Id
+    #: The human the task serves; defaults to the person creating it.
+    requester: Id | None = None
     purpose: Text
     actions: list[ActionClass] = Field(default_factory=list)
     tools: list[ToolName] = Field(default_factory=list, max_length=100)
@@ -297,8 +317,23 @@ class TaskIn(WireIn):
         return timedelta(seconds=self.ttl_seconds)
 
 
+class CredentialOut(WireOut):
+    """A task token to hand to the agent, and what it says."""
+
+    token: str
+    jti: str
+    agent_id: str
+    task_id: str
+    expires_at: datetime
+    chain: list[str]
+
+
 class TaskOut(WireOut):
-    """A task as stored; tasks never change after they are created."""
+    """A task as stored; tasks never change after they are created.
+
+    ``credential`` is set only in the answer that created the task (or issued a
+    fresh token for it): the token the agent presents on every check.
+    """
 
     id: str
     agent_id: str
@@ -310,6 +345,7 @@ class TaskOut(WireOut):
     created_at: datetime
     expires_at: datetime
     created_by: str
+    credential: CredentialOut | None = None
 
     @classmethod
     def from_model(cls, task: Task) -> TaskOut:
@@ -348,19 +384,31 @@ class PolicyTextIn(WireIn):
 # -- converters ----------------------------------------------------------------------
 
 
-def check_to_wire(request: CheckRequest) -> CheckIn:
-    """The request body for ``POST /v1/check``."""
-    return CheckIn(
-        agent_id=request.agent_id,
-        task_id=request.task_id,
-        tool=request.tool,
-        arguments=dict(request.arguments),
-        resource=request.resource,
+def credential_to_wire(issued: IssuedToken) -> CredentialOut:
+    """The answer that hands out a token."""
+    claims = issued.claims
+    return CredentialOut(
+        token=issued.token,
+        jti=claims.jti,
+        agent_id=claims.agent_id,
+        task_id=claims.task_id,
+        expires_at=claims.expires_at,
+        chain=list(claims.chain),
     )
 
 
-def check_from_wire(body: CheckIn) -> CheckRequest:
+def check_to_wire(call: ToolCall) -> CheckIn:
+    """The request body for ``POST /v1/check``."""
+    return CheckIn(tool=call.tool, arguments=dict(call.arguments), resource=call.resource)
+
+
+def check_from_wire(body: CheckIn) -> ToolCall:
     """The call a ``POST /v1/check`` body describes."""
+    return ToolCall(tool=body.tool, arguments=body.arguments, resource=body.resource)
+
+
+def explain_from_wire(body: ExplainIn) -> CheckRequest:
+    """The attributed call a ``POST /v1/explain`` body describes."""
     return CheckRequest(
         agent_id=body.agent_id,
         task_id=body.task_id,
@@ -387,11 +435,23 @@ def decision_to_wire(decision: Decision) -> DecisionOut:
         audit_seq=decision.audit_seq,
         decided_at=decision.decided_at,
         message=decision.explain(),
+        agent_id=decision.request.agent_id if decision.request else None,
+        task_id=decision.request.task_id if decision.request else None,
+        chain=list(decision.chain),
     )
 
 
-def decision_from_wire(body: DecisionOut, request: CheckRequest | None = None) -> Decision:
-    """The decision a response describes; ``request`` is the call it answers."""
+def decision_from_wire(body: DecisionOut, call: ToolCall | None = None) -> Decision:
+    """The decision a response describes; ``call`` is the call it answers."""
+    request = None
+    if call is not None:
+        request = CheckRequest(
+            agent_id=body.agent_id or "",
+            task_id=body.task_id or "",
+            tool=call.tool,
+            arguments=call.arguments,
+            resource=call.resource,
+        )
     return Decision(
         id=body.decision_id,
         outcome=body.outcome,
@@ -405,4 +465,5 @@ def decision_from_wire(body: DecisionOut, request: CheckRequest | None = None) -
         request=request,
         decided_at=body.decided_at,
         audit_seq=body.audit_seq,
+        chain=tuple(body.chain),
     )

@@ -87,18 +87,36 @@ def test_lists_are_json_for_scripts(home: Path) -> None:
 def test_check_exit_code_tells_the_outcome(
     home: Path, task_id: str, tool: str, exit_code: int, outcome: str
 ) -> None:
-    result = run(
-        "check", "--agent", "forum-bot", "--task", task_id, "--tool", tool, "--json", home=home
-    )
+    result = run("check", "--task", task_id, "--tool", tool, "--json", home=home)
     assert result.returncode == exit_code, result.stderr
-    assert json.loads(result.stdout)["outcome"] == outcome
+    decision = json.loads(result.stdout)
+    assert decision["outcome"] == outcome
+    assert decision["chain"] == ["dana", "forum-bot"]
+
+
+def test_check_with_the_agents_token(home: Path) -> None:
+    created = run(
+        "tasks", "create", "--agent", "forum-bot", "--requester", "dana", "--purpose", "p",
+        "--action", "read", "--json", home=home, check=True,
+    )  # fmt: skip
+    token = json.loads(created.stdout)["credential"]["token"]
+    result = run("check", "--token", token, "--tool", "forum.read_thread", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    refused = run("check", "--token", forged, "--tool", "forum.read_thread", home=home)
+    assert refused.returncode == 4
+    assert "token_bad_signature" in refused.stdout
+
+
+def test_check_needs_a_token_or_a_task(home: Path) -> None:
+    result = run("check", "--tool", "forum.read_thread", home=home)
+    assert result.returncode == 1
+    assert "task token" in result.stderr
 
 
 def test_check_with_bad_json_arguments_is_a_clear_error(home: Path, task_id: str) -> None:
     result = run(
         "check",
-        "--agent",
-        "forum-bot",
         "--task",
         task_id,
         "--tool",

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from proctor.gateway import Gateway
-from proctor.model import CheckRequest, Outcome, Task
+from proctor.model import Outcome, ToolCall
 
 json_values = st.recursive(
     st.none()
@@ -44,9 +44,9 @@ _SETTINGS = settings(
 @_SETTINGS
 @given(arguments=st.dictionaries(st.text(max_size=10), json_values, max_size=5))
 def test_any_json_arguments_are_decided_and_recorded_faithfully(
-    gateway: Gateway, incident: Task, arguments: dict[str, Any]
+    gateway: Gateway, incident_token: str, arguments: dict[str, Any]
 ) -> None:
-    decision = gateway.check(CheckRequest("forum-bot", incident.id, "forum.read_thread", arguments))
+    decision = gateway.check(incident_token, ToolCall("forum.read_thread", arguments))
     assert decision.outcome is Outcome.ALLOW
     entry = gateway.runtime.audit.tail(1)[0]
     assert entry.body["decision_id"] == decision.id
@@ -60,46 +60,44 @@ def test_any_json_arguments_are_decided_and_recorded_faithfully(
     key=st.text(max_size=5),
 )
 def test_a_non_json_value_anywhere_is_refused(
-    gateway: Gateway, incident: Task, arguments: dict[str, Any], bad: object, key: str
+    gateway: Gateway, incident_token: str, arguments: dict[str, Any], bad: object, key: str
 ) -> None:
     poisoned = {**arguments, key: [{"nested": bad}]}
-    decision = gateway.check(CheckRequest("forum-bot", incident.id, "forum.read_thread", poisoned))
+    decision = gateway.check(incident_token, ToolCall("forum.read_thread", poisoned))
     assert decision.outcome is Outcome.DENY
     assert decision.code == "invalid_input"
 
 
-def test_integers_too_large_to_record_exactly_are_refused(gateway: Gateway, incident: Task) -> None:
-    decision = gateway.check(
-        CheckRequest("forum-bot", incident.id, "forum.read_thread", {"id": 2**60})
-    )
+def test_integers_too_large_to_record_exactly_are_refused(
+    gateway: Gateway, incident_token: str
+) -> None:
+    decision = gateway.check(incident_token, ToolCall("forum.read_thread", {"id": 2**60}))
     assert decision.code == "invalid_input"
     assert "as strings" in decision.explain()
 
 
-def test_deeply_nested_arguments_are_refused(gateway: Gateway, incident: Task) -> None:
+def test_deeply_nested_arguments_are_refused(gateway: Gateway, incident_token: str) -> None:
     deep: Any = "x"
     for _ in range(40):
         deep = [deep]
-    decision = gateway.check(
-        CheckRequest("forum-bot", incident.id, "forum.read_thread", {"a": deep})
-    )
+    decision = gateway.check(incident_token, ToolCall("forum.read_thread", {"a": deep}))
     assert decision.code == "invalid_input"
     assert "deeper" in decision.explain()
 
 
 @pytest.mark.parametrize("arguments", [None, [1, 2], "text", 7])
 def test_arguments_that_are_not_an_object_are_refused_and_recorded(
-    gateway: Gateway, incident: Task, arguments: Any
+    gateway: Gateway, incident_token: str, arguments: Any
 ) -> None:
-    decision = gateway.check(CheckRequest("forum-bot", incident.id, "forum.read_thread", arguments))
+    decision = gateway.check(incident_token, ToolCall("forum.read_thread", arguments))
     assert decision.code == "invalid_input"
     assert decision.audit_seq is not None
 
 
 def test_oversized_names_are_refused_and_recorded_cut_short(
-    gateway: Gateway, incident: Task
+    gateway: Gateway, incident_token: str
 ) -> None:
-    decision = gateway.check(CheckRequest("forum-bot", incident.id, "t" * 100_000))
+    decision = gateway.check(incident_token, ToolCall("t" * 100_000))
     assert decision.code == "invalid_input"
     entry = gateway.runtime.audit.tail(1)[0]
     assert len(entry.body["tool"]) == 300

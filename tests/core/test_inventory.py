@@ -145,7 +145,8 @@ def test_admin_keys_are_stored_hashed_and_can_be_revoked(gateway: Gateway) -> No
 
 
 @pytest.mark.parametrize(
-    "presented", ["", "Bearer x", "prk_", "prk_abc", "prk_abc.", "prk_.secret", "prk_zz.wrong"]
+    "presented",
+    ["", "Bearer x", "prk_", "prk_abc", "prk_abc.", "prk_.secret", "prk_zz.wrong", "prk_a.\ud800"],
 )
 def test_forged_admin_keys_are_refused(gateway: Gateway, presented: str) -> None:
     with pytest.raises(Unauthorized):

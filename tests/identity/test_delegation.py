@@ -59,6 +59,29 @@ def test_default_lifetime_is_clamped_to_the_subjects_expiry(setup: Setup) -> Non
     assert child.claims.expires_at == setup.service.verify(root).expires_at
 
 
+def test_the_right_to_deliver_is_inherited_and_can_be_withheld(setup: Setup) -> None:
+    root = setup.issue(may_deliver=True)
+    assert setup.service.verify(root).may_deliver
+    inherited = setup.service.exchange(root, to_agent_id="agent-b")
+    assert inherited.claims.may_deliver
+    withheld = setup.service.exchange(root, to_agent_id="agent-c", may_deliver=False)
+    assert not setup.service.verify(withheld.token).may_deliver
+
+
+def test_the_right_to_deliver_cannot_be_granted_by_a_delegator_without_it(
+    setup: Setup,
+) -> None:
+    root = setup.issue()
+    assert not setup.service.verify(root).may_deliver
+    refused(setup, root, "delegation_widens_capabilities", may_deliver=True)
+    narrowed = setup.service.exchange(
+        setup.issue(may_deliver=True), to_agent_id="agent-b", may_deliver=False
+    ).token
+    refused(
+        setup, narrowed, "delegation_widens_capabilities", to_agent_id="agent-c", may_deliver=True
+    )
+
+
 def test_identical_and_literal_patterns_are_narrower(setup: Setup) -> None:
     wanted = Capabilities(READ, ("files.*", "files.read", "search"))
     child = setup.service.exchange(setup.issue(), to_agent_id="agent-b", capabilities=wanted)

@@ -82,8 +82,9 @@ def test_token_carries_the_documented_claims(setup: Setup) -> None:
     header, claims, _ = segments(setup.issue())
     assert header == {"alg": "EdDSA", "kid": setup.keys.current().kid, "typ": "JWT"}
     assert set(claims) == {
-        "iss", "sub", "aud", "iat", "nbf", "exp", "jti", "task", "requester", "caps"
+        "iss", "sub", "aud", "iat", "nbf", "exp", "jti", "task", "requester", "caps", "dlv"
     }  # fmt: skip
+    assert claims["dlv"] is False
     assert claims["caps"] == {"actions": ["read", "write"], "tools": ["files.*", "search"]}
     assert claims["iss"] == ISSUER
     assert claims["aud"] == "proctor"
@@ -331,3 +332,52 @@ def test_replay_after_revocation_is_refused(setup: Setup) -> None:
     setup.service.revoke(setup.service.verify(token), "leaked in a log", "security-oncall")
     assert_refused(setup, token, "token_revoked")
     assert_refused(setup, token, "token_revoked")
+
+
+# -- the verified-token cache: what may change is checked on every call -----------------
+
+
+def test_a_remembered_token_still_expires(setup: Setup) -> None:
+    token = setup.issue(ttl=timedelta(minutes=1))
+    setup.service.verify(token)
+    setup.clock.advance(timedelta(minutes=2))
+    with pytest.raises(Unauthorized) as raised:
+        setup.service.verify(token)
+    assert raised.value.code == "token_expired"
+
+
+def test_a_remembered_token_is_still_revocable(setup: Setup) -> None:
+    token = setup.issue()
+    credential = setup.service.verify(token)
+    setup.service.revoke(credential, "leaked", "sec")
+    with pytest.raises(Unauthorized) as raised:
+        setup.service.verify(token)
+    assert raised.value.code == "token_revoked"
+
+
+def test_a_remembered_token_dies_with_its_signing_key(setup: Setup) -> None:
+    token = setup.issue()
+    setup.service.verify(token)
+    setup.keys.rotate(timedelta(0))
+    with pytest.raises(Unauthorized) as raised:
+        setup.service.verify(token)
+    assert raised.value.code == "token_unknown_key"
+
+
+def test_a_tampered_copy_of_a_remembered_token_is_refused(setup: Setup) -> None:
+    token = setup.issue()
+    setup.service.verify(token)
+    header, _, signature = token.split(".")
+    _, body, _ = segments(token)
+    body["caps"] = {"actions": ["publish"], "tools": ["*"]}
+    with pytest.raises(Unauthorized) as raised:
+        setup.service.verify(f"{header}.{encode_json(body)}.{signature}")
+    assert raised.value.code == "token_bad_signature"
+
+
+def test_a_token_for_another_audience_is_checked_in_full(setup: Setup) -> None:
+    token = setup.issue()
+    setup.service.verify(token)
+    with pytest.raises(Unauthorized) as raised:
+        setup.service.verify(token, audience="someone-else")
+    assert raised.value.code == "token_wrong_audience"

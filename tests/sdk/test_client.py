@@ -12,7 +12,7 @@ import pytest
 
 from proctor.errors import ProctorError
 from proctor.gateway import Gateway
-from proctor.model import ActionClass, CheckRequest, Outcome, OutcomeStatus, Task
+from proctor.model import ActionClass, CheckRequest, Outcome, OutcomeStatus, Task, ToolCall
 from proctor.sdk import Checker, Client
 from proctor.wire import AgentIn, TaskIn, ToolIn
 
@@ -22,56 +22,71 @@ def test_client_and_gateway_are_both_checkers(client: Client, gateway: Gateway) 
     assert isinstance(gateway, Checker)
 
 
-def test_allowed_call_over_http(client: Client, incident: Task) -> None:
-    request = CheckRequest(
-        "forum-bot", incident.id, "forum.read_thread", {"thread": 4411}, "forum:thread-4411"
-    )
-    decision = client.check(request)
+def test_allowed_call_over_http(client: Client, incident: Task, incident_token: str) -> None:
+    call = ToolCall("forum.read_thread", {"thread": 4411}, "forum:thread-4411")
+    decision = client.check(incident_token, call)
     assert decision.outcome is Outcome.ALLOW
     assert decision.audit_seq is not None
-    assert decision.request == request
-    receipt = client.record_outcome(decision.id, OutcomeStatus.SUCCEEDED, "read 12 posts")
+    assert decision.request == CheckRequest(
+        "forum-bot", incident.id, "forum.read_thread", {"thread": 4411}, "forum:thread-4411"
+    )
+    assert decision.chain == ("dana", "forum-bot")
+    receipt = client.record_outcome(
+        incident_token, decision.id, OutcomeStatus.SUCCEEDED, "read 12 posts"
+    )
     assert receipt.violation is False
     assert receipt.audit_seq > decision.audit_seq
 
 
-def test_held_call_over_http_names_its_approver(client: Client, incident: Task) -> None:
-    decision = client.check(CheckRequest("forum-bot", incident.id, "forum.post", {"body": "x"}))
+def test_held_call_over_http_names_its_approver(client: Client, incident_token: str) -> None:
+    decision = client.check(incident_token, ToolCall("forum.post", {"body": "x"}))
     assert decision.outcome is Outcome.REQUIRE_APPROVAL
     assert any(reason.approver == "requester" for reason in decision.reasons)
 
 
-def test_denied_call_over_http(client: Client, incident: Task) -> None:
-    decision = client.check(CheckRequest("forum-bot", incident.id, "shell.exec"))
+def test_denied_call_over_http(client: Client, incident_token: str) -> None:
+    decision = client.check(incident_token, ToolCall("shell.exec"))
     assert decision.outcome is Outcome.DENY
     assert decision.explain()
 
 
 def test_client_sees_the_decision_the_gateway_recorded(
-    client: Client, gateway: Gateway, incident: Task
+    client: Client, gateway: Gateway, incident_token: str
 ) -> None:
-    decision = client.check(CheckRequest("forum-bot", incident.id, "forum.post"))
+    decision = client.check(incident_token, ToolCall("forum.post"))
     (entry,) = gateway.runtime.audit.tail(1)
     assert entry.body["decision_id"] == decision.id
     assert entry.seq == decision.audit_seq
 
 
-def test_api_errors_raise_with_the_server_code(client: Client) -> None:
+def test_api_errors_raise_with_the_server_code(client: Client, incident_token: str) -> None:
     with pytest.raises(ProctorError) as caught:
-        client.record_outcome("dec_unknown", OutcomeStatus.FAILED)
+        client.record_outcome(incident_token, "dec_unknown", OutcomeStatus.FAILED)
     assert (caught.value.code, caught.value.http_status) == ("unknown_decision", 404)
 
 
-def test_a_wrong_key_raises_rather_than_deciding(gateway_url: str, incident: Task) -> None:
-    with Client(gateway_url, "prk_0.wrong") as client, pytest.raises(ProctorError) as caught:
-        client.check(CheckRequest("forum-bot", incident.id, "forum.read_thread"))
-    assert caught.value.code == "invalid_api_key"
+def test_a_bad_token_is_a_recorded_deny(gateway_url: str, incident: Task) -> None:
+    with Client(gateway_url) as client:
+        decision = client.check("not-a-token", ToolCall("forum.read_thread"))
+    assert (decision.outcome, decision.code) == (Outcome.DENY, "token_malformed")
+    assert decision.audit_seq is not None
 
 
-def test_non_json_arguments_are_denied_before_sending(client: Client, incident: Task) -> None:
-    decision = client.check(
-        CheckRequest("forum-bot", incident.id, "forum.read_thread", {"x": float("nan")})
-    )
+def test_an_admin_key_is_not_a_task_token(client: Client, gateway: Gateway, incident: Task) -> None:
+    assert gateway.runtime.admin_key is not None
+    decision = client.check(gateway.runtime.admin_key, ToolCall("forum.read_thread"))
+    assert decision.code == "api_key_not_accepted"
+
+
+def test_outcomes_need_the_agents_token(client: Client, incident_token: str) -> None:
+    decision = client.check(incident_token, ToolCall("forum.read_thread"))
+    with pytest.raises(ProctorError) as caught:
+        client.record_outcome("", decision.id, OutcomeStatus.SUCCEEDED)
+    assert (caught.value.code, caught.value.http_status) == ("missing_token", 401)
+
+
+def test_non_json_arguments_are_denied_before_sending(client: Client, incident_token: str) -> None:
+    decision = client.check(incident_token, ToolCall("forum.read_thread", {"x": float("nan")}))
     assert (decision.outcome, decision.code) == (Outcome.DENY, "invalid_input")
     assert decision.audit_seq is None
 
@@ -84,8 +99,8 @@ def _free_port() -> int:
 
 
 def test_nothing_listening_means_deny_not_an_exception() -> None:
-    with Client(f"http://127.0.0.1:{_free_port()}", "prk_x.y", timeout=1.0) as client:
-        decision = client.check(CheckRequest("forum-bot", "task_1", "forum.post"))
+    with Client(f"http://127.0.0.1:{_free_port()}", timeout=1.0) as client:
+        decision = client.check("any-token", ToolCall("forum.post"))
     assert (decision.outcome, decision.code) == (Outcome.DENY, "gateway_unreachable")
     assert "could not be reached" in decision.explain()
     assert decision.audit_seq is None
@@ -123,8 +138,8 @@ def impostor_url(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 def test_an_answer_that_is_not_a_decision_means_deny(impostor_url: str) -> None:
-    with Client(impostor_url, "prk_x.y") as client:
-        decision = client.check(CheckRequest("forum-bot", "task_1", "forum.post"))
+    with Client(impostor_url) as client:
+        decision = client.check("any-token", ToolCall("forum.post"))
     assert (decision.outcome, decision.code) == (Outcome.DENY, "gateway_unreachable")
 
 
@@ -136,7 +151,8 @@ def test_admin_helpers_set_up_an_agent_end_to_end(client: Client) -> None:
             agent_id="helper-bot", requester="sam", purpose="look up", actions=[ActionClass.READ]
         )
     )
-    decision = client.check(CheckRequest("helper-bot", task.id, "kb.search", {"q": "vpn"}))
+    assert task.credential is not None, "the launcher gets the task token"
+    decision = client.check(task.credential.token, ToolCall("kb.search", {"q": "vpn"}))
     assert decision.outcome is Outcome.ALLOW
 
 

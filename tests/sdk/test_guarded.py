@@ -11,7 +11,6 @@ import pytest
 
 from proctor.errors import ActionDenied, ApprovalRequired, ProctorError
 from proctor.gateway import Gateway
-from proctor.model import Task
 from proctor.sdk import Client, current_session, guarded, session
 
 
@@ -19,12 +18,14 @@ def _entries(gateway: Gateway, kind: str) -> list[dict[str, Any]]:
     return [entry.body for entry in gateway.runtime.audit.iter_entries(kinds={kind})]
 
 
-def test_allowed_call_runs_and_its_outcome_is_recorded(gateway: Gateway, incident: Task) -> None:
+def test_allowed_call_runs_and_its_outcome_is_recorded(
+    gateway: Gateway, incident_token: str
+) -> None:
     @guarded("forum.read_thread", resource="forum:thread-4411")
     def read_thread(thread: int, *, limit: int = 20) -> list[str]:
         return [f"post {n}" for n in range(2)]
 
-    with session(gateway, agent_id="forum-bot", task_id=incident.id):
+    with session(gateway, token=incident_token):
         assert read_thread(4411) == ["post 0", "post 1"]
     (decision,) = _entries(gateway, "decision")
     assert decision["outcome"] == "allow"
@@ -36,11 +37,11 @@ def test_allowed_call_runs_and_its_outcome_is_recorded(gateway: Gateway, inciden
 
 
 def test_denied_call_does_not_run_and_is_recorded_as_skipped(
-    gateway: Gateway, incident: Task
+    gateway: Gateway, incident_token: str
 ) -> None:
     ran = []
 
-    @guarded("shell.exec", checker=gateway, agent_id="forum-bot", task_id=incident.id)
+    @guarded("shell.exec", checker=gateway, token=incident_token)
     def run_shell(command: str) -> None:
         ran.append(command)
 
@@ -56,7 +57,7 @@ def test_denied_call_does_not_run_and_is_recorded_as_skipped(
 
 
 def test_held_call_raises_approval_required_with_the_decision(
-    gateway: Gateway, incident: Task
+    gateway: Gateway, incident_token: str
 ) -> None:
     ran = []
 
@@ -65,7 +66,7 @@ def test_held_call_raises_approval_required_with_the_decision(
         ran.append(body)
 
     with (
-        session(gateway, agent_id="forum-bot", task_id=incident.id),
+        session(gateway, token=incident_token),
         pytest.raises(ApprovalRequired) as caught,
     ):
         post("Widen the repository permissions")
@@ -77,19 +78,19 @@ def test_held_call_raises_approval_required_with_the_decision(
 
 
 def test_failing_call_is_recorded_as_failed_and_the_error_propagates(
-    gateway: Gateway, incident: Task
+    gateway: Gateway, incident_token: str
 ) -> None:
     @guarded("forum.read_thread")
     def read_thread(thread: int) -> None:
         raise LookupError(f"thread {thread} is gone")
 
-    with session(gateway, agent_id="forum-bot", task_id=incident.id), pytest.raises(LookupError):
+    with session(gateway, token=incident_token), pytest.raises(LookupError):
         read_thread(9)
     (outcome,) = _entries(gateway, "outcome")
     assert (outcome["status"], outcome["summary"]) == ("failed", "LookupError: thread 9 is gone")
 
 
-def test_async_functions_are_guarded_too(gateway: Gateway, incident: Task) -> None:
+def test_async_functions_are_guarded_too(gateway: Gateway, incident_token: str) -> None:
     ran: list[object] = []
 
     @guarded("forum.read_thread")
@@ -102,7 +103,7 @@ def test_async_functions_are_guarded_too(gateway: Gateway, incident: Task) -> No
         ran.append(command)
 
     async def agent() -> str:
-        with session(gateway, agent_id="forum-bot", task_id=incident.id):
+        with session(gateway, token=incident_token):
             result = await read_thread(1)
             with pytest.raises(ActionDenied):
                 await run_shell("rm -rf /")
@@ -126,31 +127,49 @@ def test_no_session_and_no_decorator_context_is_refused(gateway: Gateway) -> Non
     assert _entries(gateway, "decision") == []
 
 
-def test_sessions_nest_and_end(gateway: Gateway, incident: Task) -> None:
-    with session(gateway, agent_id="outer", task_id="t1") as outer:
-        with session(gateway, agent_id="forum-bot", task_id=incident.id) as inner:
+def test_sessions_nest_and_end(gateway: Gateway, incident_token: str) -> None:
+    with session(gateway, token="outer-token") as outer:
+        with session(gateway, token=incident_token) as inner:
             assert current_session() is inner
         assert current_session() is outer
     assert current_session() is None
 
 
-def test_decorator_arguments_override_the_session(gateway: Gateway, incident: Task) -> None:
-    @guarded("forum.read_thread", agent_id="forum-bot")
+def test_decorator_arguments_override_the_session(gateway: Gateway, incident_token: str) -> None:
+    @guarded("forum.read_thread", token=incident_token)
     def read_thread() -> str:
         return "ok"
 
-    with session(gateway, agent_id="someone-else", task_id=incident.id):
+    with session(gateway, token="someone-elses-token"):
         assert read_thread() == "ok"
     assert _entries(gateway, "decision")[0]["agent"] == "forum-bot"
 
 
-def test_resource_can_be_derived_from_the_arguments(gateway: Gateway, incident: Task) -> None:
+def test_a_token_source_is_asked_on_every_call(gateway: Gateway, incident_token: str) -> None:
+    """Long-running agents refresh their token; the session presents the current one."""
+    asked = []
+
+    def current() -> str:
+        asked.append(True)
+        return incident_token
+
+    @guarded("forum.read_thread")
+    def read_thread() -> str:
+        return "ok"
+
+    with session(gateway, token=current):
+        assert read_thread() == "ok"
+        assert read_thread() == "ok"
+    assert len(asked) == 2
+
+
+def test_resource_can_be_derived_from_the_arguments(gateway: Gateway, incident_token: str) -> None:
     @guarded("repo.set_permissions", resource=lambda repo, grantee, level: f"repo:{repo}")
     def set_permissions(repo: str, grantee: str, level: str = "read") -> None:
         raise AssertionError("must not run")
 
     with (
-        session(gateway, agent_id="forum-bot", task_id=incident.id),
+        session(gateway, token=incident_token),
         pytest.raises((ActionDenied, ApprovalRequired)),
     ):
         set_permissions("acme/payments-core", grantee="all-employees")
@@ -172,12 +191,12 @@ class Opaque:
         return "<Opaque " + "z" * 500 + ">"
 
 
-def test_arguments_are_made_json_safe(gateway: Gateway, incident: Task) -> None:
+def test_arguments_are_made_json_safe(gateway: Gateway, incident_token: str) -> None:
     @guarded("forum.read_thread")
     def read(*tags: object, **options: object) -> None:
         return None
 
-    with session(gateway, agent_id="forum-bot", task_id=incident.id):
+    with session(gateway, token=incident_token):
         read(Color.RED, (1, 2), {3: b"raw"}, opaque=Opaque(), ratio=float("inf"))
     arguments = _entries(gateway, "decision")[0]["arguments"]
     assert arguments["tags"] == ["red", [1, 2], {"3": "b'raw'"}]
@@ -186,13 +205,13 @@ def test_arguments_are_made_json_safe(gateway: Gateway, incident: Task) -> None:
     assert len(arguments["options"]["opaque"]) == 200
 
 
-def test_methods_do_not_send_self(gateway: Gateway, incident: Task) -> None:
+def test_methods_do_not_send_self(gateway: Gateway, incident_token: str) -> None:
     class Forum:
         @guarded("forum.read_thread")
         def read(self, thread: int) -> int:
             return thread
 
-    with session(gateway, agent_id="forum-bot", task_id=incident.id):
+    with session(gateway, token=incident_token):
         assert Forum().read(7) == 7
     assert _entries(gateway, "decision")[0]["arguments"] == {"thread": 7}
 
@@ -209,13 +228,13 @@ def test_wrapped_function_keeps_its_name_doc_and_signature() -> None:
 
 
 def test_wrong_arguments_fail_like_the_function_would_without_a_check(
-    gateway: Gateway, incident: Task
+    gateway: Gateway, incident_token: str
 ) -> None:
     @guarded("forum.read_thread")
     def read_thread(thread: int) -> None:
         return None
 
-    with session(gateway, agent_id="forum-bot", task_id=incident.id), pytest.raises(TypeError):
+    with session(gateway, token=incident_token), pytest.raises(TypeError):
         read_thread(1, 2)  # type: ignore[call-arg]
     assert _entries(gateway, "decision") == []
 
@@ -236,8 +255,8 @@ def test_unreachable_gateway_denies_and_the_function_does_not_run() -> None:
         ran.append(True)
 
     with (
-        Client("http://127.0.0.1:9", "prk_x.y", timeout=1.0) as client,
-        session(client, agent_id="forum-bot", task_id="task_1"),
+        Client("http://127.0.0.1:9", timeout=1.0) as client,
+        session(client, token="any-token"),
         pytest.raises(ActionDenied) as caught,
     ):
         read_thread()
@@ -245,12 +264,12 @@ def test_unreachable_gateway_denies_and_the_function_does_not_run() -> None:
     assert ran == []
 
 
-def test_guarded_over_http(client: Client, gateway: Gateway, incident: Task) -> None:
+def test_guarded_over_http(client: Client, gateway: Gateway, incident_token: str) -> None:
     @guarded("forum.reply_private")
     def reply(text: str) -> str:
         return "sent"
 
-    with session(client, agent_id="forum-bot", task_id=incident.id):
+    with session(client, token=incident_token):
         assert reply("Here is my analysis") == "sent"
     (outcome,) = _entries(gateway, "outcome")
     assert (outcome["status"], outcome["summary"]) == ("succeeded", "'sent'")

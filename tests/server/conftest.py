@@ -69,6 +69,12 @@ def anonymous(app: FastAPI) -> Api:
     return Api(app, None)
 
 
+@pytest.fixture
+def agent(app: FastAPI, incident_token: str) -> Api:
+    """forum-bot on the incident's analysis task: sends its task token."""
+    return Api(app, incident_token)
+
+
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, str]:
     """The response is the one error shape, with this status and code, and no traceback."""
     assert response.status_code == status, response.text

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from proctor.model import Task
 from tests.server.conftest import Api, assert_error
 
 FORBID_DELETE = """
@@ -57,15 +56,12 @@ def test_unknown_agent_is_404(api: Api) -> None:
     assert_error(api.get("/v1/agents/nobody"), 404, "not_found")
 
 
-def test_suspending_an_agent_denies_its_next_call(api: Api, incident: Task, admin_key: str) -> None:
+def test_suspending_an_agent_denies_its_next_call(api: Api, agent: Api) -> None:
     response = api.post(
         "/v1/agents/forum-bot/status", json={"status": "suspended", "reason": "incident 4411"}
     )
     assert response.json()["status"] == "suspended"
-    decision = api.post(
-        "/v1/check",
-        json={"agent_id": "forum-bot", "task_id": incident.id, "tool": "forum.read_thread"},
-    ).json()
+    decision = agent.post("/v1/check", json={"tool": "forum.read_thread"}).json()
     assert (decision["outcome"], decision["code"]) == ("deny", "agent_suspended")
     last = _admin_entries(api)[-1]
     assert (last["action"], last["details"]["reason"]) == ("agent.status", "incident 4411")
@@ -119,17 +115,15 @@ def test_task_created_over_http_grants_what_it_says(api: Api) -> None:
     )
     assert response.status_code == 201
     task = response.json()
+    token = task.pop("credential")["token"]
     assert task["id"].startswith("task_")
     assert task["actions"] == ["read"]
     assert task["deliverable"]["audience"] == "requester"
-    assert api.get(f"/v1/tasks/{task['id']}").json() == task
+    assert api.get(f"/v1/tasks/{task['id']}").json() == {**task, "credential": None}
     assert [t["id"] for t in api.get("/v1/tasks", params={"agent_id": "forum-bot"}).json()] == [
         task["id"]
     ]
-    decision = api.post(
-        "/v1/check",
-        json={"agent_id": "forum-bot", "task_id": task["id"], "tool": "forum.read_thread"},
-    ).json()
+    decision = Api(api.app, token).post("/v1/check", json={"tool": "forum.read_thread"}).json()
     assert decision["outcome"] == "allow"
 
 
@@ -258,9 +252,9 @@ def test_apply_with_an_invalid_policy_changes_nothing(api: Api) -> None:
 # -- audit and schema -----------------------------------------------------------------
 
 
-def test_audit_pages_in_order_and_verifies(api: Api, incident: Task) -> None:
+def test_audit_pages_in_order_and_verifies(api: Api, agent: Api) -> None:
     for tool in ("forum.read_thread", "forum.post", "shell.exec"):
-        api.post("/v1/check", json={"agent_id": "forum-bot", "task_id": incident.id, "tool": tool})
+        agent.post("/v1/check", json={"tool": tool})
     first = api.get("/v1/audit", params={"limit": 2}).json()
     rest = api.get("/v1/audit", params={"after_seq": first["next_after_seq"]}).json()
     seqs = [e["seq"] for e in first["entries"] + rest["entries"]]

@@ -11,7 +11,6 @@ import pytest
 from fastapi import FastAPI
 
 from proctor.gateway import Gateway
-from proctor.model import Task
 from tests.server.conftest import Api, assert_error
 
 # -- authentication -----------------------------------------------------------------
@@ -53,8 +52,6 @@ def test_revoked_key_is_refused(api: Api, gateway: Gateway, admin_key: str) -> N
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("POST", "/v1/check"),
-        ("POST", "/v1/outcomes"),
         ("POST", "/v1/explain"),
         ("GET", "/v1/tasks"),
         ("GET", "/v1/policies"),
@@ -66,6 +63,11 @@ def test_revoked_key_is_refused(api: Api, gateway: Gateway, admin_key: str) -> N
 )
 def test_every_v1_route_needs_a_key(anonymous: Api, method: str, path: str) -> None:
     assert_error(anonymous.request(method, path, json={}), 401, "missing_api_key")
+
+
+def test_outcomes_need_a_task_token(anonymous: Api) -> None:
+    response = anonymous.post("/v1/outcomes", json={"decision_id": "d", "status": "failed"})
+    assert_error(response, 401, "missing_token")
 
 
 def test_a_refused_request_changes_nothing(anonymous: Api, api: Api) -> None:
@@ -99,22 +101,20 @@ def test_malformed_json_is_400_invalid_json(api: Api, body: bytes) -> None:
 
 
 def test_validation_error_names_the_field(api: Api) -> None:
-    response = api.post("/v1/check", json={"agent_id": "a", "task_id": "t"})
+    response = api.post("/v1/check", json={"resource": "r"})
     assert "tool" in assert_error(response, 422, "invalid_request")["message"]
 
 
 def test_unknown_fields_are_refused(api: Api) -> None:
-    response = api.post(
-        "/v1/check", json={"agent_id": "a", "task_id": "t", "tool": "x", "approved": True}
-    )
+    response = api.post("/v1/check", json={"tool": "x", "approved": True})
     assert "approved" in assert_error(response, 422, "invalid_request")["message"]
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("tool", "t" * 201), ("agent_id", "a" * 301), ("task_id", "")]
+    ("field", "value"), [("tool", "t" * 201), ("tool", ""), ("resource", "r" * 301)]
 )
 def test_ids_and_names_are_bounded(api: Api, field: str, value: str) -> None:
-    body = {"agent_id": "a", "task_id": "t", "tool": "x", field: value}
+    body = {"tool": "x", field: value}
     response = api.post("/v1/check", json=body)
     assert field in assert_error(response, 422, "invalid_request")["message"]
 
@@ -160,18 +160,22 @@ def test_streamed_oversize_body_is_413(api: Api, gateway: Gateway) -> None:
     assert chunks_sent * len(chunk) <= _limit(gateway) + 2 * len(chunk)
 
 
-def test_body_just_under_the_limit_is_read(api: Api, gateway: Gateway) -> None:
+def test_body_just_under_the_limit_is_read(agent: Api, gateway: Gateway) -> None:
     padding = _limit(gateway) - 200
-    body = b'{"agent_id": "a", "task_id": "t", "tool": "x", "arguments": {"p": "'
+    body = b'{"tool": "x", "arguments": {"p": "'
     body += b"x" * (padding - len(body)) + b'"}}'
 
     async def stream() -> AsyncIterator[bytes]:
         for start in range(0, len(body), 1000):
             yield body[start : start + 1000]
 
-    response = api.post("/v1/check", content=stream(), headers={"Content-Type": "application/json"})
+    response = agent.post(
+        "/v1/check", content=stream(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 200
-    assert response.json()["code"] == "unknown_agent"
+    assert response.json()["outcome"] == "deny", "tool x is not in the inventory"
+    recorded = gateway.runtime.audit.tail(1)[0].body["arguments"]["p"]
+    assert len(recorded) == padding - len(b'{"tool": "x", "arguments": {"p": "')
 
 
 # -- failures inside ------------------------------------------------------------------
@@ -208,13 +212,20 @@ def test_health_reports_an_unreadable_store_as_503(anonymous: Api) -> None:
     assert_error(anonymous.get("/healthz"), 503, "store_unavailable")
 
 
-def test_check_with_an_unreadable_store_fails_closed(
-    api: Api, incident: Task, broken_store: None
-) -> None:
-    response = api.post(
-        "/v1/check", json={"agent_id": "forum-bot", "task_id": incident.id, "tool": "forum.post"}
-    )
-    # The admin key cannot be checked either: refused before any decision.
+def test_admin_routes_with_an_unreadable_store_fail_closed(api: Api, broken_store: None) -> None:
+    response = api.get("/v1/agents")
+    # The admin key cannot be checked: refused before anything else.
     assert_error(response, 503, "store_error")
+    assert "sqlite" not in response.text.lower()
+
+
+def test_check_with_an_unwritable_audit_log_fails_closed(agent: Api, gateway: Gateway) -> None:
+    gateway.runtime.audit.close()
+    gateway.runtime.database.dispose()
+    with gateway.runtime.database.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE audit_entries")
+    response = agent.post("/v1/check", json={"tool": "forum.read_thread"})
+    assert response.status_code == 200
+    assert (response.json()["outcome"], response.json()["code"]) == ("deny", "audit_unavailable")
     # What the driver said (paths, SQL) is for the log, not for the caller.
     assert "sqlite" not in response.text.lower()

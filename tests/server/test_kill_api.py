@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from proctor.model import Task
 from tests.server.conftest import Api, assert_error
 
 
-def _read(api: Api, task: Task) -> dict[str, object]:
-    body = {"agent_id": "forum-bot", "task_id": task.id, "tool": "forum.read_thread"}
-    return dict(api.post("/v1/check", json=body).json())
+def _read(agent: Api) -> dict[str, object]:
+    return dict(agent.post("/v1/check", json={"tool": "forum.read_thread"}).json())
 
 
-def test_kill_all_then_revive(api: Api, incident: Task) -> None:
+def test_kill_all_then_revive(api: Api, agent: Api) -> None:
     stopped = api.post("/v1/kill", json={"scope": "all", "reason": "runaway loop"})
     assert stopped.status_code == 200
     assert stopped.json()["engaged"] is True
-    assert _read(api, incident)["code"] == "all_agents_stopped"
+    assert _read(agent)["code"] == "all_agents_stopped"
     resumed = api.post("/v1/revive", json={"reason": "contained"})
     assert resumed.json()["engaged"] is False
-    assert _read(api, incident)["outcome"] == "allow"
+    assert _read(agent)["outcome"] == "allow"
 
 
-def test_kill_by_owner_suspends_that_owners_agents(api: Api, incident: Task) -> None:
+def test_kill_by_owner_suspends_that_owners_agents(api: Api, agent: Api) -> None:
     response = api.post(
         "/v1/kill", json={"scope": "owner", "owner": "platform-team", "reason": "owner left"}
     )
     assert response.json()["suspended"] == ["forum-bot"]
-    assert _read(api, incident)["code"] == "agent_suspended"
+    assert _read(agent)["code"] == "agent_suspended"
 
 
 def test_kill_needs_an_admin_key(anonymous: Api) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from proctor.admin import Admin
 from proctor.cli._common import (
     EXIT_APPROVAL,
     EXIT_DENIED,
@@ -25,8 +26,12 @@ from proctor.cli.discover import discover
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
 from proctor.cli.keys import keys_app
 from proctor.cli.kill import kill_app, revive_app
+from proctor.cli.people import people_app
 from proctor.cli.policy import policy_app
-from proctor.model import CheckRequest, Outcome
+from proctor.cli.tokens import tokens_app
+from proctor.errors import ProctorError
+from proctor.gateway import Gateway
+from proctor.model import Outcome, ToolCall
 from proctor.wire import decision_to_wire
 
 app = typer.Typer(
@@ -43,7 +48,9 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(kill_app, name="kill")
 app.add_typer(keys_app, name="keys")
+app.add_typer(tokens_app, name="tokens")
 app.add_typer(revive_app, name="revive")
+app.add_typer(people_app, name="people")
 app.command("apply")(apply)
 app.command("discover")(discover)
 
@@ -93,26 +100,46 @@ def demo(
 
 @app.command()
 def check(
-    agent: Annotated[str, typer.Option(help="Agent id.")],
-    task: Annotated[str, typer.Option(help="Task id.")],
     tool: Annotated[str, typer.Option(help="Tool name, e.g. forum.post.")],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PROCTOR_TOKEN",
+            help="The agent's task token (or set PROCTOR_TOKEN).",
+            show_default=False,
+        ),
+    ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(
+            help="Instead of --token: issue a token for this task's agent now (audited) "
+            "and check with it.",
+            show_default=False,
+        ),
+    ] = None,
     resource: Annotated[str | None, typer.Option(help="Resource the call touches.")] = None,
     args: Annotated[str, typer.Option(help="Call arguments as a JSON object.")] = "{}",
     data_dir: DataDir = None,
     json_output: JsonOutput = False,
 ) -> None:
-    """Decide one call (recorded in the audit log). Exit 0 allow, 3 approval, 4 deny."""
+    """Decide one call made under a task token (recorded in the audit log).
+
+    Exit 0 allow, 3 approval, 4 deny.
+    """
+    if (token is None) == (task is None):
+        fail("give the agent's task token (--token or PROCTOR_TOKEN) or a --task, not both")
     try:
         arguments = json.loads(args)
     except json.JSONDecodeError as exc:
         fail(f"--args is not valid JSON: {exc}")
     if not isinstance(arguments, dict):
         fail("--args must be a JSON object")
-    request = CheckRequest(
-        agent_id=agent, task_id=task, tool=tool, arguments=arguments, resource=resource
-    )
+    call = ToolCall(tool=tool, arguments=arguments, resource=resource)
     with open_gateway(data_dir) as gateway:
-        decision = gateway.check(request)
+        if task is not None:
+            token = _issue_for_task(gateway, task)
+        assert token is not None
+        decision = gateway.check(token, call)
     if json_output:
         print_json(decision_to_wire(decision).model_dump(mode="json"))
     else:
@@ -127,6 +154,13 @@ def check(
         raise typer.Exit(EXIT_APPROVAL)
     if decision.outcome is Outcome.DENY:
         raise typer.Exit(EXIT_DENIED)
+
+
+def _issue_for_task(gateway: Gateway, task_id: str) -> str:
+    try:
+        return Admin(gateway).issue_task_token(task_id, actor="cli").token
+    except ProctorError as exc:
+        fail(f"{exc.message} ({exc.code})")
 
 
 def main() -> None:

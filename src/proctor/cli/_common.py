@@ -11,6 +11,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from proctor.errors import ProctorError
 from proctor.gateway import Gateway
@@ -40,7 +41,8 @@ JsonOutput = Annotated[bool, typer.Option("--json", help="Print machine-readable
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    errors.print(f"[red]error:[/red] {message}", highlight=False)
+    # escape: the message may hold "[code]" or text a user typed, never markup.
+    errors.print(f"[red]error:[/red] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 

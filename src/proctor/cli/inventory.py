@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict
 from datetime import timedelta
 from pathlib import Path
@@ -11,11 +12,22 @@ import typer
 from rich.table import Table
 
 from proctor.admin import Admin
-from proctor.cli._common import DataDir, JsonOutput, console, fail, open_gateway, print_json
+from proctor.cli._common import (
+    DataDir,
+    JsonOutput,
+    console,
+    errors,
+    fail,
+    open_gateway,
+    print_json,
+)
+from proctor.cli.tokens import credentials_record, print_credentials
 from proctor.errors import InvalidInput
+from proctor.identity import IssuedToken
 from proctor.inventory import Change
 from proctor.manifest import apply_manifest, load_manifest
 from proctor.model import ActionClass, Audience, Capabilities, Deliverable, Task
+from proctor.wire import credential_to_wire
 
 agents_app = typer.Typer(help="Agents in the inventory.", no_args_is_help=True)
 tools_app = typer.Typer(help="Tools in the inventory.", no_args_is_help=True)
@@ -93,10 +105,24 @@ def _shadow_list(data_dir: Path | None, json_output: bool) -> None:
 
 @agents_app.command("show")
 def agents_show(agent_id: str, data_dir: DataDir = None, json_output: JsonOutput = False) -> None:
-    """Show one agent."""
+    """Show one agent: owner, status, purpose, its active tokens and delegations."""
     with open_gateway(data_dir) as gateway:
-        print_json(_plain(gateway.runtime.inventory.get_agent(agent_id)))
-    del json_output  # show always prints JSON: it is for reading one record whole
+        runtime = gateway.runtime
+        agent = runtime.inventory.get_agent(agent_id)
+        held = runtime.ledger.for_agent(agent.id)
+        tools = held.granted_tools(runtime.inventory.list_tools())
+    if json_output:
+        print_json({**_plain(agent), "credentials": credentials_record(held, tools)})
+        return
+    console.print(f"[bold]{agent.id}[/bold] ({agent.name})")
+    for label, value in (
+        ("owner", agent.owner),
+        ("status", agent.status.value),
+        ("purpose", agent.purpose or "-"),
+        ("tools", ", ".join(tools) or "none granted by an active token"),
+    ):
+        console.print(f"{label:<10} {value}", highlight=False)
+    print_credentials(held)
 
 
 @tools_app.command("list")
@@ -193,7 +219,8 @@ def tasks_create(
     except ValueError as exc:
         fail(str(exc))
     with open_gateway(data_dir) as gateway:
-        task = Admin(gateway).create_task(
+        admin = Admin(gateway)
+        task = admin.create_task(
             agent_id=agent,
             requester=requester,
             purpose=purpose,
@@ -202,12 +229,49 @@ def tasks_create(
             ttl=timedelta(minutes=ttl_minutes),
             actor=_ACTOR,
         )
+        issued = admin.issue_task_token(task.id, actor=_ACTOR)
     if json_output:
-        print_json(task_record(task))
-    else:
-        console.print(
-            f"created task [bold]{task.id}[/bold] for {agent} (expires {task.expires_at})"
-        )
+        print_json({**task_record(task), "credential": _credential_record(issued)})
+        return
+    console.print(f"created task [bold]{task.id}[/bold] for {agent} (expires {task.expires_at})")
+    _print_token(issued)
+
+
+@tasks_app.command("token")
+def tasks_token(
+    task_id: str,
+    ttl_seconds: Annotated[
+        int | None,
+        typer.Option(help="Token lifetime (default: the configured one; never past the task)."),
+    ] = None,
+    data_dir: DataDir = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """Issue a fresh token for a task's agent, e.g. when the last one expired (audited)."""
+    with open_gateway(data_dir) as gateway:
+        ttl = timedelta(seconds=ttl_seconds) if ttl_seconds is not None else None
+        issued = Admin(gateway).issue_task_token(task_id, actor=_ACTOR, ttl=ttl)
+    if json_output:
+        print_json(_credential_record(issued))
+        return
+    _print_token(issued)
+
+
+def _credential_record(issued: IssuedToken) -> dict[str, Any]:
+    return credential_to_wire(issued).model_dump(mode="json")
+
+
+def _print_token(issued: IssuedToken) -> None:
+    """The token alone on stdout (for ``$(...)``); what it is, on stderr."""
+    claims = issued.claims
+    errors.print(
+        f"task token for {claims.agent_id} on {claims.task_id}, expires "
+        f"{claims.expires_at.isoformat(timespec='seconds')}; hand it to the agent "
+        "(e.g. as PROCTOR_TOKEN) and keep it out of logs",
+        highlight=False,
+    )
+    # Plain write: a console would wrap the long token across lines.
+    sys.stdout.write(issued.token + "\n")
 
 
 _STYLE = {Change.CREATED: "green", Change.UPDATED: "yellow", Change.UNCHANGED: "dim"}

@@ -1,6 +1,20 @@
 """Who is calling: admin API keys, and agents' short-lived, task-scoped credentials."""
 
 from proctor.identity._admin_keys import AdminKey, AdminKeys
+from proctor.identity._assertions import (
+    CLIENT_ASSERTION_TYPE,
+    MAX_ASSERTION_LIFETIME,
+    AgentLookup,
+    ClientAssertions,
+    public_key_thumbprint,
+)
+from proctor.identity._ledger import (
+    AgentCredentials,
+    Delegation,
+    LedgerToken,
+    TokenLedger,
+    TokenState,
+)
 from proctor.identity._revocations import Revocations
 from proctor.identity._signing_keys import DEFAULT_OVERLAP, SigningKey, SigningKeys
 from proctor.identity._token_claims import (
@@ -19,20 +33,30 @@ from proctor.identity._tokens import (
 )
 
 __all__ = [
+    "CLIENT_ASSERTION_TYPE",
     "DEFAULT_OVERLAP",
     "DEFAULT_TTL",
+    "MAX_ASSERTION_LIFETIME",
     "MAX_DELEGATION_DEPTH",
     "MAX_LEEWAY",
     "TTL_CEILING",
     "AdminKey",
     "AdminKeys",
+    "AgentCredentials",
+    "AgentLookup",
     "AgentStatusLookup",
+    "ClientAssertions",
     "Credential",
+    "Delegation",
     "DelegationLink",
     "IssuedToken",
+    "LedgerToken",
     "Revocations",
     "SigningKey",
     "SigningKeys",
+    "TokenLedger",
     "TokenService",
+    "TokenState",
     "narrowing_refusal",
+    "public_key_thumbprint",
 ]

@@ -93,7 +93,7 @@ class AdminKeys:
 
 
 def _split(presented: str) -> tuple[str, str]:
-    if not presented.startswith(_PREFIX) or "." not in presented:
+    if not presented.isascii() or not presented.startswith(_PREFIX) or "." not in presented:
         raise Unauthorized(
             "the API key is malformed: expected 'prk_<id>.<secret>'", code="invalid_api_key"
         )

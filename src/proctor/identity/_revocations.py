@@ -10,7 +10,7 @@ on every check).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -117,6 +117,38 @@ class Revocations:
         """
         cut_off = self._current().agents.get(agent_id)
         return cut_off is not None and issued_at <= cut_off
+
+    def agent_cut_off(self, agent_id: str) -> datetime | None:
+        """When ``agent_id``'s tokens were last revoked wholesale, if ever."""
+        return self._current().agents.get(agent_id)
+
+    def is_chain_revoked(
+        self, jtis: Iterable[str], holders: Iterable[tuple[str, datetime]]
+    ) -> bool:
+        """True when a token with this chain is refused as revoked.
+
+        ``jtis`` are the token's own jti and its ancestors'; ``holders`` are the
+        ``(agent_id, issued_at)`` of each token in the chain, the holder's own
+        included. This is the rule :meth:`TokenService.check_revocation` applies,
+        read from one snapshot, for callers (the ledger) that have rows, not tokens.
+        """
+        snapshot = self._current()
+        if any(jti in snapshot.jtis for jti in jtis):
+            return True
+        for agent_id, issued_at in holders:
+            cut_off = snapshot.agents.get(agent_id)
+            if cut_off is not None and issued_at <= cut_off:
+                return True
+        return False
+
+    def catch_up(self) -> None:
+        """Pick up other processes' revocations now instead of at the next poll.
+
+        One read of the change counter (a reload only if it moved): for admin views,
+        which should be current, not for the per-check path.
+        """
+        if self._watch.moved_since(self._snapshot.version, force=True):
+            self.refresh()
 
     def refresh(self) -> None:
         with self._lock:

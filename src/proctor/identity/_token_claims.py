@@ -44,6 +44,9 @@ class Credential:
     chain: tuple[str, ...]
     kid: str
     lineage: tuple[DelegationLink, ...] = ()
+    #: Whether the holder may produce the task's deliverable (publish or send it to
+    #: the deliverable's audience). A delegator can keep this from a sub-agent.
+    may_deliver: bool = False
 
     @property
     def parent_jti(self) -> str | None:
@@ -121,6 +124,9 @@ def credential_from_claims(claims: Mapping[str, Any], kid: str) -> Credential:
         raise _invalid("the act claim does not match the delegation ancestry")
     agent_id = _text(claims, "sub")
     requester = _text(claims, "requester")
+    may_deliver = claims.get("dlv", False)
+    if not isinstance(may_deliver, bool):
+        raise _invalid("dlv must be true or false")
     return Credential(
         agent_id=agent_id,
         task_id=_text(claims, "task"),
@@ -132,6 +138,7 @@ def credential_from_claims(claims: Mapping[str, Any], kid: str) -> Credential:
         chain=(requester, *actors, agent_id),
         kid=kid,
         lineage=lineage,
+        may_deliver=may_deliver,
     )
 
 

@@ -1,4 +1,5 @@
-"""Tables behind agent credentials: signing keys and revocations (migration 0004)."""
+"""Tables behind agent credentials: signing keys and revocations (migration 0004),
+the ledger of issued tokens and used client assertions (migration 0007)."""
 
 import sqlalchemy as sa
 
@@ -37,4 +38,28 @@ agent_token_revocations = sa.Table(
     sa.Column("revoked_before", _TS, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
+)
+
+issued_tokens = sa.Table(
+    "issued_tokens",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("agent_id", sa.String(200), nullable=False, index=True),
+    sa.Column("task_id", sa.String(200), nullable=False),
+    sa.Column("requester", sa.String(200), nullable=False),
+    sa.Column("parent_jti", sa.String(64), nullable=True, index=True),
+    sa.Column("depth", sa.Integer, nullable=False),
+    sa.Column("capabilities", sa.JSON, nullable=False),
+    sa.Column("issued_by", sa.String(200), nullable=False),
+    sa.Column("issued_at", _TS, nullable=False),
+    sa.Column("expires_at", _TS, nullable=False),
+    sa.Column("last_used_at", _TS, nullable=True),
+)
+
+used_assertions = sa.Table(
+    "used_assertions",
+    metadata,
+    sa.Column("agent_id", sa.String(200), primary_key=True),
+    sa.Column("jti", sa.String(200), primary_key=True),
+    sa.Column("expires_at", _TS, nullable=False),
 )

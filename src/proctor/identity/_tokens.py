@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import math
 import secrets
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,8 +50,12 @@ ALGORITHM = "EdDSA"
 _MAX_TOKEN_CHARS = 16_384
 _HEADER_MEMBERS = frozenset({"alg", "kid", "typ"})
 _REQUIRED = ("iss", "sub", "aud", "iat", "nbf", "exp", "jti", "task", "requester", "caps")
+#: How many verified tokens keep their signature check remembered (about 1 KiB each).
+VERIFIED_CACHE_SIZE = 10_000
 
 AgentStatusLookup = Callable[[str], AgentStatus | None]
+#: Told of every token signed, with who asked for it (the ledger of issued tokens).
+IssueListener = Callable[[IssuedToken, str], None]
 
 
 class _Ed25519Only(EdDSAAlgorithm):
@@ -88,6 +95,8 @@ class TokenService:
         leeway: timedelta = MAX_LEEWAY,
         revocations: Revocations | None = None,
         agent_status: AgentStatusLookup | None = None,
+        on_issue: IssueListener | None = None,
+        max_depth: int = 4,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if not issuer or not audience:
@@ -98,6 +107,8 @@ class TokenService:
             raise InvalidInput("default_ttl must be more than 0 and at most max_ttl")
         if not timedelta(0) <= leeway <= MAX_LEEWAY:
             raise InvalidInput(f"leeway must be between 0 and {MAX_LEEWAY}")
+        if not 0 <= max_depth <= MAX_DELEGATION_DEPTH:
+            raise InvalidInput(f"max_depth must be between 0 and {MAX_DELEGATION_DEPTH}")
         self._keys = keys
         self.issuer = issuer
         self.audience = audience
@@ -106,7 +117,14 @@ class TokenService:
         self._leeway = int(leeway.total_seconds())
         self.revocations = revocations or Revocations(database, clock=clock)
         self._agent_status = agent_status
+        self._on_issue = on_issue
+        self.max_depth = max_depth
         self._clock = clock
+        # token -> its credential, for tokens whose signature and claims were checked.
+        # An agent presents the same token on every call of its task; checking an
+        # Ed25519 signature costs ~100 µs, far more than the rest of a decision.
+        self._verified: OrderedDict[str, Credential] = OrderedDict()
+        self._verified_lock = threading.Lock()
 
     def issue(
         self,
@@ -117,11 +135,14 @@ class TokenService:
         capabilities: Capabilities,
         ttl: timedelta | None = None,
         expires_no_later_than: datetime | None = None,
+        may_deliver: bool = False,
+        issued_by: str = "",
     ) -> IssuedToken:
         """A root credential: the requester's task, handed to ``agent_id``.
 
         Pass the task's ``expires_at`` as ``expires_no_later_than`` so the
-        credential never outlives the task.
+        credential never outlives the task, and ``may_deliver=True`` when the task
+        has a deliverable. ``issued_by`` (who asked) goes to the issue listener.
         """
         check_agent_id(agent_id)
         check_agent_id(requester, "requester")
@@ -138,19 +159,71 @@ class TokenService:
                     "the credential would expire before it is issued", code="token_ttl_invalid"
                 )
             expires = min(expires, _seconds(expires_no_later_than))
-        return self._sign(agent_id, task_id, requester, capabilities, now, expires, ())
+        return self._sign(
+            _Grant(agent_id, task_id, requester, capabilities, may_deliver),
+            now,
+            expires,
+            (),
+            issued_by or requester,
+        )
 
-    def verify(self, token: str, *, audience: str | None = None) -> Credential:
-        """The credential ``token`` carries, or :class:`Unauthorized` with the reason."""
+    def verify(
+        self, token: str, *, audience: str | None = None, check_revocation: bool = True
+    ) -> Credential:
+        """The credential ``token`` carries, or :class:`Unauthorized` with the reason.
+
+        ``check_revocation=False`` is for a caller that wants to give a more specific
+        reason first (the gateway says ``agent_suspended`` rather than
+        ``token_revoked``); it must then call :meth:`check_revocation` itself.
+        """
+        audience = audience or self.audience
+        credential = self._remembered(token) if audience == self.audience else None
+        if credential is None:
+            credential = self._verify_fully(token, audience)
+            if audience == self.audience:
+                self._remember(token, credential)
+        if check_revocation:
+            self.check_revocation(credential)
+        return credential
+
+    def _verify_fully(self, token: str, audience: str) -> Credential:
         header, claims = self._verified_parts(token)
-        self._check_registered_claims(claims, audience or self.audience)
+        self._check_registered_claims(claims, audience)
         credential = credential_from_claims(claims, header["kid"])
         if credential.expires_at - credential.issued_at > TTL_CEILING:
             raise Unauthorized(
                 "the token lives longer than any credential may", code="token_claims_invalid"
             )
-        self._check_revocation(credential)
         return credential
+
+    def _remembered(self, token: str) -> Credential | None:
+        """The credential of a token verified before, re-checked for what can change.
+
+        A signature stays valid for the same bytes and key, so only the key's standing
+        (rotated out past its overlap) and time (expired) are checked again here;
+        revocation is checked by :meth:`verify` on every call either way.
+        """
+        credential = self._verified.get(token)
+        if credential is None:
+            return None
+        if self._keys.public_key(credential.kid) is None:
+            self._forget(token)
+            return None
+        now = math.floor(self._clock().timestamp())
+        if now - self._leeway >= credential.expires_at.timestamp():
+            self._forget(token)
+            raise _unauthorized("token_expired", "the token has expired")
+        return credential
+
+    def _remember(self, token: str, credential: Credential) -> None:
+        with self._verified_lock:
+            self._verified[token] = credential
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+
+    def _forget(self, token: str) -> None:
+        with self._verified_lock:
+            self._verified.pop(token, None)
 
     def exchange(
         self,
@@ -159,14 +232,17 @@ class TokenService:
         to_agent_id: str,
         capabilities: Capabilities | None = None,
         ttl: timedelta | None = None,
-        max_depth: int = 4,
+        may_deliver: bool | None = None,
+        max_depth: int | None = None,
     ) -> IssuedToken:
         """RFC 8693 token exchange: hand the task on to ``to_agent_id``, never widening it.
 
         The new token keeps the task and requester, holds at most the subject's
-        capabilities (all of them when ``capabilities`` is ``None``) and expires no
-        later than the subject token.
+        capabilities (all of them when ``capabilities`` is ``None``), may produce
+        the deliverable only if the subject may (inherited when ``may_deliver`` is
+        ``None``) and expires no later than the subject token.
         """
+        max_depth = self.max_depth if max_depth is None else max_depth
         if not 0 <= max_depth <= MAX_DELEGATION_DEPTH:
             raise InvalidInput(f"max_depth must be between 0 and {MAX_DELEGATION_DEPTH}")
         parent = self.verify(subject_token)
@@ -189,6 +265,13 @@ class TokenService:
             raise _refuse(
                 "delegation_widens_capabilities", f"delegation may only narrow: {refusal}"
             )
+        if may_deliver is None:
+            may_deliver = parent.may_deliver
+        elif may_deliver and not parent.may_deliver:
+            raise _refuse(
+                "delegation_widens_capabilities",
+                f"delegation may only narrow: {parent.agent_id} may not produce the deliverable",
+            )
         now = self._clock()
         if ttl is None:
             expires = min(self._expiry(now, None), parent.expires_at)
@@ -201,13 +284,11 @@ class TokenService:
                 )
         link = DelegationLink(parent.jti, parent.agent_id, parent.issued_at)
         return self._sign(
-            to_agent_id,
-            parent.task_id,
-            parent.requester,
-            requested,
+            _Grant(to_agent_id, parent.task_id, parent.requester, requested, may_deliver),
             now,
             expires,
             (*parent.lineage, link),
+            parent.agent_id,
         )
 
     def revoke(self, credential: Credential, reason: str, actor: str) -> None:
@@ -226,15 +307,13 @@ class TokenService:
 
     def _sign(
         self,
-        agent_id: str,
-        task_id: str,
-        requester: str,
-        capabilities: Capabilities,
+        grant: _Grant,
         now: datetime,
         expires: datetime,
         lineage: tuple[DelegationLink, ...],
+        issued_by: str,
     ) -> IssuedToken:
-        issued = _seconds(now)
+        issued = self._issue_second(grant.agent_id, now)
         if expires <= issued:
             raise InvalidInput(
                 "the credential would expire within a second", code="token_ttl_invalid"
@@ -243,22 +322,40 @@ class TokenService:
         assert key.private_key is not None
         claims: dict[str, Any] = {
             "iss": self.issuer,
-            "sub": agent_id,
+            "sub": grant.agent_id,
             "aud": self.audience,
             "iat": int(issued.timestamp()),
             "nbf": int(issued.timestamp()),
             "exp": int(expires.timestamp()),
             "jti": secrets.token_urlsafe(18),
-            "task": task_id,
-            "requester": requester,
-            "caps": capabilities_claim(capabilities),
+            "task": grant.task_id,
+            "requester": grant.requester,
+            "caps": capabilities_claim(grant.capabilities),
+            "dlv": grant.may_deliver,
         }
         if lineage:
             claims["act"] = act_claim(tuple(link.agent_id for link in lineage))
             claims["ancestors"] = ancestors_claim(lineage)
         header = {"alg": ALGORITHM, "kid": key.kid, "typ": "JWT"}
         token = jwt.encode(header, claims, OKPKey.import_key(key.private_key), registry=_REGISTRY)
-        return IssuedToken(token=token, claims=credential_from_claims(claims, key.kid))
+        signed = IssuedToken(token=token, claims=credential_from_claims(claims, key.kid))
+        if self._on_issue is not None:
+            self._on_issue(signed, issued_by)
+        return signed
+
+    def _issue_second(self, agent_id: str, now: datetime) -> datetime:
+        """The whole second a new token says it was issued.
+
+        Tokens issued up to and including the second of an agent's revocation count
+        as revoked (``iat`` has no finer grain). A token issued after a revival in
+        that same second is dated to the next one, so it is not born revoked; the
+        clock leeway on ``iat``/``nbf`` covers the fraction of a second.
+        """
+        issued = _seconds(now)
+        cut_off = self.revocations.agent_cut_off(agent_id)
+        if cut_off is not None and issued <= cut_off < now:
+            return _seconds(cut_off) + timedelta(seconds=1)
+        return issued
 
     def _verified_parts(self, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         if not isinstance(token, str) or not token or len(token) > _MAX_TOKEN_CHARS:
@@ -318,7 +415,9 @@ class TokenService:
             except ClaimError as exc:
                 raise _unauthorized(code, f"claim {name!r} is not acceptable") from exc
 
-    def _check_revocation(self, credential: Credential) -> None:
+    def check_revocation(self, credential: Credential) -> None:
+        """Raise :class:`Unauthorized` (``token_revoked``) if the credential, a token it
+        was delegated from, or any agent of its chain has been revoked."""
         revocations = self.revocations
         for jti in (credential.jti, *(link.jti for link in credential.lineage)):
             if revocations.is_revoked(jti):
@@ -340,6 +439,17 @@ class TokenService:
             raise _refuse("delegation_to_unknown_agent", f"{agent_id} is not a registered agent")
         if status is not AgentStatus.ACTIVE:
             raise _refuse("delegation_to_inactive_agent", f"{agent_id} is {status.value}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """What a token grants, before it is given times and signed."""
+
+    agent_id: str
+    task_id: str
+    requester: str
+    capabilities: Capabilities
+    may_deliver: bool
 
 
 def _check_patterns(capabilities: Capabilities) -> None:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
 from sqlalchemy.engine import Connection
 
-from proctor.errors import NotFound
+from proctor.errors import InvalidInput, NotFound
 from proctor.inventory._snapshot import InventorySnapshot
 from proctor.inventory._tables import agents, resources, tools
 from proctor.inventory._validate import check_agent_id, check_resource_id, check_tool_name
@@ -19,6 +23,16 @@ from proctor.store import ChangeWatch, Database, read_version, utcnow
 
 _VERSION_KEY = "inventory"
 T = TypeVar("T")
+
+#: The public keys an agent may register, by key type: its curve, and the JWS
+#: algorithms its assertions may use (an ``alg`` member must name one of them).
+_KEY_TYPES: dict[str, tuple[str, frozenset[str]]] = {
+    "OKP": ("Ed25519", frozenset({"EdDSA", "Ed25519"})),
+    "EC": ("P-256", frozenset({"ES256"})),
+}
+#: Members that only a private (or symmetric) JWK has, whatever its key type.
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+_MAX_MEMBER_CHARS = 200
 
 
 class Change(StrEnum):
@@ -59,29 +73,28 @@ class Inventory:
     # -- agents ---------------------------------------------------------------
 
     def put_agent(self, agent: Agent) -> Change:
+        """Register or replace an agent; its public key, if any, must be a valid public JWK.
+
+        The put is the whole agent: an agent put without a public key no longer has one.
+        """
         check_agent_id(agent.id)
         for group in agent.groups:
             check_agent_id(group, "agent group")
+        public_key = None if agent.public_key is None else check_public_key(agent.public_key)
         values = {
             "name": agent.name,
             "owner": agent.owner,
             "purpose": agent.purpose,
             "status": agent.status.value,
             "groups": sorted(agent.groups),
+            "public_key": public_key,
         }
         return self._upsert(agents, agents.c.id, agent.id, values)
 
     def set_agent_status(self, agent_id: str, status: AgentStatus) -> Agent:
         agent = self.get_agent(agent_id)
         self._upsert(agents, agents.c.id, agent_id, {"status": status.value})
-        return Agent(
-            id=agent.id,
-            name=agent.name,
-            owner=agent.owner,
-            purpose=agent.purpose,
-            status=status,
-            groups=agent.groups,
-        )
+        return dataclasses.replace(agent, status=status)
 
     def get_agent(self, agent_id: str) -> Agent:
         return _found(self.snapshot.agents.get(agent_id), f"agent {agent_id!r}")
@@ -169,6 +182,7 @@ def _rows(
 
 
 def _agent_from_row(row: Any) -> Agent:
+    public_key = row["public_key"]
     return Agent(
         id=row["id"],
         name=row["name"],
@@ -176,7 +190,61 @@ def _agent_from_row(row: Any) -> Agent:
         purpose=row["purpose"],
         status=AgentStatus(row["status"]),
         groups=tuple(row["groups"]),
+        # Read-only: the snapshot is shared by every thread.
+        public_key=MappingProxyType(dict(public_key)) if public_key is not None else None,
     )
+
+
+def check_public_key(jwk: Mapping[str, Any]) -> dict[str, str]:
+    """``jwk`` as stored, if it is a public OKP/Ed25519 or EC/P-256 key a JWS can verify with.
+
+    A private key is refused (``private_key_not_accepted``): Proctor never holds an
+    agent's private key. Any other key type or curve is ``unsupported_public_key``; a
+    key that does not parse, or carries members Proctor does not use, is
+    ``invalid_public_key``.
+    """
+    if not isinstance(jwk, Mapping):
+        raise _bad_key("invalid_public_key", "a public key is a JWK: a JSON object")
+    if _PRIVATE_MEMBERS & set(jwk):
+        raise _bad_key(
+            "private_key_not_accepted",
+            "this JWK holds a private key; Proctor never holds agent private keys: "
+            "register only the public members (kty, crv, x, and y for EC) and, since "
+            "this private key has left the agent, replace it",
+        )
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    expected = _KEY_TYPES.get(kty) if isinstance(kty, str) else None
+    if expected is None or crv != expected[0]:
+        raise _bad_key(
+            "unsupported_public_key",
+            f"public keys are OKP/Ed25519 or EC/P-256; this one is {kty!r}/{crv!r}",
+        )
+    allowed = {"kty", "crv", "x", "kid", "use", "alg"} | ({"y"} if kty == "EC" else set())
+    unknown = sorted(str(name) for name in set(jwk) - allowed)
+    if unknown:
+        raise _bad_key("invalid_public_key", f"JWK members not accepted: {', '.join(unknown)}")
+    for name, value in jwk.items():
+        if not isinstance(value, str) or not value or len(value) > _MAX_MEMBER_CHARS:
+            raise _bad_key("invalid_public_key", f"JWK member {name!r} must be a short string")
+    if jwk.get("use", "sig") != "sig":
+        raise _bad_key("invalid_public_key", "the key's use must be 'sig' (it verifies signatures)")
+    algorithms = expected[1]
+    if "alg" in jwk and jwk["alg"] not in algorithms:
+        names = " or ".join(sorted(algorithms))
+        raise _bad_key("invalid_public_key", f"the alg of a {crv} key is {names}")
+    try:
+        JWKRegistry.import_key(dict(jwk))
+    except (JoseError, ValueError, TypeError) as exc:
+        raise _bad_key(
+            "invalid_public_key",
+            f"not a valid {kty}/{crv} public key: the coordinates must be unpadded "
+            "base64url of a point on the curve",
+        ) from exc
+    return dict(jwk)
+
+
+def _bad_key(code: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code=code)
 
 
 def _tool_from_row(row: Any) -> Tool:

@@ -11,6 +11,8 @@ agents = sa.Table(
     sa.Column("purpose", sa.Text, nullable=False, default=""),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("groups", sa.JSON, nullable=False),
+    # The agent's public JWK, for private_key_jwt assertions (workload path).
+    sa.Column("public_key", sa.JSON, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
@@ -49,4 +51,5 @@ shadow_agents = sa.Table(
     sa.Column("last_task", sa.String(300), nullable=False),
     sa.Column("last_client", sa.String(300), nullable=True),
     sa.Column("last_user_agent", sa.String(300), nullable=True),
+    sa.Column("last_problem", sa.String(300), nullable=True),
 )

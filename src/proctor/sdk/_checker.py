@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from proctor.model import CheckRequest, Decision, OutcomeStatus
+from proctor.model import Decision, OutcomeStatus, ToolCall
 
 
 @runtime_checkable
 class Checker(Protocol):
-    """Decides calls and records their outcomes.
+    """Decides calls and records their outcomes, for the agent holding ``token``.
 
     :class:`proctor.Gateway` (in-process) and :class:`proctor.sdk.Client` (over
     HTTP) both satisfy it, so ``@guarded`` code does not care which it gets.
     """
 
-    def check(self, request: CheckRequest) -> Decision:
+    def check(self, token: str, call: ToolCall) -> Decision:
         """Decide one call; the decision is recorded before it is returned."""
         ...
 
-    def record_outcome(self, decision_id: str, status: OutcomeStatus, summary: str = "") -> object:
+    def record_outcome(
+        self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
+    ) -> object:
         """Record what happened after a decision."""
         ...

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 import proctor
 from proctor.errors import InvalidInput, ProctorError
-from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus, Reason
+from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus, Reason, ToolCall
 from proctor.wire import (
     AgentIn,
     AgentOut,
@@ -46,19 +46,19 @@ class _Unreachable(ProctorError):
 class Client:
     """Talks to a Proctor gateway's ``/v1`` API; satisfies :class:`~proctor.sdk.Checker`.
 
-    ``key`` is sent as ``Authorization: Bearer <key>``. Errors the API answers
-    (``{"code", "message"}``) are raised as :class:`~proctor.errors.ProctorError`
-    with the server's code; :meth:`check` never raises for a transport failure.
+    :meth:`check` and :meth:`record_outcome` send the agent's task token;
+    the admin helpers send ``key`` (an admin or personal API key), which an agent
+    never needs. Errors the API answers (``{"code", "message"}``) are raised as
+    :class:`~proctor.errors.ProctorError` with the server's code; :meth:`check`
+    never raises for a transport failure.
     """
 
-    def __init__(self, url: str, key: str, *, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, key: str | None = None, *, timeout: float = 5.0) -> None:
         self.url = url.rstrip("/")
+        self._key = key
         self._http = httpx.Client(
             base_url=self.url,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "User-Agent": f"proctor-sdk/{proctor.__version__}",
-            },
+            headers={"User-Agent": f"proctor-sdk/{proctor.__version__}"},
             timeout=timeout,
         )
 
@@ -71,15 +71,17 @@ class Client:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def check(self, request: CheckRequest) -> Decision:
-        """Decide one call; a gateway that cannot answer means ``deny``.
+    def check(self, token: str, call: ToolCall) -> Decision:
+        """Decide one call made under the task token ``token``; a gateway that cannot
+        answer means ``deny``.
 
         A call that cannot even be sent (arguments that are not JSON, an over-long
         tool name) is denied here with code ``invalid_input``, as the in-process
         gateway would deny it.
         """
+        request = CheckRequest(agent_id="", task_id="", **_call_fields(call))
         try:
-            content = _json(check_to_wire(request).model_dump())
+            content = _json(check_to_wire(call).model_dump())
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(map(str, error['loc']))}: {error['msg']}" for error in exc.errors()
@@ -88,17 +90,20 @@ class Client:
         except InvalidInput as exc:
             return _local_deny(request, exc.code, exc.message)
         try:
-            answer = self._call("POST", "/v1/check", content, DecisionOut)
+            answer = self._call("POST", "/v1/check", content, DecisionOut, credential=token)
         except _Unreachable as exc:
             return _local_deny(request, exc.code, exc.message)
-        return decision_from_wire(answer, request)
+        return decision_from_wire(answer, call)
 
     def record_outcome(
-        self, decision_id: str, status: OutcomeStatus, summary: str = ""
+        self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
     ) -> OutcomeOut:
-        """Record what happened after a decision; raises ``ProctorError`` on failure."""
+        """Record what happened after a decision, under the token it was checked with;
+        raises ``ProctorError`` on failure."""
         body = OutcomeIn(decision_id=decision_id, status=status, summary=summary)
-        return self._call("POST", "/v1/outcomes", body.model_dump_json(), OutcomeOut)
+        return self._call(
+            "POST", "/v1/outcomes", body.model_dump_json(), OutcomeOut, credential=token
+        )
 
     # -- admin helpers ---------------------------------------------------------------
 
@@ -115,16 +120,27 @@ class Client:
         return self._call("POST", "/v1/resources", resource.model_dump_json(), Put[ResourceOut])
 
     def create_task(self, task: TaskIn) -> TaskOut:
-        """Give an agent a task (``POST /v1/tasks``)."""
+        """Give an agent a task (``POST /v1/tasks``); ``credential`` holds its task token."""
         return self._call("POST", "/v1/tasks", task.model_dump_json(), TaskOut)
 
     # -- transport -------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, content: str, model: type[OutT]) -> OutT:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        content: str,
+        model: type[OutT],
+        *,
+        credential: str | None = None,
+    ) -> OutT:
+        """Send ``content``; ``credential`` (a task token) replaces the client's key."""
+        headers = {"Content-Type": "application/json"}
+        bearer = credential if credential is not None else self._key
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
         try:
-            response = self._http.request(
-                method, path, content=content, headers={"Content-Type": "application/json"}
-            )
+            response = self._http.request(method, path, content=content, headers=headers)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise _Unreachable(
                 f"the Proctor gateway at {self.url} could not be reached "
@@ -148,6 +164,10 @@ def _json(body: dict[str, Any]) -> str:
         return json.dumps(body, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(f"call arguments must be plain JSON values: {exc}") from exc
+
+
+def _call_fields(call: ToolCall) -> dict[str, Any]:
+    return {"tool": call.tool, "arguments": call.arguments, "resource": call.resource}
 
 
 def _garbage(url: str, response: httpx.Response) -> str:

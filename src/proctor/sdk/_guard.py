@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar, cast
 
 from proctor.errors import ActionDenied, ApprovalRequired
-from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus
+from proctor.model import Decision, Outcome, OutcomeStatus, ToolCall
 from proctor.sdk._arguments import call_arguments, short_repr
 from proctor.sdk._checker import Checker
-from proctor.sdk._session import Session, resolve_session
+from proctor.sdk._session import Session, TokenSource, resolve_session
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,14 +39,13 @@ def guarded(
     *,
     resource: ResourceSpec = None,
     checker: Checker | None = None,
-    agent_id: str | None = None,
-    task_id: str | None = None,
+    token: TokenSource | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function (sync or async) so every call is checked as ``tool``.
 
-    ``checker``, ``agent_id`` and ``task_id`` default to those of the active
-    :func:`~proctor.sdk.session`; a call with neither raises ``ProctorError``
-    with code ``no_session``. ``resource`` is a fixed id, or a function called
+    ``checker`` and ``token`` (the agent's task token) default to those of the
+    active :func:`~proctor.sdk.session`; a call with neither raises
+    ``ProctorError`` with code ``no_session``. ``resource`` is a fixed id, or a function called
     with the same arguments as the guarded one (defaults applied) that returns
     it. The arguments sent for judgment are the function's bound arguments with
     defaults applied, made JSON-safe.
@@ -56,7 +55,7 @@ def guarded(
         if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
             # The check would pass before any of the generator's work had run.
             raise TypeError("@guarded cannot wrap a generator; guard the function it calls")
-        guard = _Guard(tool, resource, checker, agent_id, task_id, inspect.signature(function))
+        guard = _Guard(tool, resource, checker, token, inspect.signature(function))
         if inspect.iscoroutinefunction(function):
             return cast(Callable[P, R], _guard_async(guard, function))
         return _guard_sync(guard, function)
@@ -107,42 +106,37 @@ class _Guard:
     tool: str
     resource: ResourceSpec
     checker: Checker | None
-    agent_id: str | None
-    task_id: str | None
+    token: TokenSource | None
     signature: inspect.Signature
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
-        session = resolve_session(self.checker, self.agent_id, self.task_id)
+        session = resolve_session(self.checker, self.token)
         bound, arguments = call_arguments(self.signature, args, kwargs)
         resource = self.resource
         if callable(resource):
             resource = resource(*bound.args, **bound.kwargs)
         if resource is not None and not isinstance(resource, str):
             raise TypeError(f"the resource of {self.tool} must be a str or None, not {resource!r}")
-        request = CheckRequest(
-            agent_id=session.agent_id,
-            task_id=session.task_id,
-            tool=self.tool,
-            arguments=arguments,
-            resource=resource,
-        )
-        return _Call(session, request)
+        call = ToolCall(tool=self.tool, arguments=arguments, resource=resource)
+        return _Call(session, session.current_token(), call)
 
 
 class _Call:
     """One guarded call: its decision, and the outcome it reports."""
 
-    def __init__(self, session: Session, request: CheckRequest) -> None:
+    def __init__(self, session: Session, token: str, call: ToolCall) -> None:
         self.session = session
-        self.request = request
+        # The outcome is reported under the token the call was checked with.
+        self.token = token
+        self.call = call
         self.decision: Decision | None = None
 
     def authorize(self) -> None:
         """Check the call; return only if it may run."""
-        decision = self.decision = self.session.checker.check(self.request)
+        decision = self.decision = self.session.checker.check(self.token, self.call)
         if decision.outcome is Outcome.ALLOW:
             return
-        tool = self.request.tool
+        tool = self.call.tool
         if decision.outcome is Outcome.REQUIRE_APPROVAL:
             raise ApprovalRequired(
                 f"{tool} needs a human's approval: {decision.explain()}", decision_id=decision.id
@@ -170,7 +164,7 @@ class _Call:
         if decision is None or decision.audit_seq is None:
             return
         try:
-            self.session.checker.record_outcome(decision.id, status, summary)
+            self.session.checker.record_outcome(self.token, decision.id, status, summary)
         except Exception:
             # The call has already run (or been refused); losing its outcome is
             # worth a warning, not a second failure in the caller's code.

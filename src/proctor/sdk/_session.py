@@ -1,8 +1,8 @@
-"""Who is calling, for code that runs many guarded calls for one agent and task."""
+"""Who is calling, for code that runs many guarded calls under one task token."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -10,33 +10,42 @@ from dataclasses import dataclass
 from proctor.errors import ProctorError
 from proctor.sdk._checker import Checker
 
+#: A task token, or a function returning the current one (for agents that refresh it).
+TokenSource = str | Callable[[], str]
+
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """The checker guarded calls go to, and the agent and task they are made for."""
+    """The checker guarded calls go to, and the task token they are made under."""
 
     checker: Checker
-    agent_id: str
-    task_id: str
+    token: TokenSource
+
+    def current_token(self) -> str:
+        """The token to present now (calling the source if it is a function)."""
+        return self.token() if callable(self.token) else self.token
 
 
 _current: ContextVar[Session | None] = ContextVar("proctor_session", default=None)
 
 
 @contextmanager
-def session(checker: Checker, *, agent_id: str, task_id: str) -> Iterator[Session]:
-    """Make guarded calls inside the block go to ``checker`` for this agent and task.
+def session(checker: Checker, *, token: TokenSource) -> Iterator[Session]:
+    """Make guarded calls inside the block go to ``checker`` under the task token ``token``.
 
-    The session lives in a context variable, so it follows the code into threads
-    started with ``contextvars.copy_context()``, ``asyncio`` tasks and
-    ``asyncio.to_thread``; sessions nest, the innermost wins.
+    The token (what the launcher or ``POST /v1/token`` handed the agent) says which
+    agent calls, on which task, for whom. Pass a function instead of a string to
+    present a refreshed token on each call. The session lives in a context
+    variable, so it follows the code into threads started with
+    ``contextvars.copy_context()``, ``asyncio`` tasks and ``asyncio.to_thread``;
+    sessions nest, the innermost wins.
     """
-    active = Session(checker, agent_id, task_id)
-    token = _current.set(active)
+    active = Session(checker, token)
+    reset = _current.set(active)
     try:
         yield active
     finally:
-        _current.reset(token)
+        _current.reset(reset)
 
 
 def current_session() -> Session | None:
@@ -44,16 +53,15 @@ def current_session() -> Session | None:
     return _current.get()
 
 
-def resolve_session(checker: Checker | None, agent_id: str | None, task_id: str | None) -> Session:
+def resolve_session(checker: Checker | None, token: TokenSource | None) -> Session:
     """Fill what a decorator did not say from the active session, or refuse."""
     active = _current.get()
     checker = checker or (active.checker if active else None)
-    agent_id = agent_id or (active.agent_id if active else None)
-    task_id = task_id or (active.task_id if active else None)
-    if checker is None or agent_id is None or task_id is None:
+    token = token or (active.token if active else None)
+    if checker is None or not token:
         raise ProctorError(
-            "a guarded call needs a checker, an agent_id and a task_id: pass them to "
-            "@guarded or make the call inside 'with session(checker, agent_id=..., task_id=...)'",
+            "a guarded call needs a checker and a task token: pass them to @guarded or "
+            "make the call inside 'with session(checker, token=...)'",
             code="no_session",
         )
-    return Session(checker, agent_id, task_id)
+    return Session(checker, token)

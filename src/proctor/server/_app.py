@@ -14,9 +14,12 @@ from proctor.gateway import Gateway
 from proctor.server import (
     _audit_routes,
     _check_routes,
+    _credential_routes,
     _inventory_routes,
     _kill_routes,
+    _people_routes,
     _policy_routes,
+    _token_routes,
 )
 from proctor.server._context import Context, ServerContext
 from proctor.server._errors import install_error_handlers
@@ -61,9 +64,13 @@ def create_app(gateway: Gateway) -> FastAPI:
         _health,
         _check_routes.router,
         _inventory_routes.router,
+        _inventory_routes.tasks_router,
+        _people_routes.router,
         _policy_routes.router,
         _audit_routes.router,
         _kill_routes.router,
+        _token_routes.router,
+        _credential_routes.router,
     ):
         app.include_router(router)
     install_error_handlers(app)

@@ -1,47 +1,86 @@
-"""The data plane: check a call, record its outcome, explain a decision."""
+"""The data plane: an agent checks a call and records its outcome with its task token;
+an admin asks what would happen ("explain")."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
 
+from fastapi import APIRouter, Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from proctor.errors import Unauthorized
 from proctor.inventory import Caller
 from proctor.server._context import Context, require_admin
 from proctor.server._errors import ERROR_RESPONSES
 from proctor.wire import (
     CheckIn,
     DecisionOut,
+    ExplainIn,
     ExplainOut,
     OutcomeIn,
     OutcomeOut,
     check_from_wire,
     decision_to_wire,
+    explain_from_wire,
 )
 
-# Agent credentials come later; until then the data plane takes an admin key too.
-router = APIRouter(
-    prefix="/v1", tags=["decisions"], dependencies=[require_admin], responses=ERROR_RESPONSES
+router = APIRouter(prefix="/v1", tags=["decisions"], responses=ERROR_RESPONSES)
+
+_task_token = HTTPBearer(
+    auto_error=False,
+    scheme_name="TaskToken",
+    description="The agent's task token: `Authorization: Bearer <JWT issued by Proctor>`",
 )
+
+
+def _presented_token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_task_token)],
+) -> str:
+    """The bearer value as presented; an empty string when there is none.
+
+    A check never fails at this layer: a missing or bad token is a recorded ``deny``.
+    """
+    return credentials.credentials if credentials is not None else ""
+
+
+def _required_token(token: Annotated[str, Depends(_presented_token)]) -> str:
+    if not token:
+        raise Unauthorized(
+            "this route needs the agent's task token: send 'Authorization: Bearer <token>'",
+            code="missing_token",
+        )
+    return token
 
 
 @router.post("/check")
-def check(body: CheckIn, context: Context, request: Request) -> DecisionOut:
+def check(
+    body: CheckIn,
+    context: Context,
+    request: Request,
+    token: Annotated[str, Depends(_presented_token)],
+) -> DecisionOut:
     """Decide one tool call (allow, require_approval or deny) and record the decision.
 
-    A refusal is still a 200 answer: the decision says ``deny`` and why. A call by an
-    agent nobody registered is also noted as a shadow agent, with its peer address and
-    User-Agent.
+    The task token in ``Authorization`` says which agent calls, for whom, on which
+    task, holding what. A refusal is still a 200 answer: the decision says ``deny``
+    and why (``missing_token``, ``token_expired``, ``agent_suspended``, ...). A caller
+    whose token Proctor did not sign is also noted as a shadow agent, with its peer
+    address and User-Agent.
     """
     caller = Caller(
         address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
-    return decision_to_wire(context.gateway.check(check_from_wire(body), caller=caller))
+    decision = context.gateway.check(token, check_from_wire(body), caller=caller)
+    return decision_to_wire(decision)
 
 
 @router.post("/outcomes")
-def record_outcome(body: OutcomeIn, context: Context) -> OutcomeOut:
-    """Record what happened after a decision (succeeded, failed or skipped)."""
-    receipt = context.gateway.record_outcome(body.decision_id, body.status, body.summary)
+def record_outcome(
+    body: OutcomeIn, context: Context, token: Annotated[str, Depends(_required_token)]
+) -> OutcomeOut:
+    """Record what happened after a decision, with the task token the call was made under."""
+    receipt = context.gateway.record_outcome(token, body.decision_id, body.status, body.summary)
     return OutcomeOut(
         decision_id=receipt.decision_id,
         status=receipt.status,
@@ -50,10 +89,11 @@ def record_outcome(body: OutcomeIn, context: Context) -> OutcomeOut:
     )
 
 
-@router.post("/explain")
-def explain(body: CheckIn, context: Context) -> ExplainOut:
-    """Decide a call without recording it, and say which policies matched and why."""
-    decision, explanation = context.gateway.explain(check_from_wire(body))
+@router.post("/explain", dependencies=[require_admin])
+def explain(body: ExplainIn, context: Context) -> ExplainOut:
+    """What would happen if the task's agent made this call: decided, not recorded,
+    with the policies that matched and why. Needs an admin key."""
+    decision, explanation = context.gateway.explain(explain_from_wire(body))
     return ExplainOut(
         decision=decision_to_wire(decision),
         explanation=explanation.render() if explanation is not None else None,

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from proctor.server._context import Actor, Context, require_admin
+from proctor.errors import Forbidden, InvalidInput
+from proctor.people import Role
+from proctor.server._context import (
+    Actor,
+    Context,
+    CurrentPrincipal,
+    Principal,
+    require_admin,
+    require_role,
+)
 from proctor.server._errors import ERROR_RESPONSES
 from proctor.wire import (
     AgentIn,
     AgentOut,
     AgentStatusIn,
+    CredentialOut,
     Id,
     Put,
     ResourceIn,
@@ -21,6 +33,8 @@ from proctor.wire import (
     TaskOut,
     ToolIn,
     ToolOut,
+    WireIn,
+    credential_to_wire,
 )
 
 router = APIRouter(prefix="/v1", dependencies=[require_admin], responses=ERROR_RESPONSES)
@@ -112,8 +126,18 @@ def get_resource(resource_id: str, context: Context) -> ResourceOut:
 
 # -- tasks ----------------------------------------------------------------------------
 
+#: Tasks are not admin-only: people launch them (see docs/people.md).
+tasks_router = APIRouter(prefix="/v1", tags=["tasks"], responses=ERROR_RESPONSES)
+_any_role = [require_role(*Role)]
 
-@router.get("/tasks", tags=["tasks"])
+
+class TaskTokenIn(WireIn):
+    """How long a fresh task token lives (default: the configured token lifetime)."""
+
+    ttl_seconds: int | None = Field(default=None, ge=1, le=86_400)
+
+
+@tasks_router.get("/tasks", dependencies=_any_role)
 def list_tasks(
     context: Context,
     agent_id: Annotated[Id | None, Query(description="Only this agent's tasks")] = None,
@@ -124,21 +148,76 @@ def list_tasks(
     return [TaskOut.from_model(task) for task in tasks]
 
 
-@router.post("/tasks", tags=["tasks"], status_code=status.HTTP_201_CREATED)
-def create_task(body: TaskIn, context: Context, actor: Actor) -> TaskOut:
-    """Give an agent a task: what it is for, what it may do, and for how long."""
+@tasks_router.post("/tasks", status_code=status.HTTP_201_CREATED)
+def create_task(
+    body: TaskIn, context: Context, principal: CurrentPrincipal, response: Response
+) -> TaskOut:
+    """Give an agent a task, and get the token to hand to it (the launcher path).
+
+    A person creates tasks for themselves, or, as a launcher or admin, for another
+    requester; an admin key must name the requester.
+    """
     task = context.admin.create_task(
         agent_id=body.agent_id,
-        requester=body.requester,
+        requester=_requester(principal, body.requester),
         purpose=body.purpose,
         capabilities=body.capabilities(),
         deliverable=body.deliverable.to_model() if body.deliverable else None,
         ttl=body.ttl(),
-        actor=actor,
+        actor=principal.actor,
     )
-    return TaskOut.from_model(task)
+    issued = context.admin.issue_task_token(task.id, actor=principal.actor)
+    response.headers["Cache-Control"] = "no-store"
+    return TaskOut.from_model(task).model_copy(update={"credential": credential_to_wire(issued)})
 
 
-@router.get("/tasks/{task_id}", tags=["tasks"])
+@tasks_router.get("/tasks/{task_id}", dependencies=_any_role)
 def get_task(task_id: str, context: Context) -> TaskOut:
     return TaskOut.from_model(context.runtime.tasks.get(task_id))
+
+
+@tasks_router.post("/tasks/{task_id}/token")
+def issue_task_token(
+    task_id: str,
+    context: Context,
+    principal: CurrentPrincipal,
+    response: Response,
+    body: TaskTokenIn | None = None,
+) -> CredentialOut:
+    """A fresh token for an existing task, e.g. when the last one expired.
+
+    For the task's requester, a launcher or an admin; the token never outlives the task.
+    """
+    task = context.runtime.tasks.get(task_id)
+    is_requester = principal.kind == "person" and principal.id == task.requester
+    if not is_requester and not principal.has_any(Role.ADMIN, Role.LAUNCHER):
+        raise Forbidden(
+            f"only the task's requester ({task.requester}), a launcher or an admin may get "
+            f"a token for task {task.id}",
+            code="not_task_requester",
+        )
+    ttl = timedelta(seconds=body.ttl_seconds) if body and body.ttl_seconds else None
+    issued = context.admin.issue_task_token(task.id, actor=principal.actor, ttl=ttl)
+    response.headers["Cache-Control"] = "no-store"
+    return credential_to_wire(issued)
+
+
+def _requester(principal: Principal, named: str | None) -> str:
+    """Whom the task is for: the calling person unless they may, and do, name another."""
+    if principal.kind == "admin_key":
+        if named is None:
+            raise InvalidInput(
+                "an admin key acts for no one: name the task's requester ('requester')",
+                code="requester_required",
+                http_status=400,
+            )
+        return named
+    if named is None or named == principal.id:
+        return principal.id
+    if not principal.has_any(Role.LAUNCHER, Role.ADMIN):
+        raise Forbidden(
+            f"{principal.actor} may create tasks only for themselves; naming another "
+            f"requester ({named}) needs the role 'launcher' or 'admin'",
+            code="requester_not_self",
+        )
+    return named

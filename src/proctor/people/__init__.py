@@ -1,0 +1,35 @@
+"""People: humans with roles and personal API keys (stored hashed)."""
+
+from proctor.people._control import (
+    add_person,
+    create_person_key,
+    disable_person,
+    revoke_person_key,
+    set_person_roles,
+)
+from proctor.people._people import (
+    LAST_USED_RESOLUTION,
+    PERSON_KEY_PREFIX,
+    People,
+    Person,
+    PersonKey,
+    Role,
+    parse_person_key,
+    parse_roles,
+)
+
+__all__ = [
+    "LAST_USED_RESOLUTION",
+    "PERSON_KEY_PREFIX",
+    "People",
+    "Person",
+    "PersonKey",
+    "Role",
+    "add_person",
+    "create_person_key",
+    "disable_person",
+    "parse_person_key",
+    "parse_roles",
+    "revoke_person_key",
+    "set_person_roles",
+]
