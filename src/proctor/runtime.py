@@ -8,7 +8,15 @@ from pathlib import Path
 
 from proctor.audit import AuditLog, CheckpointSigner
 from proctor.home import Home, Settings, resolve_home
-from proctor.identity import AdminKeys, Revocations, SigningKeys, TokenLedger, TokenService
+from proctor.identity import (
+    AdminKeys,
+    ClientAssertions,
+    Revocations,
+    SigningKeys,
+    TokenLedger,
+    TokenService,
+    token_endpoint_audience,
+)
 from proctor.inventory import Inventory, ShadowAgents
 from proctor.model import AgentStatus
 from proctor.monitor import KillSwitch
@@ -34,6 +42,7 @@ class Runtime:
     kill_switch: KillSwitch
     signing_keys: SigningKeys
     tokens: TokenService
+    assertions: ClientAssertions
     ledger: TokenLedger
     shadow_agents: ShadowAgents
     people: People
@@ -99,6 +108,11 @@ class Runtime:
             kill_switch=KillSwitch(database, poll_interval_s=settings.inventory_poll_interval_s),
             signing_keys=signing_keys,
             tokens=tokens,
+            assertions=ClientAssertions(
+                database,
+                lambda agent_id: inventory.snapshot.agents.get(agent_id),
+                audience=token_endpoint_audience(settings.token_issuer),
+            ),
             ledger=ledger,
             shadow_agents=ShadowAgents(database),
             people=People(database),

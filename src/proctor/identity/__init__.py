@@ -7,6 +7,7 @@ from proctor.identity._assertions import (
     AgentLookup,
     ClientAssertions,
     public_key_thumbprint,
+    token_endpoint_audience,
 )
 from proctor.identity._ledger import (
     AgentCredentials,
@@ -59,4 +60,5 @@ __all__ = [
     "TokenState",
     "narrowing_refusal",
     "public_key_thumbprint",
+    "token_endpoint_audience",
 ]

@@ -268,3 +268,8 @@ def _numeric(claims: Mapping[str, Any], name: str) -> float:
 
 def _unauthorized(code: str, message: str) -> Unauthorized:
     return Unauthorized(message, code=code)
+
+
+def token_endpoint_audience(issuer: str) -> str:
+    """What a client assertion's ``aud`` must be: this gateway's token endpoint."""
+    return f"{issuer}/v1/token"

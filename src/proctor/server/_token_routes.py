@@ -269,7 +269,7 @@ def token(raw: Annotated[_Raw, Depends(_raw)], request: Request, context: Contex
         unknown = sorted(set(params) - _PARAMETERS[grant])
         if unknown:
             raise _bad_request(f"this grant does not take: {', '.join(u[:50] for u in unknown)}")
-        issued = _GRANTS[grant](params, _Grants(context, _assertions(request, context), attempt))
+        issued = _GRANTS[grant](params, _Grants(context, context.runtime.assertions, attempt))
     except ProctorError as exc:
         if exc.http_status >= 500:
             raise
@@ -432,26 +432,6 @@ _GRANTS: dict[str, Callable[[Mapping[str, str], _Grants], IssuedToken]] = {
 
 
 # -- answers and audit ------------------------------------------------------------------
-
-
-def _assertions(request: Request, context: ServerContext) -> ClientAssertions:
-    """The app's verifier (it keeps its pruning schedule between requests)."""
-    state = request.app.state
-    assertions: ClientAssertions | None = getattr(state, "client_assertions", None)
-    if assertions is None:
-        runtime = context.runtime
-        assertions = ClientAssertions(
-            runtime.database,
-            lambda agent_id: runtime.inventory.snapshot.agents.get(agent_id),
-            audience=token_endpoint_audience(runtime.tokens.issuer),
-        )
-        state.client_assertions = assertions
-    return assertions
-
-
-def token_endpoint_audience(issuer: str) -> str:
-    """What a client assertion's ``aud`` must be: this gateway's token endpoint."""
-    return f"{issuer}/v1/token"
 
 
 def _token_out(issued: IssuedToken) -> TokenOut:
