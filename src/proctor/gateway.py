@@ -204,7 +204,9 @@ class Gateway:
                 self._raise_if_stopped()  # the kill switch outranks every other reason
                 raise
             acting = _Acting.from_credential(credential)
-            request = replace(request, agent_id=acting.agent_id, task_id=acting.task_id)
+            request = CheckRequest(
+                acting.agent_id, acting.task_id, call.tool, call.arguments, call.resource
+            )
             decision = self._decide(decision_id, request, acting, caller, credential)
         except ProctorError as exc:
             decision = _refusal(decision_id, request, exc.code, exc.message)
@@ -216,8 +218,6 @@ class Gateway:
                 "internal_error",
                 "Proctor could not evaluate this call and denies it; the error is in its log",
             )
-        if acting is not None:
-            decision = replace(decision, chain=acting.chain)
         return self._record_decision(decision, acting)
 
     def explain(self, request: CheckRequest) -> tuple[Decision, Explanation | None]:
@@ -428,7 +428,7 @@ class Gateway:
                 "the audit log could not record this decision, so the call is denied",
             )
         self._remember(decision.id, request, decision.outcome)
-        return replace(decision, audit_seq=entry.seq)
+        return replace(decision, audit_seq=entry.seq, chain=acting.chain if acting else ())
 
     def record_outcome(
         self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
