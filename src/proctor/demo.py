@@ -3,7 +3,8 @@
 An engineer asks the forum agent to *analyze* a thread and reply privately. The
 agent reads the thread, then tries to post publicly and to widen access on a
 confidential repository: the two calls that caused the Sev-1. Proctor holds or
-refuses them; the private reply the task was for goes through; the audit log
+refuses them; dana is shown the held post and denies it, so asking again is
+denied too; the private reply the task was for goes through; the audit log
 verifies. The script is data (:data:`STEPS`), so a new safeguard is one more step;
 each step states the outcome it expects, which makes the demo a test as well.
 """
@@ -37,6 +38,7 @@ from proctor.model import (
     Tool,
     ToolCall,
 )
+from proctor.people import Role
 from proctor.store import utcnow
 
 AGENT = Agent("forum-bot", "Forum assistant", "platform-team", "Answers forum questions")
@@ -74,6 +76,8 @@ class Step:
     summary: str = "done"
     code: str | None = None
     stop_agent_first: bool = False
+    #: When the call is held: the requester reviews the request and denies it, saying why.
+    denied_because: str | None = None
 
 
 STEPS: tuple[Step, ...] = (
@@ -92,6 +96,15 @@ STEPS: tuple[Step, ...] = (
         {"thread": 4411, "body": _WRONG_ANSWER},
         "forum:thread-4411",
         held_for="requester",
+        denied_because="I asked for a private analysis; nothing goes to the forum",
+    ),
+    Step(
+        "tries the same public post again",
+        "forum.post",
+        frozenset({Outcome.DENY}),
+        {"thread": 4411, "body": _WRONG_ANSWER},
+        "forum:thread-4411",
+        code="approval_denied",
     ),
     Step(
         "widens access on the confidential payments repository",
@@ -165,6 +178,9 @@ def _set_up(admin: Admin, timeline: Console) -> str:
     for resource in RESOURCES:
         admin.put_resource(resource, actor=resource.owner)
         _event(timeline, resource.owner, f"registers {resource.id} ({resource.label})")
+    for person_id, name in ((REQUESTER, "Dana (engineer)"), ("alice-lead", "Alice (repo owner)")):
+        admin.runtime.people.add(person_id, name, [Role.APPROVER])
+        _event(timeline, "admin", f"adds {person_id} to the people who approve calls")
     task = admin.create_task(
         agent_id=AGENT.id,
         requester=REQUESTER,
@@ -210,12 +226,31 @@ def _attempt(gateway: Gateway, token: str, step: Step, timeline: Console) -> Dec
     approvers = [_person(rule, step) for rule in _approval_rules(decision)]
     if approvers:
         timeline.print(f"{_INDENT}  · approvers: {escape(', '.join(approvers))}", highlight=False)
+    if step.denied_because and decision.approval_id:
+        _deny_as_requester(gateway, decision.approval_id, step.denied_because, timeline)
     if decision.allowed:
         gateway.record_outcome(token, decision.id, OutcomeStatus.SUCCEEDED, step.summary)
         _event(timeline, AGENT.id, f"ran {step.tool}: {step.summary}")
     else:
         gateway.record_outcome(token, decision.id, OutcomeStatus.SKIPPED, "not run: not allowed")
     return decision
+
+
+def _deny_as_requester(gateway: Gateway, approval_id: str, why: str, timeline: Console) -> None:
+    """dana is shown the held call (as ``proctor approvals show`` shows it) and says no."""
+    approvals = gateway.runtime.approvals
+    request = approvals.get(approval_id)
+    waiting = ", ".join(
+        f"{rule} ({who})" if who else rule for rule, who in request.approvers.items()
+    )
+    _event(
+        timeline,
+        REQUESTER,
+        f"is shown approval request {request.id}: {request.tool} by "
+        f"{' → '.join(request.chain)}, waiting for {waiting}",
+    )
+    approvals.deny(approval_id, gateway.runtime.people.get(REQUESTER), why)
+    _event(timeline, REQUESTER, f'denies it: "{why}" (proctor approvals deny {request.id})')
 
 
 def _surprises(step: Step, decision: Decision) -> list[str]:

@@ -6,7 +6,9 @@ Resolution order: an explicit ``--data-dir``, then ``PROCTOR_HOME``, then
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,39 @@ from proctor.store import Durability
 
 HOME_ENV = "PROCTOR_HOME"
 SETTINGS_FILE = "settings.yaml"
+
+
+class ApprovalSettings(BaseModel):
+    """How held calls wait for people."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ttl_s: int = Field(
+        default=900,
+        ge=60,
+        le=86_400,
+        description="how long a request waits before it expires (a deny); a policy's "
+        "@approval_ttl_s may shorten it",
+    )
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s?#]+$",
+        description="the gateway's address as approvers reach it; one-click links in "
+        "notifications need it (no links without it)",
+    )
+    link_ttl_s: int = Field(default=900, ge=60, le=86_400, description="one-click link lifetime")
+
+
+class WebhookSettings(BaseModel):
+    """Where notifications (approval requests, alerts) are POSTed, signed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    max_attempts: int = Field(default=5, ge=1, le=20)
+    first_backoff_s: float = Field(default=1.0, gt=0, le=600)
+    max_backoff_s: float = Field(default=60.0, gt=0, le=3600)
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
 class Settings(BaseModel):
@@ -41,6 +76,8 @@ class Settings(BaseModel):
         default=900, ge=1, le=86_400, description="agent token lifetime; 24 h is the ceiling"
     )
     max_delegation_depth: int = Field(default=4, ge=0, le=8)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 def default_home() -> Path:
@@ -78,6 +115,14 @@ class Home:
         return self.path / "audit-checkpoints.jsonl"
 
     @property
+    def webhook_secret_path(self) -> Path:
+        return self.path / "webhook.secret"
+
+    @property
+    def approval_link_key_path(self) -> Path:
+        return self.path / "approval-links.key"
+
+    @property
     def settings_path(self) -> Path:
         return self.path / SETTINGS_FILE
 
@@ -110,6 +155,22 @@ class Home:
 
     def write_admin_key(self, key: str) -> None:
         write_secret_file(self.admin_key_path, key + "\n")
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The 256-bit secret in ``path`` (hex), created (mode 0600) on first use."""
+    if not path.exists():
+        # Another process may create it first: then its secret is the one to use.
+        with contextlib.suppress(FileExistsError):
+            write_secret_file(path, secrets.token_hex(32) + "\n")
+    text = path.read_text(encoding="utf-8").strip()
+    try:
+        secret = bytes.fromhex(text)
+    except ValueError:
+        raise InvalidInput(f"{path}: expected a hex-encoded secret") from None
+    if len(secret) < 32:
+        raise InvalidInput(f"{path}: the secret must hold at least 256 bits")
+    return secret
 
 
 def write_secret_file(path: Path, content: str) -> None:

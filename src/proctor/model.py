@@ -228,6 +228,8 @@ class Decision:
     audit_seq: int | None = None
     #: Who acted, as people read it: requester → agent → each sub-agent (when known).
     chain: tuple[str, ...] = ()
+    #: The approval request a held call opened (or the approval that let it through).
+    approval_id: str | None = None
 
     @property
     def allowed(self) -> bool:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from proctor.approvals import ApprovalLinks, ApprovalNotifications, Approvals, LinkSettings
 from proctor.audit import AuditLog, CheckpointSigner
-from proctor.home import Home, Settings, resolve_home
+from proctor.home import Home, Settings, load_or_create_secret, resolve_home
 from proctor.identity import (
     AdminKeys,
     ClientAssertions,
@@ -20,9 +22,10 @@ from proctor.identity import (
 from proctor.inventory import Inventory, ShadowAgents
 from proctor.model import AgentStatus
 from proctor.monitor import KillSwitch
+from proctor.notify import DeliveryLog, DeliveryResult, Notifier, RetryPolicy, WebhookNotifier
 from proctor.people import People
 from proctor.policy import PolicyEngine, PolicyStore
-from proctor.store import Database
+from proctor.store import Database, utcnow
 from proctor.tasks import Tasks
 
 
@@ -45,17 +48,24 @@ class Runtime:
     assertions: ClientAssertions
     ledger: TokenLedger
     shadow_agents: ShadowAgents
+    approvals: Approvals
+    approval_links: ApprovalLinks
+    deliveries: DeliveryLog
     people: People
+    notifier: Notifier | None = None
     created: bool = False
     admin_key: str | None = None
     closed: bool = False
 
     @classmethod
-    def open(cls, data_dir: Path | str | None = None) -> Runtime:
+    def open(
+        cls, data_dir: Path | str | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> Runtime:
         """Open (creating on first start) the data directory and everything in it.
 
         On first start an admin key is created and written to ``admin.key`` (mode
-        0600); :attr:`created` is then True and :attr:`admin_key` holds it.
+        0600); :attr:`created` is then True and :attr:`admin_key` holds it. ``clock``
+        is what approval requests read the time from (tests move it).
         """
         home = Home(resolve_home(data_dir))
         created = home.ensure_directory()
@@ -95,6 +105,17 @@ class Runtime:
             on_issue=ledger.record,
             max_depth=settings.max_delegation_depth,
         )
+        approvals = Approvals(database, audit, clock=clock)
+        # A request that ran out while no process was running is recorded as expired now.
+        approvals.expire_due()
+        people = People(database)
+        links = ApprovalLinks(
+            database,
+            load_or_create_secret(home.approval_link_key_path),
+            issuer=settings.token_issuer,
+        )
+        deliveries = DeliveryLog(database)
+        notifier = _notifier(home, settings, deliveries, approvals, people, links)
         return cls(
             home=home,
             settings=settings,
@@ -115,7 +136,11 @@ class Runtime:
             ),
             ledger=ledger,
             shadow_agents=ShadowAgents(database),
-            people=People(database),
+            approvals=approvals,
+            approval_links=links,
+            deliveries=deliveries,
+            people=people,
+            notifier=notifier,
             created=created,
             admin_key=admin_key,
         )
@@ -126,6 +151,50 @@ class Runtime:
         if self.closed:
             return
         self.closed = True
+        if self.notifier is not None:
+            self.notifier.close()
         self.ledger.close()
         self.audit.close()
         self.database.dispose()
+
+
+def _notifier(
+    home: Home,
+    settings: Settings,
+    deliveries: DeliveryLog,
+    approvals: Approvals,
+    people: People,
+    links: ApprovalLinks,
+) -> Notifier | None:
+    """The webhook notifier (when a URL is configured), listening to approval events."""
+    webhook = settings.webhook
+    if webhook.url is None:
+        return None
+    handlers: list[ApprovalNotifications] = []
+
+    def on_result(result: DeliveryResult) -> None:
+        for handler in handlers:
+            handler.delivered(result)
+
+    notifier = WebhookNotifier(
+        webhook.url,
+        load_or_create_secret(home.webhook_secret_path),
+        deliveries,
+        retry=RetryPolicy(
+            max_attempts=webhook.max_attempts,
+            first_backoff_s=webhook.first_backoff_s,
+            max_backoff_s=webhook.max_backoff_s,
+            timeout_s=webhook.timeout_s,
+        ),
+        on_result=on_result,
+    )
+    public_url = settings.approvals.public_url
+    link_settings = (
+        LinkSettings(public_url, timedelta(seconds=settings.approvals.link_ttl_s))
+        if public_url
+        else None
+    )
+    notifications = ApprovalNotifications(approvals, people, notifier, links, link_settings)
+    handlers.append(notifications)
+    approvals.subscribe(notifications)
+    return notifier

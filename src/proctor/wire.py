@@ -13,6 +13,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from proctor.approvals import ApprovalRequest, ApprovalScope, ApprovalStatus, Signoff
 from proctor.identity import IssuedToken
 from proctor.model import (
     ActionClass,
@@ -116,6 +117,8 @@ class DecisionOut(WireOut):
     agent_id: str | None = None
     task_id: str | None = None
     chain: list[str] = Field(default_factory=list)
+    #: Held: the approval request to answer; allowed after approval: the approval used.
+    approval_id: str | None = None
 
 
 class ExplainOut(WireOut):
@@ -384,6 +387,141 @@ class PolicyTextIn(WireIn):
 # -- converters ----------------------------------------------------------------------
 
 
+# -- approvals -----------------------------------------------------------------------
+
+#: Why a person decided as they did (recorded in the audit log).
+ApprovalReason = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ApproveIn(WireIn):
+    """A person's yes. ``scope`` ``task_tool`` widens it to this tool for the rest of
+    the task (recorded as such); the default is this exact call, once."""
+
+    reason: ApprovalReason
+    scope: ApprovalScope = ApprovalScope.CALL
+
+
+class DenyIn(WireIn):
+    """A person's no."""
+
+    reason: ApprovalReason
+
+
+class SignoffOut(WireOut):
+    rule: str
+    by: str
+    at: datetime
+    reason: str
+    scope: ApprovalScope
+
+
+class ApprovalOut(WireOut):
+    """An approval request: the held call, who may lift it, and what they said."""
+
+    id: str
+    decision_id: str
+    status: ApprovalStatus
+    agent_id: str
+    task_id: str
+    requester: str
+    purpose: str
+    chain: list[str]
+    tool: str
+    arguments: dict[str, Any]
+    resource: str | None
+    reasons: list[dict[str, Any]]
+    risk: int
+    approvers: dict[str, str | None]
+    waiting_for: list[str]
+    signoffs: list[SignoffOut]
+    scope: ApprovalScope
+    call_hash: str
+    created_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    decision_reason: str | None = None
+    used_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @classmethod
+    def from_model(cls, request: ApprovalRequest) -> ApprovalOut:
+        return cls(
+            id=request.id,
+            decision_id=request.decision_id,
+            status=request.status,
+            agent_id=request.agent_id,
+            task_id=request.task_id,
+            requester=request.requester,
+            purpose=request.purpose,
+            chain=list(request.chain),
+            tool=request.tool,
+            arguments=dict(request.arguments),
+            resource=request.resource,
+            reasons=[dict(reason) for reason in request.reasons],
+            risk=request.risk,
+            approvers=dict(request.approvers),
+            waiting_for=list(request.waiting_for),
+            signoffs=[
+                SignoffOut(rule=s.rule, by=s.by, at=s.at, reason=s.reason, scope=s.scope)
+                for s in request.signoffs
+            ],
+            scope=request.scope,
+            call_hash=request.call_hash,
+            created_at=request.created_at,
+            expires_at=request.expires_at,
+            decided_at=request.decided_at,
+            decided_by=request.decided_by,
+            decision_reason=request.decision_reason,
+            used_at=request.used_at,
+            updated_at=request.updated_at,
+        )
+
+    def to_model(self) -> ApprovalRequest:
+        return ApprovalRequest(
+            id=self.id,
+            decision_id=self.decision_id,
+            status=self.status,
+            call_hash=self.call_hash,
+            agent_id=self.agent_id,
+            task_id=self.task_id,
+            requester=self.requester,
+            purpose=self.purpose,
+            chain=tuple(self.chain),
+            tool=self.tool,
+            arguments=self.arguments,
+            resource=self.resource,
+            reasons=tuple(self.reasons),
+            risk=self.risk,
+            approvers=self.approvers,
+            signoffs=tuple(
+                Signoff(rule=s.rule, by=s.by, at=s.at, reason=s.reason, scope=s.scope)
+                for s in self.signoffs
+            ),
+            scope=self.scope,
+            created_at=self.created_at,
+            expires_at=self.expires_at,
+            decided_at=self.decided_at,
+            decided_by=self.decided_by,
+            decision_reason=self.decision_reason,
+            used_at=self.used_at,
+            updated_at=self.updated_at,
+        )
+
+
+class DeliveryOut(WireOut):
+    """One attempt at delivering a notification."""
+
+    delivery_id: str
+    event: str
+    target: str
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    delivered: bool
+
+
 def credential_to_wire(issued: IssuedToken) -> CredentialOut:
     """The answer that hands out a token."""
     claims = issued.claims
@@ -438,6 +576,7 @@ def decision_to_wire(decision: Decision) -> DecisionOut:
         agent_id=decision.request.agent_id if decision.request else None,
         task_id=decision.request.task_id if decision.request else None,
         chain=list(decision.chain),
+        approval_id=decision.approval_id,
     )
 
 
@@ -466,4 +605,5 @@ def decision_from_wire(body: DecisionOut, call: ToolCall | None = None) -> Decis
         decided_at=body.decided_at,
         audit_seq=body.audit_seq,
         chain=tuple(body.chain),
+        approval_id=body.approval_id,
     )

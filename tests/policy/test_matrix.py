@@ -70,7 +70,7 @@ def test_a_matrix_approval_holds_for_its_approver_then_allows() -> None:
       - agents: [intern-bot]
         tools: [forum.read_thread]
         outcome: approval
-        approver: role:moderator
+        approver: role:security
         reason: "{agent} reads {tool} only with a moderator's nod"
     """
     loaded = _engine(matrix)
@@ -78,7 +78,7 @@ def test_a_matrix_approval_holds_for_its_approver_then_allows() -> None:
     assert judgment.outcome is Outcome.REQUIRE_APPROVAL
     (reason,) = judgment.reasons
     assert reason.policy_id == "matrix:ops.yaml:1"
-    assert reason.approver == "role:moderator"
+    assert reason.approver == "role:security"
     assert reason.text == "intern-bot reads forum.read_thread only with a moderator's nod"
     approved = call("forum.read_thread", task(action=True), agent=INTERN, approved=True)
     assert loaded.evaluate(approved).outcome is Outcome.ALLOW

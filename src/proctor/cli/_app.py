@@ -21,6 +21,7 @@ from proctor.cli._common import (
     open_gateway,
     print_json,
 )
+from proctor.cli.approvals import approvals_app
 from proctor.cli.audit import audit_app
 from proctor.cli.discover import discover
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
@@ -51,6 +52,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(revive_app, name="revive")
 app.add_typer(people_app, name="people")
+app.add_typer(approvals_app, name="approvals")
 app.command("apply")(apply)
 app.command("discover")(discover)
 

@@ -48,6 +48,8 @@ class Role(StrEnum):
     VIEWER = "viewer"
     #: Creates tasks on behalf of another requester (a trusted launcher).
     LAUNCHER = "launcher"
+    #: Security on-call: answers what policies reserve for ``role:security``.
+    SECURITY = "security"
 
 
 @dataclass(frozen=True, slots=True)

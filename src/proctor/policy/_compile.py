@@ -10,6 +10,7 @@ import cedarpy
 from cedarpy import pst
 
 from proctor.errors import PolicyError
+from proctor.people import Role
 from proctor.policy._resources import schema
 from proctor.policy._source import (
     Diagnostic,
@@ -26,6 +27,7 @@ from proctor.policy._source import (
 HOLD = "approval"
 _ONE_ACTION = re.compile(r' for Action::"[^"]*"')
 _APPROVERS = frozenset({"requester", "agent_owner", "resource_owner"})
+_ROLES = frozenset(role.value for role in Role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,14 @@ def _annotation_problems(info: PolicyInfo) -> list[tuple[str, str]]:
             problems.append(("approver", '@approver belongs on an @outcome("approval") forbid'))
         elif (problem := approver_problem(approver)) is not None:
             problems.append(("approver", problem))
+    if "approval_ttl_s" in notes:
+        ttl = notes["approval_ttl_s"]
+        if not info.is_hold:
+            problems.append(
+                ("approval_ttl_s", '@approval_ttl_s belongs on an @outcome("approval") forbid')
+            )
+        elif not ttl.isdigit() or not 60 <= int(ttl) <= 86_400:
+            problems.append(("approval_ttl_s", "@approval_ttl_s is whole seconds, 60 to 86400"))
     if "obligation" in notes and info.effect != "permit":
         problems.append(("obligation", "@obligation belongs on a permit"))
     return problems
@@ -208,9 +218,13 @@ def _annotation_problems(info: PolicyInfo) -> list[tuple[str, str]]:
 
 def approver_problem(approver: str) -> str | None:
     """Why ``approver`` is not a valid approver rule, or None if it is."""
-    if approver in _APPROVERS or (
-        approver.startswith("role:") and approver.removeprefix("role:").strip()
-    ):
+    if approver in _APPROVERS:
         return None
+    if approver.startswith("role:"):
+        role = approver.removeprefix("role:")
+        if role in _ROLES:
+            return None
+        # A role nobody can hold would leave every call it holds waiting forever.
+        return f"approver {approver!r} names no role; roles are {', '.join(sorted(_ROLES))}"
     allowed = "requester, agent_owner, resource_owner or role:<name>"
     return f"approver {approver!r} is not one of {allowed}"

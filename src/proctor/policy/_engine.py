@@ -86,6 +86,10 @@ class PolicyEngine:
         """The loaded policies, in the order they were loaded."""
         return list(self._current.loaded.infos)
 
+    def policy(self, policy_id: str) -> PolicyInfo | None:
+        """The loaded policy with id ``policy_id``, if there is one."""
+        return self._current.loaded.by_id.get(policy_id)
+
     def evaluate(self, facts: PolicyInput, *, sliced: bool = True) -> Judgment:
         """Judge one call: allow, require_approval or deny, with reasons.
 

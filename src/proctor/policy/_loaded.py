@@ -43,6 +43,7 @@ class LoadedSet:
 
     def __init__(self, policies: Sequence[CompiledPolicy], cache_size: int) -> None:
         self.infos = tuple(policy.info for policy in policies)
+        self.by_id = {info.id: info for info in self.infos}
         # Cedar names each policy ``p<position>``, so its answers map straight back.
         self.templates = tuple(
             replace(policy.template, id=f"p{position}") for position, policy in enumerate(policies)

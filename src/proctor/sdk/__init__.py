@@ -8,5 +8,6 @@ from proctor.sdk._checker import Checker
 from proctor.sdk._client import Client
 from proctor.sdk._guard import guarded
 from proctor.sdk._session import Session, current_session, session
+from proctor.sdk._wait import wait
 
-__all__ = ["Checker", "Client", "Session", "current_session", "guarded", "session"]
+__all__ = ["Checker", "Client", "Session", "current_session", "guarded", "session", "wait"]

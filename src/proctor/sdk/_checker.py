@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
+from proctor.approvals import ApprovalRequest
 from proctor.model import Decision, OutcomeStatus, ToolCall
 
 
@@ -23,4 +25,11 @@ class Checker(Protocol):
         self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
     ) -> object:
         """Record what happened after a decision."""
+        ...
+
+    def wait_for_approval(
+        self, token: str, decision_id: str, timeout: timedelta
+    ) -> ApprovalRequest:
+        """The approval request the held decision opened, once people have decided or
+        when ``timeout`` (at most a minute) runs out; long-polls."""
         ...

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import json
 import secrets
+from datetime import timedelta
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 import proctor
+from proctor.approvals import ApprovalRequest
 from proctor.errors import InvalidInput, ProctorError
 from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus, Reason, ToolCall
+from proctor.sdk._wait import wait
 from proctor.wire import (
     AgentIn,
     AgentOut,
+    ApprovalOut,
     DecisionOut,
     ErrorOut,
     OutcomeIn,
@@ -105,6 +110,29 @@ class Client:
             "POST", "/v1/outcomes", body.model_dump_json(), OutcomeOut, credential=token
         )
 
+    def wait_for_approval(
+        self, token: str, decision_id: str, timeout: timedelta
+    ) -> ApprovalRequest:
+        """Long-poll the approval request of a held decision for up to ``timeout`` (at
+        most a minute); raises ``ProctorError`` when the gateway cannot answer."""
+        seconds = max(0.0, timeout.total_seconds())
+        path = f"/v1/decisions/{quote(decision_id, safe='')}/wait?timeout_s={seconds:.3f}"
+        answer = self._call(
+            "POST", path, "", ApprovalOut, credential=token, read_timeout=seconds + 10
+        )
+        return answer.to_model()
+
+    def wait(
+        self,
+        decision_id: str,
+        *,
+        token: str | None = None,
+        timeout: timedelta = timedelta(minutes=15),
+    ) -> ApprovalRequest:
+        """Wait for people to answer a held decision (``token`` defaults to the active
+        session's); then call the guarded function again if it was approved."""
+        return wait(decision_id, timeout=timeout, checker=self, token=token)
+
     # -- admin helpers ---------------------------------------------------------------
 
     def put_agent(self, agent: AgentIn) -> Put[AgentOut]:
@@ -133,6 +161,7 @@ class Client:
         model: type[OutT],
         *,
         credential: str | None = None,
+        read_timeout: float | None = None,
     ) -> OutT:
         """Send ``content``; ``credential`` (a task token) replaces the client's key."""
         headers = {"Content-Type": "application/json"}
@@ -140,7 +169,14 @@ class Client:
         if bearer:
             headers["Authorization"] = f"Bearer {bearer}"
         try:
-            response = self._http.request(method, path, content=content, headers=headers)
+            timeout = (
+                httpx.Timeout(self._http.timeout.connect, read=read_timeout)
+                if read_timeout is not None
+                else self._http.timeout
+            )
+            response = self._http.request(
+                method, path, content=content, headers=headers, timeout=timeout
+            )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise _Unreachable(
                 f"the Proctor gateway at {self.url} could not be reached "

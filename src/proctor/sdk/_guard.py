@@ -3,7 +3,10 @@
 The call is checked first; only an allowed call runs, and what happened is
 recorded as the decision's outcome. A denied call raises
 :class:`~proctor.errors.ActionDenied`, a held one
-:class:`~proctor.errors.ApprovalRequired`; neither runs the function.
+:class:`~proctor.errors.ApprovalRequired`; neither runs the function. With
+``wait=``, a held call waits for people (long-polling): approved, it is checked
+again and runs under the held decision's id; denied or expired, it raises
+:class:`~proctor.errors.ActionDenied`.
 """
 
 from __future__ import annotations
@@ -14,13 +17,16 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ParamSpec, TypeVar, cast
 
+from proctor.approvals import ApprovalRequest, ApprovalStatus
 from proctor.errors import ActionDenied, ApprovalRequired
 from proctor.model import Decision, Outcome, OutcomeStatus, ToolCall
 from proctor.sdk._arguments import call_arguments, short_repr
 from proctor.sdk._checker import Checker
 from proctor.sdk._session import Session, TokenSource, resolve_session
+from proctor.sdk._wait import wait_for_decision
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,6 +46,7 @@ def guarded(
     resource: ResourceSpec = None,
     checker: Checker | None = None,
     token: TokenSource | None = None,
+    wait: timedelta | None = None,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function (sync or async) so every call is checked as ``tool``.
 
@@ -49,13 +56,17 @@ def guarded(
     with the same arguments as the guarded one (defaults applied) that returns
     it. The arguments sent for judgment are the function's bound arguments with
     defaults applied, made JSON-safe.
+
+    ``wait``: how long a call held for approval waits for people before it raises
+    :class:`~proctor.errors.ApprovalRequired` (still pending; resume later with
+    ``Client.wait(decision_id)`` and call again). None (the default) raises at once.
     """
 
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         if inspect.isgeneratorfunction(function) or inspect.isasyncgenfunction(function):
             # The check would pass before any of the generator's work had run.
             raise TypeError("@guarded cannot wrap a generator; guard the function it calls")
-        guard = _Guard(tool, resource, checker, token, inspect.signature(function))
+        guard = _Guard(tool, resource, checker, token, wait, inspect.signature(function))
         if inspect.iscoroutinefunction(function):
             return cast(Callable[P, R], _guard_async(guard, function))
         return _guard_sync(guard, function)
@@ -107,6 +118,7 @@ class _Guard:
     resource: ResourceSpec
     checker: Checker | None
     token: TokenSource | None
+    wait: timedelta | None
     signature: inspect.Signature
 
     def begin(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
@@ -118,22 +130,34 @@ class _Guard:
         if resource is not None and not isinstance(resource, str):
             raise TypeError(f"the resource of {self.tool} must be a str or None, not {resource!r}")
         call = ToolCall(tool=self.tool, arguments=arguments, resource=resource)
-        return _Call(session, session.current_token(), call)
+        return _Call(session, session.current_token(), call, self.wait)
 
 
 class _Call:
     """One guarded call: its decision, and the outcome it reports."""
 
-    def __init__(self, session: Session, token: str, call: ToolCall) -> None:
+    def __init__(
+        self, session: Session, token: str, call: ToolCall, wait: timedelta | None = None
+    ) -> None:
         self.session = session
         # The outcome is reported under the token the call was checked with.
         self.token = token
         self.call = call
+        self.wait = wait
         self.decision: Decision | None = None
 
     def authorize(self) -> None:
-        """Check the call; return only if it may run."""
-        decision = self.decision = self.session.checker.check(self.token, self.call)
+        """Check the call (waiting for people if it is held and ``wait`` allows);
+        return only if it may run."""
+        checker = self.session.checker
+        decision = self.decision = checker.check(self.token, self.call)
+        if decision.outcome is Outcome.REQUIRE_APPROVAL and self.wait is not None:
+            answer = wait_for_decision(checker, self.token, decision.id, self.wait)
+            if answer.status is ApprovalStatus.APPROVED:
+                # Approved: the same call is now allowed, under the held decision's id.
+                decision = self.decision = checker.check(self.token, self.call)
+            elif answer.decided:
+                self._refused_by_people(answer)
         if decision.outcome is Outcome.ALLOW:
             return
         tool = self.call.tool
@@ -147,6 +171,22 @@ class _Call:
             decision_id=decision.id,
             reason_code=decision.code,
         )
+
+    def _refused_by_people(self, answer: ApprovalRequest) -> None:
+        """People said no (or nobody answered in time): record it skipped, and raise."""
+        tool = self.call.tool
+        if answer.status is ApprovalStatus.DENIED:
+            said = f"denied by {answer.decided_by}: {answer.decision_reason}"
+            code = "approval_denied"
+        elif answer.status is ApprovalStatus.EXPIRED:
+            said = "not answered before the request expired"
+            code = "approval_expired"
+        else:
+            said = f"the approval was already {answer.status.value}"
+            code = "approval_not_usable"
+        self._record(OutcomeStatus.SKIPPED, f"not run: {said}")
+        decision_id = self.decision.id if self.decision else answer.decision_id
+        raise ActionDenied(f"{tool} was {said}", decision_id=decision_id, reason_code=code)
 
     def succeeded(self, result: object) -> None:
         self._record(OutcomeStatus.SUCCEEDED, short_repr(result, MAX_SUMMARY))

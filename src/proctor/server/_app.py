@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from starlette.concurrency import run_in_threadpool
 
 import proctor
 from proctor.admin import Admin
 from proctor.errors import StoreError
 from proctor.gateway import Gateway
 from proctor.server import (
+    _approval_routes,
     _audit_routes,
     _check_routes,
     _credential_routes,
     _inventory_routes,
     _kill_routes,
+    _link_routes,
     _people_routes,
     _policy_routes,
     _token_routes,
@@ -49,9 +55,35 @@ def jwks(context: Context) -> dict[str, list[dict[str, str]]]:
     return context.runtime.signing_keys.jwks()
 
 
+#: How often the server marks approval requests that ran out as expired (a deny, audited).
+APPROVAL_SWEEP_S = 5.0
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work while the app serves: expiring approval requests on time, so
+    people and waiting agents hear of it even when nobody reads the request."""
+    context: ServerContext = app.state.proctor
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(APPROVAL_SWEEP_S)
+            try:
+                await run_in_threadpool(context.runtime.approvals.expire_due)
+            except Exception:
+                log.exception("could not expire approval requests; trying again")
+
+    sweeper = asyncio.create_task(sweep())
+    try:
+        yield
+    finally:
+        sweeper.cancel()
+
+
 def create_app(gateway: Gateway) -> FastAPI:
     """The HTTP API over ``gateway``: ``/v1`` (admin key required) and ``/healthz``."""
     app = FastAPI(
+        lifespan=_lifespan,
         title="Proctor",
         version=proctor.__version__,
         summary="Decide, explain and record every tool call an AI agent makes.",
@@ -71,6 +103,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         _kill_routes.router,
         _token_routes.router,
         _credential_routes.router,
+        _approval_routes.router,
+        _link_routes.router,
     ):
         app.include_router(router)
     install_error_handlers(app)

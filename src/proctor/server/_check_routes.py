@@ -3,16 +3,21 @@ an admin asks what would happen ("explain")."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Security
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from proctor.errors import Unauthorized
+from proctor.gateway import MAX_APPROVAL_WAIT
 from proctor.inventory import Caller
 from proctor.server._context import Context, require_admin
 from proctor.server._errors import ERROR_RESPONSES
+from proctor.server._feed import approval_feed
 from proctor.wire import (
+    ApprovalOut,
     CheckIn,
     DecisionOut,
     ExplainIn,
@@ -25,6 +30,8 @@ from proctor.wire import (
 )
 
 router = APIRouter(prefix="/v1", tags=["decisions"], responses=ERROR_RESPONSES)
+#: How often a waiting agent's request looks at the store for other processes' decisions.
+_WAIT_POLL_S = 0.5
 
 _task_token = HTTPBearer(
     auto_error=False,
@@ -87,6 +94,39 @@ def record_outcome(
         audit_seq=receipt.audit_seq,
         violation=receipt.violation,
     )
+
+
+@router.post("/decisions/{decision_id}/wait")
+async def wait_for_approval(
+    decision_id: str,
+    context: Context,
+    token: Annotated[str, Depends(_required_token)],
+    timeout_s: Annotated[
+        float, Query(ge=0, le=MAX_APPROVAL_WAIT.total_seconds(), description="Seconds.")
+    ] = 30,
+) -> ApprovalOut:
+    """Long-poll the approval request a held decision opened: answers as soon as people
+    decide, or with the request still pending when ``timeout_s`` runs out.
+
+    Only the agent the decision was made for may wait (its task token). When the
+    answer is ``approved``, check the same call again: it is allowed under this
+    decision's id, and its outcome is recorded against it.
+    """
+    gateway = context.gateway
+    approvals = gateway.runtime.approvals
+    request = await run_in_threadpool(gateway.approval_for, token, decision_id)
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    with approval_feed(approvals) as feed:
+        while not request.decided:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            # Woken at once by a decision in this process; other processes' decisions
+            # are seen on the next look at the store.
+            await feed.wait(min(remaining, _WAIT_POLL_S))
+            feed.drain()
+            request = await run_in_threadpool(approvals.get, request.id)
+    return ApprovalOut.from_model(request)
 
 
 @router.post("/explain", dependencies=[require_admin])

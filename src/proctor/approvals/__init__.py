@@ -1,0 +1,49 @@
+"""Human approval gates: held calls become requests the right people decide, bound to
+the exact call."""
+
+from proctor.approvals._links import DEFAULT_LINK_TTL, ApprovalLinks, LinkAction, LinkClaims
+from proctor.approvals._model import (
+    ApprovalEvent,
+    ApprovalListener,
+    ApprovalRequest,
+    ApprovalScope,
+    ApprovalStatus,
+    HeldCall,
+    Signoff,
+    call_hash,
+)
+from proctor.approvals._notify import (
+    NOTIFIED_EVENTS,
+    ApprovalNotifications,
+    LinkSettings,
+    approval_message,
+    request_record,
+)
+from proctor.approvals._requests import DEFAULT_APPROVAL_TTL, Approvals
+from proctor.approvals._rules import APPROVING_ROLES, may_answer, may_deny, may_sign
+
+__all__ = [
+    "APPROVING_ROLES",
+    "DEFAULT_APPROVAL_TTL",
+    "DEFAULT_LINK_TTL",
+    "NOTIFIED_EVENTS",
+    "ApprovalEvent",
+    "ApprovalLinks",
+    "ApprovalListener",
+    "ApprovalNotifications",
+    "ApprovalRequest",
+    "ApprovalScope",
+    "ApprovalStatus",
+    "Approvals",
+    "HeldCall",
+    "LinkAction",
+    "LinkClaims",
+    "LinkSettings",
+    "Signoff",
+    "approval_message",
+    "call_hash",
+    "may_answer",
+    "may_deny",
+    "may_sign",
+    "request_record",
+]

@@ -1,0 +1,19 @@
+"""The gateway: composes the concept modules into ``check`` and ``record_outcome``."""
+
+from proctor.gateway._calls import (
+    MAX_ARGUMENT_DEPTH,
+    MAX_ARGUMENT_ITEMS,
+    MAX_EXACT_INTEGER,
+    MAX_NAME_LENGTH,
+)
+from proctor.gateway._gateway import MAX_APPROVAL_WAIT, Gateway, OutcomeReceipt
+
+__all__ = [
+    "MAX_APPROVAL_WAIT",
+    "MAX_ARGUMENT_DEPTH",
+    "MAX_ARGUMENT_ITEMS",
+    "MAX_EXACT_INTEGER",
+    "MAX_NAME_LENGTH",
+    "Gateway",
+    "OutcomeReceipt",
+]
