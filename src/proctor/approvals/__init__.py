@@ -19,7 +19,7 @@ from proctor.approvals._notify import (
     approval_message,
     request_record,
 )
-from proctor.approvals._requests import DEFAULT_APPROVAL_TTL, Approvals
+from proctor.approvals._requests import DEFAULT_APPROVAL_TTL, Approvals, CallStanding
 from proctor.approvals._rules import APPROVING_ROLES, may_answer, may_deny, may_sign
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "ApprovalScope",
     "ApprovalStatus",
     "Approvals",
+    "CallStanding",
     "HeldCall",
     "LinkAction",
     "LinkClaims",

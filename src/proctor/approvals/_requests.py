@@ -13,7 +13,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,22 @@ log = logging.getLogger("proctor.approvals")
 DEFAULT_APPROVAL_TTL = timedelta(minutes=15)
 MAX_REASON = 2000
 _WAIT_SLICE_S = 0.5
+
+
+_STANDING = (
+    ApprovalStatus.PENDING.value,
+    ApprovalStatus.APPROVED.value,
+    ApprovalStatus.DENIED.value,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallStanding:
+    """What people have said about one call so far (see :meth:`Approvals.standing_for`)."""
+
+    usable: ApprovalRequest | None
+    denied: ApprovalRequest | None
+    pending: ApprovalRequest | None
 
 
 class Approvals:
@@ -122,48 +138,40 @@ class Approvals:
         self._emit(ApprovalEvent("created", request))
         return request
 
-    def pending_for(self, task_id: str, call_hash: str) -> ApprovalRequest | None:
-        """The live pending request for exactly this call, if one is open."""
-        query = sa.select(approval_requests).where(
-            approval_requests.c.task_id == task_id,
-            approval_requests.c.call_hash == call_hash,
-            approval_requests.c.status == ApprovalStatus.PENDING.value,
-        )
-        now = self._clock()
-        return next((r for r in self._select(query) if not r.is_expired(now)), None)
-
-    def denied_for(self, task_id: str, call_hash: str) -> ApprovalRequest | None:
-        """A request for exactly this call that people denied, if there is one."""
-        query = sa.select(approval_requests).where(
-            approval_requests.c.task_id == task_id,
-            approval_requests.c.call_hash == call_hash,
-            approval_requests.c.status == ApprovalStatus.DENIED.value,
-        )
-        found = self._select(query.limit(1))
-        return found[0] if found else None
-
-    def usable_for(
-        self, task_id: str, call_hash: str, agent_id: str, tool: str
-    ) -> ApprovalRequest | None:
-        """An approval that lets this call go ahead: one for this exact call not used
-        yet, or a widening to this tool for this agent on this task."""
+    def standing_for(self, task_id: str, call_hash: str, agent_id: str, tool: str) -> CallStanding:
+        """Where people stand on this call, in one read of the store: an approval that
+        lets it go ahead (for this exact call and not used yet, or a widening to this
+        tool for this agent on this task), a denial of this exact call, and the live
+        pending request for it."""
         table = approval_requests
         query = sa.select(table).where(
             table.c.task_id == task_id,
-            table.c.status == ApprovalStatus.APPROVED.value,
             sa.or_(
-                table.c.call_hash == call_hash,
+                sa.and_(
+                    table.c.call_hash == call_hash,
+                    table.c.status.in_(_STANDING),
+                ),
                 sa.and_(
                     table.c.scope == ApprovalScope.TASK_TOOL.value,
+                    table.c.status == ApprovalStatus.APPROVED.value,
                     table.c.agent_id == agent_id,
                     table.c.tool == tool,
                 ),
             ),
         )
         found = self._select(query.order_by(table.c.created_at))
+        now = self._clock()
         exact = [r for r in found if r.call_hash == call_hash]
-        candidates = exact or found
-        return candidates[0] if candidates else None
+        approved = [r for r in found if r.status is ApprovalStatus.APPROVED]
+        usable = [r for r in approved if r.call_hash == call_hash] or approved
+        return CallStanding(
+            usable=usable[0] if usable else None,
+            denied=next((r for r in exact if r.status is ApprovalStatus.DENIED), None),
+            pending=next(
+                (r for r in exact if r.status is ApprovalStatus.PENDING and not r.is_expired(now)),
+                None,
+            ),
+        )
 
     def get(self, approval_id: str) -> ApprovalRequest:
         """The request, or :class:`NotFound` (``unknown_approval``)."""

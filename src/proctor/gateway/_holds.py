@@ -29,15 +29,15 @@ def settle_hold(
     approvals = runtime.approvals
     digest = call_hash(acting.agent_id, task.id, request.tool, request.arguments, request.resource)
     rules = holding_rules(held)
-    approval = approvals.usable_for(task.id, digest, acting.agent_id, request.tool)
+    standing = approvals.standing_for(task.id, digest, acting.agent_id, request.tool)
+    approval = standing.usable
     if approval is not None and rules <= set(approval.approvers):
         allowed = _allow_approved(runtime, held, approval, facts)
         if allowed is not None:
             return allowed
-    denied = approvals.denied_for(task.id, digest)
-    if denied is not None:
-        return _denied_by_people(held, denied)
-    pending = approvals.pending_for(task.id, digest)
+    if standing.denied is not None:
+        return _denied_by_people(held, standing.denied)
+    pending = standing.pending
     if pending is None or not rules <= set(pending.approvers):
         pending = approvals.open(_held_call(runtime, held, acting, agent, task, facts, digest))
     return replace(held, approval_id=pending.id)

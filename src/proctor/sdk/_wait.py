@@ -24,9 +24,10 @@ def wait_for_decision(
     deadline = time.monotonic() + timeout.total_seconds()
     while True:
         remaining = max(0.0, deadline - time.monotonic())
-        piece = min(timedelta(seconds=remaining), WAIT_SLICE)
+        last = remaining <= WAIT_SLICE.total_seconds()
+        piece = timedelta(seconds=remaining) if last else WAIT_SLICE
         request = checker.wait_for_approval(token, decision_id, piece)
-        if request.decided or remaining <= piece.total_seconds():
+        if request.decided or last:
             return request
 
 
