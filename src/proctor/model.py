@@ -109,12 +109,35 @@ class Agent:
 
 
 @dataclass(frozen=True, slots=True)
+class PermissionArguments:
+    """Which arguments of a ``modify_permissions`` tool name who gets access and how much."""
+
+    grantee: str
+    level: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Tool:
+    """A tool in the catalog: what it does (its action class), how sensitive the data it
+    touches is, and who sees what it publishes or sends (its sink audience)."""
+
     name: str
     action_class: ActionClass
     label: Label = Label.INTERNAL
     description: str = ""
     audience: Audience | None = None
+    #: MCP tool annotations as declared (``readOnlyHint``, ``destructiveHint``, ...).
+    annotations: tuple[tuple[str, bool], ...] = ()
+    #: What it returns comes from outside the organization's control (web pages,
+    #: inbound e-mail, public issues): it may carry instructions aimed at the agent.
+    untrusted_output: bool = False
+    #: The arguments that are the call's target (recipient, account, grantee, URL...).
+    targets: tuple[str, ...] = ()
+    #: For ``modify_permissions`` tools: the grantee and level arguments.
+    permission_arguments: PermissionArguments | None = None
+    #: When set, every call is held for an admin, with this as the reason (an
+    #: unannotated MCP tool, a description that changed since it was pinned...).
+    review: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

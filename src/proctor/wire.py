@@ -14,7 +14,13 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from proctor.approvals import ApprovalRequest, ApprovalScope, ApprovalStatus, Signoff
+from proctor.errors import InvalidInput
 from proctor.identity import IssuedToken
+from proctor.inventory import (
+    action_class_from_annotations,
+    check_annotations,
+    untrusted_from_annotations,
+)
 from proctor.model import (
     ActionClass,
     Agent,
@@ -28,6 +34,7 @@ from proctor.model import (
     Obligation,
     Outcome,
     OutcomeStatus,
+    PermissionArguments,
     Reason,
     Resource,
     Task,
@@ -220,39 +227,103 @@ class ShadowAgentOut(WireOut):
     last_problem: str | None = None
 
 
+class PermissionArgumentsWire(WireIn):
+    """For a ``modify_permissions`` tool: the arguments naming the grantee and the level
+    (a dotted name reaches into a nested object: ``policy.members``)."""
+
+    grantee: Name
+    level: Name | None = None
+
+
 class ToolIn(WireIn):
-    """A tool to register or update: what it does, how sensitive, who sees its output."""
+    """A tool to register or update: what it does, how sensitive, who sees its output.
+
+    ``action_class`` may be left out when MCP ``annotations`` are given: the class then
+    follows from them by the documented rule (an explicit class always wins).
+    ``untrusted_output`` defaults to what the annotations say (open world), else false.
+    """
 
     name: ToolName
-    action_class: ActionClass
+    action_class: ActionClass | None = None
     label: Label = Label.INTERNAL
     audience: Audience | None = None
     description: Text = ""
+    annotations: dict[Annotated[str, StringConstraints(max_length=40)], bool] = Field(
+        default_factory=dict, max_length=10
+    )
+    untrusted_output: bool | None = None
+    targets: list[Name] = Field(default_factory=list, max_length=20)
+    permission_arguments: PermissionArgumentsWire | None = None
+    review: Text | None = None
 
     def to_model(self) -> Tool:
+        annotations = check_annotations(self.annotations)
+        hints = dict(annotations)
+        action_class = self.action_class
+        if action_class is None:
+            if not hints:
+                raise InvalidInput(
+                    f"tool {self.name}: give an action_class, or MCP annotations to derive it",
+                    code="invalid_input",
+                )
+            action_class = action_class_from_annotations(hints)
+        untrusted = self.untrusted_output
+        if untrusted is None:
+            untrusted = bool(hints) and untrusted_from_annotations(hints)
+        arguments = self.permission_arguments
         return Tool(
             name=self.name,
-            action_class=self.action_class,
+            action_class=action_class,
             label=self.label,
             audience=self.audience,
             description=self.description,
+            annotations=annotations,
+            untrusted_output=untrusted,
+            targets=tuple(self.targets),
+            permission_arguments=(
+                PermissionArguments(arguments.grantee, arguments.level) if arguments else None
+            ),
+            review=self.review,
         )
 
 
-class ToolOut(ToolIn, WireOut):
-    """A registered tool (the fields of :class:`ToolIn`, read leniently)."""
+class ToolOut(WireOut):
+    """A registered tool."""
 
-    model_config = ConfigDict(extra="ignore", frozen=False)
+    name: str
+    action_class: ActionClass
+    label: Label
+    audience: Audience | None = None
+    description: str = ""
+    annotations: dict[str, bool] = Field(default_factory=dict)
+    untrusted_output: bool = False
+    targets: list[str] = Field(default_factory=list)
+    permission_arguments: PermissionArgumentsWire | None = None
+    review: str | None = None
 
     @classmethod
     def from_model(cls, tool: Tool) -> ToolOut:
+        arguments = tool.permission_arguments
         return cls(
             name=tool.name,
             action_class=tool.action_class,
             label=tool.label,
             audience=tool.audience,
             description=tool.description,
+            annotations=dict(tool.annotations),
+            untrusted_output=tool.untrusted_output,
+            targets=list(tool.targets),
+            permission_arguments=(
+                PermissionArgumentsWire(grantee=arguments.grantee, level=arguments.level)
+                if arguments
+                else None
+            ),
+            review=tool.review,
         )
+
+    def to_in(self) -> ToolIn:
+        """The same entry as a request body (to send back, changed)."""
+        return ToolIn.model_validate(self.model_dump())
 
 
 class ResourceIn(WireIn):

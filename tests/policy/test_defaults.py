@@ -118,6 +118,7 @@ def test_the_defaults_are_listed_with_their_sources(defaults: PolicyEngine) -> N
     infos = {info.id: info for info in defaults.policies()}
     assert set(infos) == {
         "deny-unknown-tool",
+        "hold-tool-under-review",
         "permit-within-task",
         "permit-deliverable",
         "permit-high-risk-once-approved",
@@ -132,3 +133,24 @@ def test_the_defaults_are_listed_with_their_sources(defaults: PolicyEngine) -> N
     assert hold.source == "defaults/task.cedar"
     assert hold.text.startswith('@id("hold-ungranted-high-risk")')
     assert all("reason" in info.annotations for info in infos.values())
+
+
+def test_a_tool_under_review_is_held_for_an_admin_whatever_the_task_grants() -> None:
+    from dataclasses import replace
+
+    from proctor.policy import PolicyEngine as Engine
+    from tests.policy.policy_support import BOT, INTERN, TOOLS
+
+    reviewed = replace(TOOLS["forum.read_thread"], review="its description changed")
+    loaded = Engine()
+    loaded.set_inventory([BOT, INTERN], [*TOOLS.values(), reviewed])
+    facts = replace(call("forum.read_thread", task(action=True)), tool=reviewed)
+    judgment = loaded.evaluate(facts)
+    assert judgment.outcome is Outcome.REQUIRE_APPROVAL
+    (reason,) = judgment.reasons
+    assert (reason.policy_id, reason.approver) == ("hold-tool-under-review", "role:admin")
+    assert reason.text == (
+        "tool forum.read_thread is held for an admin's review: its description changed"
+    )
+    approved = loaded.evaluate(replace(facts, approved=True))
+    assert approved.outcome is Outcome.ALLOW

@@ -16,7 +16,7 @@ def test_an_explanation_lists_candidates_and_matches() -> None:
     assert explanation.judgment.outcome is Outcome.REQUIRE_APPROVAL
     assert "hold-ungranted-high-risk" in explanation.candidates
     assert "hold-permission-change-on-sensitive-resource" not in explanation.candidates
-    assert explanation.total == 8
+    assert explanation.total == len(engine().policies())
     assert [m.policy.id for m in explanation.matched] == ["hold-ungranted-high-risk"]
     assert [m.policy.id for m in explanation.matched_once_approved] == [
         "permit-high-risk-once-approved"
@@ -38,12 +38,15 @@ def test_an_explanation_shows_permits_even_when_a_forbid_decides() -> None:
 
 
 def test_an_explanation_renders_in_plain_words() -> None:
-    text = _explain_publish().render()
+    explanation = _explain_publish()
+    text = explanation.render()
+    considered, total = len(explanation.candidates), explanation.total
+    assert considered < total, "slicing left some policies out"
     assert text.splitlines()[:3] == [
         "Agent forum-bot calls forum.post (publish) for task task-1, requested by bob, "
         "which grants read.",
         "Outcome: require_approval (approval_required).",
-        "Considered 6 of 8 policies whose scope could match.",
+        f"Considered {considered} of {total} policies whose scope could match.",
     ]
     assert (
         "  - forbid (approval hold, approver requester) hold-ungranted-high-risk "

@@ -1,11 +1,23 @@
 """The agent inventory: agents, the tools they call, the resources those tools touch."""
 
+from proctor.inventory._annotations import (
+    ANNOTATION_DEFAULTS,
+    action_class_from_annotations,
+    check_annotations,
+    untrusted_from_annotations,
+)
 from proctor.inventory._inventory import Change, Inventory
 from proctor.inventory._shadow import SHADOW_OVERFLOW, Caller, ShadowAgent, ShadowAgents
 from proctor.inventory._snapshot import InventorySnapshot
-from proctor.inventory._validate import check_agent_id, check_resource_id, check_tool_name
+from proctor.inventory._validate import (
+    check_agent_id,
+    check_resource_id,
+    check_tool,
+    check_tool_name,
+)
 
 __all__ = [
+    "ANNOTATION_DEFAULTS",
     "SHADOW_OVERFLOW",
     "Caller",
     "Change",
@@ -13,7 +25,11 @@ __all__ = [
     "InventorySnapshot",
     "ShadowAgent",
     "ShadowAgents",
+    "action_class_from_annotations",
     "check_agent_id",
+    "check_annotations",
     "check_resource_id",
+    "check_tool",
     "check_tool_name",
+    "untrusted_from_annotations",
 ]

@@ -17,8 +17,17 @@ from sqlalchemy.engine import Connection
 from proctor.errors import InvalidInput, NotFound
 from proctor.inventory._snapshot import InventorySnapshot
 from proctor.inventory._tables import agents, resources, tools
-from proctor.inventory._validate import check_agent_id, check_resource_id, check_tool_name
-from proctor.model import ActionClass, Agent, AgentStatus, Audience, Label, Resource, Tool
+from proctor.inventory._validate import check_agent_id, check_resource_id, check_tool
+from proctor.model import (
+    ActionClass,
+    Agent,
+    AgentStatus,
+    Audience,
+    Label,
+    PermissionArguments,
+    Resource,
+    Tool,
+)
 from proctor.store import ChangeWatch, Database, read_version, utcnow
 
 _VERSION_KEY = "inventory"
@@ -105,12 +114,20 @@ class Inventory:
     # -- tools ----------------------------------------------------------------
 
     def put_tool(self, tool: Tool) -> Change:
-        check_tool_name(tool.name)
+        check_tool(tool)
+        arguments = tool.permission_arguments
         values = {
             "description": tool.description,
             "action_class": tool.action_class.value,
             "label": tool.label.value,
             "audience": tool.audience.value if tool.audience else None,
+            "annotations": dict(tool.annotations),
+            "untrusted_output": tool.untrusted_output,
+            "targets": list(tool.targets),
+            "permission_arguments": (
+                {"grantee": arguments.grantee, "level": arguments.level} if arguments else None
+            ),
+            "review": tool.review,
         }
         return self._upsert(tools, tools.c.name, tool.name, values)
 
@@ -248,12 +265,20 @@ def _bad_key(code: str, message: str) -> InvalidInput:
 
 
 def _tool_from_row(row: Any) -> Tool:
+    arguments = row["permission_arguments"]
     return Tool(
         name=row["name"],
         description=row["description"],
         action_class=ActionClass(row["action_class"]),
         label=Label(row["label"]),
         audience=Audience(row["audience"]) if row["audience"] else None,
+        annotations=tuple(sorted((str(k), bool(v)) for k, v in row["annotations"].items())),
+        untrusted_output=bool(row["untrusted_output"]),
+        targets=tuple(row["targets"]),
+        permission_arguments=(
+            PermissionArguments(arguments["grantee"], arguments.get("level")) if arguments else None
+        ),
+        review=row["review"],
     )
 
 

@@ -27,6 +27,13 @@ tools = sa.Table(
     sa.Column("audience", sa.String(20), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # The catalog (migration 0009): MCP hints, output trust, target and permission
+    # arguments, and why calls are held for review.
+    sa.Column("annotations", sa.JSON, nullable=False, server_default="{}"),
+    sa.Column("untrusted_output", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("targets", sa.JSON, nullable=False, server_default="[]"),
+    sa.Column("permission_arguments", sa.JSON, nullable=True),
+    sa.Column("review", sa.Text, nullable=True),
 )
 
 resources = sa.Table(

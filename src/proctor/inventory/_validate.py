@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from proctor.errors import InvalidInput
+from proctor.model import ActionClass, Tool
 
 _AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}")
@@ -34,3 +35,38 @@ def check_resource_id(value: str) -> str:
             "(max 300)"
         )
     return value
+
+
+_ARGUMENT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,99}")
+_MAX_TARGETS = 20
+_MAX_REVIEW = 500
+
+
+def check_tool(tool: Tool) -> Tool:
+    """The whole catalog entry: its name, argument names, and what only some classes have."""
+    check_tool_name(tool.name)
+    if len(tool.targets) > _MAX_TARGETS:
+        raise InvalidInput(f"tool {tool.name}: at most {_MAX_TARGETS} target arguments")
+    for argument in tool.targets:
+        _check_argument(tool.name, argument)
+    arguments = tool.permission_arguments
+    if arguments is not None:
+        if tool.action_class is not ActionClass.MODIFY_PERMISSIONS:
+            raise InvalidInput(
+                f"tool {tool.name}: permission arguments belong to modify_permissions tools, "
+                f"not {tool.action_class.value}"
+            )
+        _check_argument(tool.name, arguments.grantee)
+        if arguments.level is not None:
+            _check_argument(tool.name, arguments.level)
+    if tool.review is not None and not 0 < len(tool.review.strip()) <= _MAX_REVIEW:
+        raise InvalidInput(f"tool {tool.name}: a review reason is 1 to {_MAX_REVIEW} characters")
+    return tool
+
+
+def _check_argument(tool: str, argument: str) -> None:
+    if not _ARGUMENT_NAME.fullmatch(argument):
+        raise InvalidInput(
+            f"tool {tool}: argument name {argument!r} is not valid (letters, digits, _ . -; "
+            "a dotted name reaches into a nested object)"
+        )

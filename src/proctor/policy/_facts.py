@@ -117,6 +117,8 @@ def tool_entity(
             "label": "",
             "audience": "",
             "known": False,
+            "under_review": False,
+            "untrusted_output": False,
         }
     else:
         audience = str(tool.audience) if tool.audience is not None else ""
@@ -125,6 +127,8 @@ def tool_entity(
             "label": str(tool.label),
             "audience": audience,
             "known": True,
+            "under_review": tool.review is not None,
+            "untrusted_output": tool.untrusted_output,
         }
     parents = [{"type": "ToolPattern", "id": pattern} for pattern in patterns]
     return {"uid": {"type": "Tool", "id": name}, "attrs": attrs, "parents": parents}

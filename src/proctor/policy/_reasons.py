@@ -37,6 +37,7 @@ def placeholders(facts: PolicyInput) -> dict[str, str]:
         "resource.owner": resource.owner or _EMPTY,
         "tool.label": tool.label if tool is not None else _EMPTY,
         "tool.audience": audience or _EMPTY,
+        "tool.review": (tool.review if tool is not None else None) or _EMPTY,
     }
 
 
