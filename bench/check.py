@@ -64,6 +64,7 @@ GROUPS = 50
 TEAMS = 20
 TOOLS = 200
 RESOURCES = 200
+REQUESTERS = 300
 FULL_SIZES = (10, 100, 1_000, 10_000)
 QUICK_SIZES = (10, 100)
 TARGET_P99_US = 300.0
@@ -177,6 +178,10 @@ def populate(admin: Admin) -> dict[str, str]:
         for i, resource_id in enumerate(resources_of_team(m)):
             label = (Label.INTERNAL, Label.CONFIDENTIAL, Label.PUBLIC)[i % 3]
             admin.put_resource(Resource(resource_id, f"user{m * 10 + i}", label), actor="bench")
+    for n in range(REQUESTERS):
+        # Cleared for confidential data: every call of the workload is one its requester
+        # may make, so the figures are those of the full path, intersection included.
+        admin.runtime.people.add(f"user{n}", f"User {n}", clearance=Label.CONFIDENTIAL)
     tasks: dict[str, str] = {}
     for k in range(AGENTS):
         agent = Agent(f"a{k}", f"agent {k}", f"team{team_of_agent(k)}-lead", groups=groups_of(k))
@@ -186,7 +191,7 @@ def populate(admin: Admin) -> dict[str, str]:
         deliverable = Deliverable("summary for the team", Audience.TEAM) if k % 5 == 0 else None
         task = admin.create_task(
             agent_id=agent.id,
-            requester=f"user{k % 300}",
+            requester=f"user{k % REQUESTERS}",
             purpose=f"bench task for agent {k}",
             capabilities=Capabilities(frozenset(actions), patterns),
             deliverable=deliverable,

@@ -13,7 +13,14 @@ import sys
 import time
 
 from proctor.model import ActionClass, Agent, Label, Tool
-from proctor.policy import PolicyDocument, PolicyEngine, PolicyInput, ResourceFacts, TaskFacts
+from proctor.policy import (
+    PolicyDocument,
+    PolicyEngine,
+    PolicyInput,
+    RequesterFacts,
+    ResourceFacts,
+    TaskFacts,
+)
 
 AGENTS = 1000
 TOOLS = 500
@@ -64,7 +71,10 @@ def _calls(agents: list[Agent], tools: list[Tool], rng: random.Random) -> list[P
         agent, tool = rng.choice(agents[:200]), rng.choice(tools[:100])
         task = TaskFacts("task", "bench", "bob", "read", rng.random() < 0.5, False, False, False)
         resource = ResourceFacts("", False, str(tool.label), "")
-        calls.append(PolicyInput(agent, tool.name, tool, str(tool.action_class), task, resource))
+        requester = RequesterFacts("internal", cleared=True, permitted=True)
+        calls.append(
+            PolicyInput(agent, tool.name, tool, str(tool.action_class), task, resource, requester)
+        )
     return calls
 
 

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from proctor.admin import Admin
+from proctor.directory import Human, put_human
 from proctor.gateway import Gateway
 from proctor.model import (
     ActionClass,
@@ -23,6 +24,7 @@ from proctor.model import (
     Task,
     Tool,
 )
+from proctor.people import Person, Role
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -71,8 +73,24 @@ def admin(gateway: Gateway) -> Admin:
     return Admin(gateway)
 
 
+def ensure_person(
+    admin: Admin, person_id: str, *roles: Role, clearance: Label = Label.INTERNAL
+) -> Person:
+    """``person_id`` in the directory, holding at least ``roles`` and ``clearance``."""
+    found = admin.runtime.people.find(person_id)
+    held = found.roles if found else frozenset()
+    level = max(clearance, found.clearance, key=lambda label: label.rank) if found else clearance
+    human = Human(person_id, person_id.title(), None, held | set(roles), level)
+    put_human(admin, human, actor="test")
+    return admin.runtime.people.get(person_id)
+
+
 def register_incident(admin: Admin) -> None:
-    """The forum agent, its tools and resources, as in the demo."""
+    """The forum agent, its tools and resources, as in the demo, and the people behind
+    them: dana (the requester, cleared for confidential data) and alice-lead (the
+    payments repository's owner)."""
+    ensure_person(admin, "dana", clearance=Label.CONFIDENTIAL)
+    ensure_person(admin, "alice-lead", clearance=Label.CONFIDENTIAL)
     admin.put_agent(Agent(id="forum-bot", name="Forum assistant", owner="platform-team"), actor="t")
     for tool in (
         Tool("forum.read_thread", ActionClass.READ, Label.INTERNAL),

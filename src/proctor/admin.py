@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from proctor.errors import InvalidInput, NotFound
+from proctor.directory import GROUP_PREFIX, AccessRule, Grant, TargetKind, put_access
+from proctor.errors import Forbidden, InvalidInput, NotFound
 from proctor.gateway import Gateway
 from proctor.identity import IssuedToken, LedgerToken, SigningKey, public_key_thumbprint
-from proctor.inventory import Change
+from proctor.inventory import Change, check_agent_id
 from proctor.model import (
     Agent,
     AgentStatus,
@@ -80,6 +81,33 @@ class Admin:
         self._record(Change.UPDATED, "signing_key.rotate", actor, key.kid, details)
         return key
 
+    def _refuse_unknown_requester(self, requester: str) -> None:
+        check_agent_id(requester, "requester")
+        if self.runtime.directory.index.principal(requester) is None:
+            kind = "team" if requester.startswith(GROUP_PREFIX) else "requester"
+            raise InvalidInput(
+                f"{kind} {requester} is not in the directory: add them first, so their agent "
+                "is bounded by what they may do (proctor people add, or proctor apply)",
+                code="unknown_requester",
+            )
+
+    def _refuse_what_they_lack(self, actor: str, capabilities: Capabilities) -> None:
+        """A person (``person:<id>``) may give an agent only work they could do."""
+        if not actor.startswith("person:"):
+            return
+        catalog = self.runtime.inventory.snapshot.tools.values()
+        classes = {
+            action: [(t.label, t.name) for t in catalog if t.action_class is action]
+            for action in capabilities.actions
+        }
+        named = [
+            (t.action_class, t.label, t.name) for t in catalog if capabilities.grants_tool(t.name)
+        ]
+        person = actor.removeprefix("person:")
+        problem = self.runtime.directory.index.may_delegate(person, classes, named)
+        if problem:
+            raise Forbidden(problem, code="grant_exceeds_creator")
+
     @staticmethod
     def _require_reason(reason: str) -> None:
         if not reason.strip():
@@ -90,7 +118,11 @@ class Admin:
         self._record(change, "tool.put", actor, tool.name, _tool_body(tool))
         return change
 
-    def put_resource(self, resource: Resource, *, actor: str) -> Change:
+    def put_resource(
+        self, resource: Resource, *, actor: str, access: tuple[Grant, ...] | None = None
+    ) -> Change:
+        """Register or update a resource; ``access`` (when given) replaces its own access
+        list (who may read, write or administer it)."""
         change = self.runtime.inventory.put_resource(resource)
         body = {
             "owner": resource.owner,
@@ -98,6 +130,12 @@ class Admin:
             "description": resource.description,
         }
         self._record(change, "resource.put", actor, resource.id, body)
+        if access is None:
+            return change
+        rule = AccessRule(TargetKind.RESOURCE, resource.id, access)
+        listed = put_access(self, rule, actor=actor)
+        if change is Change.UNCHANGED and listed is not Change.UNCHANGED:
+            return Change.UPDATED
         return change
 
     def create_task(
@@ -111,12 +149,19 @@ class Admin:
         deliverable: Deliverable | None = None,
         ttl: timedelta = DEFAULT_TASK_TTL,
     ) -> Task:
-        """A task for a registered, active agent; the requester is the human it serves."""
+        """A task for a registered, active agent; the requester is the human it serves (or,
+        for a service task, ``group:<team>``, its owning team).
+
+        The requester must be in the directory; when a person creates the task
+        (``actor`` ``person:<id>``), it may grant only what that person could do.
+        """
         agent = self.runtime.inventory.snapshot.agents.get(agent_id)
         if agent is None:
             raise NotFound(f"agent {agent_id!r} is not in the inventory; register it first")
         if agent.status is not AgentStatus.ACTIVE:
             raise InvalidInput(f"agent {agent_id} is {agent.status}; it cannot take tasks")
+        self._refuse_unknown_requester(requester)
+        self._refuse_what_they_lack(actor, capabilities)
         task = self.runtime.tasks.create(
             agent_id=agent_id,
             requester=requester,
@@ -141,6 +186,7 @@ class Admin:
         task = self.runtime.tasks.get(task_id)
         if task.is_expired(utcnow()):
             raise InvalidInput(f"task {task.id} expired at {task.expires_at}", code="task_expired")
+        self._refuse_what_they_lack(actor, task.capabilities)
         agent = self.runtime.inventory.snapshot.agents.get(task.agent_id)
         if agent is None or agent.status is not AgentStatus.ACTIVE:
             state = agent.status.value if agent else "not in the inventory"

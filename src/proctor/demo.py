@@ -44,6 +44,7 @@ from proctor.store import utcnow
 AGENT = Agent("forum-bot", "Forum assistant", "platform-team", "Answers forum questions")
 TOOLS = (
     Tool("forum.read_thread", ActionClass.READ, Label.INTERNAL),
+    Tool("repo.read_file", ActionClass.READ, Label.CONFIDENTIAL),
     Tool("forum.post", ActionClass.PUBLISH, Label.INTERNAL, audience=Audience.ORGANIZATION),
     Tool("forum.reply_private", ActionClass.PUBLISH, Label.INTERNAL, audience=Audience.REQUESTER),
     Tool("repo.set_permissions", ActionClass.MODIFY_PERMISSIONS, Label.CONFIDENTIAL),
@@ -53,6 +54,12 @@ RESOURCES = (
     Resource("repo:acme/payments-core", "alice-lead", Label.CONFIDENTIAL, "Payments code"),
 )
 REQUESTER = "dana"
+#: The people of the story: dana asks for the analysis but is cleared for internal data
+#: only; alice-lead owns the confidential payments repository.
+PEOPLE = (
+    (REQUESTER, "Dana (engineer)", Label.INTERNAL),
+    ("alice-lead", "Alice (payments lead)", Label.CONFIDENTIAL),
+)
 PURPOSE = "Analyze the question in thread 4411 and reply privately to me"
 CAPABILITIES = Capabilities(actions=frozenset({ActionClass.READ}))
 DELIVERABLE = Deliverable("private reply to the requester", Audience.REQUESTER)
@@ -78,6 +85,8 @@ class Step:
     stop_agent_first: bool = False
     #: When the call is held: the requester reviews the request and denies it, saying why.
     denied_because: str | None = None
+    #: Text one of the decision's reasons must contain.
+    reason: str | None = None
 
 
 STEPS: tuple[Step, ...] = (
@@ -88,6 +97,15 @@ STEPS: tuple[Step, ...] = (
         {"thread": 4411},
         "forum:thread-4411",
         summary="read 12 posts",
+    ),
+    Step(
+        "reads the confidential payments repository to answer the question",
+        "repo.read_file",
+        frozenset({Outcome.DENY}),
+        {"path": "ci/permissions.yaml"},
+        "repo:acme/payments-core",
+        code="policy_denied",
+        reason="dana is cleared for internal data",
     ),
     Step(
         "posts its (wrong) answer publicly in the thread",
@@ -178,9 +196,13 @@ def _set_up(admin: Admin, timeline: Console) -> str:
     for resource in RESOURCES:
         admin.put_resource(resource, actor=resource.owner)
         _event(timeline, resource.owner, f"registers {resource.id} ({resource.label})")
-    for person_id, name in ((REQUESTER, "Dana (engineer)"), ("alice-lead", "Alice (repo owner)")):
-        admin.runtime.people.add(person_id, name, [Role.APPROVER])
-        _event(timeline, "admin", f"adds {person_id} to the people who approve calls")
+    for person_id, name, clearance in PEOPLE:
+        admin.runtime.people.add(person_id, name, [Role.APPROVER], clearance=clearance)
+        _event(
+            timeline,
+            "admin",
+            f"adds {person_id} to the directory (approver, cleared for {clearance.value} data)",
+        )
     task = admin.create_task(
         agent_id=AGENT.id,
         requester=REQUESTER,
@@ -224,7 +246,7 @@ def _attempt(gateway: Gateway, token: str, step: Step, timeline: Console) -> Dec
     for reason in decision.reasons:
         timeline.print(f"{_INDENT}  · {escape(reason.text)}", highlight=False)
     approvers = [_person(rule, step) for rule in _approval_rules(decision)]
-    if approvers:
+    if approvers and decision.outcome is Outcome.REQUIRE_APPROVAL:
         timeline.print(f"{_INDENT}  · approvers: {escape(', '.join(approvers))}", highlight=False)
     if step.denied_because and decision.approval_id:
         _deny_as_requester(gateway, decision.approval_id, step.denied_because, timeline)
@@ -260,6 +282,8 @@ def _surprises(step: Step, decision: Decision) -> list[str]:
         return [f"{step.tool}: expected {wanted}, got {decision.outcome} ({decision.explain()})"]
     if step.code is not None and decision.code != step.code:
         return [f"{step.tool}: expected code {step.code}, got {decision.code}"]
+    if step.reason is not None and step.reason not in decision.explain():
+        return [f"{step.tool}: no reason says {step.reason!r} ({decision.explain()})"]
     rules = _approval_rules(decision)
     if decision.outcome is Outcome.REQUIRE_APPROVAL and step.held_for not in (None, *rules):
         return [f"{step.tool}: held for {', '.join(rules)}, not for the {step.held_for}"]

@@ -12,6 +12,7 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -56,6 +57,18 @@ class WebhookSettings(BaseModel):
     timeout_s: float = Field(default=5.0, gt=0, le=60)
 
 
+class DirectorySettings(BaseModel):
+    """How the directory bounds agents by the people they work for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    unlisted: Literal["open", "deny"] = Field(
+        default="open",
+        description="a resource or tool no access rule names: open to every person "
+        "cleared for its label, or to nobody",
+    )
+
+
 class Settings(BaseModel):
     """What an operator may tune; every field has a safe default."""
 
@@ -78,6 +91,7 @@ class Settings(BaseModel):
     max_delegation_depth: int = Field(default=4, ge=0, le=8)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    directory: DirectorySettings = Field(default_factory=DirectorySettings)
 
 
 def default_home() -> Path:

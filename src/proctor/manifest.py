@@ -1,8 +1,9 @@
 """The declarative file: ``proctor apply -f proctor.yaml``, idempotent, like kubectl apply.
 
-A manifest lists agents, tools, resources, Cedar policy files and a permission
-matrix. Applying it upserts each item and reports what changed; applying the same
-file twice changes nothing the second time.
+A manifest lists the people and groups of the directory and their access rules,
+agents, tools, resources, Cedar policy files and a permission matrix. Applying it
+upserts each item and reports what changed; applying the same file twice changes
+nothing the second time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from proctor.admin import Admin
+from proctor.directory import Human, grants_from, put_access, put_group, put_human
 from proctor.errors import InvalidInput
 from proctor.inventory import Change
+from proctor.people import parse_roles
 from proctor.policy import InvalidPolicies, compile_matrix
-from proctor.wire import AgentIn, ResourceIn, ToolIn
+from proctor.wire import AccessRuleIn, AgentIn, GroupIn, HumanIn, ResourceIn, ToolIn
 
 
 class _Strict(BaseModel):
@@ -32,9 +35,12 @@ class PolicyFileSpec(_Strict):
 class Manifest(_Strict):
     """The whole file; unknown keys are errors, so a typo never silently does nothing.
 
-    Agents, tools and resources have the same shape (and limits) as in the HTTP API.
+    Every entry has the same shape (and limits) as in the HTTP API.
     """
 
+    humans: list[HumanIn] = Field(default_factory=list)
+    groups: list[GroupIn] = Field(default_factory=list)
+    access: list[AccessRuleIn] = Field(default_factory=list)
     agents: list[AgentIn] = Field(default_factory=list)
     tools: list[ToolIn] = Field(default_factory=list)
     resources: list[ResourceIn] = Field(default_factory=list)
@@ -104,12 +110,22 @@ def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> Apply
         raise InvalidPolicies(problems)
     report = ApplyReport()
     manifest = loaded.manifest
+    rules = [rule.to_model() for rule in manifest.access]
+    for human in manifest.humans:
+        spec = Human(human.id, human.name, human.email, parse_roles(human.roles), human.clearance)
+        report.add("human", human.id, put_human(admin, spec, actor=actor))
+    for group in manifest.groups:
+        report.add("group", group.id, put_group(admin, group.to_model(), actor=actor))
+    for rule in rules:
+        report.add(f"access/{rule.kind.value}", rule.pattern, put_access(admin, rule, actor=actor))
     for agent in manifest.agents:
         report.add("agent", agent.id, admin.put_agent(agent.to_model(), actor=actor))
     for tool in manifest.tools:
         report.add("tool", tool.name, admin.put_tool(tool.to_model(), actor=actor))
     for resource in manifest.resources:
-        report.add("resource", resource.id, admin.put_resource(resource.to_model(), actor=actor))
+        access = grants_from(resource.access) if resource.access is not None else None
+        change = admin.put_resource(resource.to_model(), actor=actor, access=access)
+        report.add("resource", resource.id, change)
     for name, text in loaded.policy_texts.items():
         report.add("policy", name, admin.put_policy(name, text, actor=actor))
     return report

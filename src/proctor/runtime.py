@@ -9,6 +9,7 @@ from pathlib import Path
 
 from proctor.approvals import ApprovalLinks, ApprovalNotifications, Approvals, LinkSettings
 from proctor.audit import AuditLog, CheckpointSigner
+from proctor.directory import Directory
 from proctor.home import Home, Settings, load_or_create_secret, resolve_home
 from proctor.identity import (
     AdminKeys,
@@ -52,6 +53,7 @@ class Runtime:
     approval_links: ApprovalLinks
     deliveries: DeliveryLog
     people: People
+    directory: Directory
     notifier: Notifier | None = None
     created: bool = False
     admin_key: str | None = None
@@ -109,6 +111,13 @@ class Runtime:
         # A request that ran out while no process was running is recorded as expired now.
         approvals.expire_due()
         people = People(database)
+        directory = Directory(
+            database,
+            people,
+            unlisted_open=settings.directory.unlisted == "open",
+            poll_interval_s=settings.inventory_poll_interval_s,
+        )
+        people.on_change(directory.refresh)
         links = ApprovalLinks(
             database,
             load_or_create_secret(home.approval_link_key_path),
@@ -140,6 +149,7 @@ class Runtime:
             approval_links=links,
             deliveries=deliveries,
             people=people,
+            directory=directory,
             notifier=notifier,
             created=created,
             admin_key=admin_key,

@@ -14,6 +14,14 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from proctor.approvals import ApprovalRequest, ApprovalScope, ApprovalStatus, Signoff
+from proctor.directory import (
+    AccessLevel,
+    AccessRule,
+    Group,
+    TargetKind,
+    check_pattern,
+    grants_from,
+)
 from proctor.errors import InvalidInput
 from proctor.identity import IssuedToken
 from proctor.inventory import (
@@ -41,6 +49,7 @@ from proctor.model import (
     Tool,
     ToolCall,
 )
+from proctor.people import Role
 
 #: An agent, task, requester, owner or resource id.
 Id = Annotated[str, StringConstraints(min_length=1, max_length=300)]
@@ -326,13 +335,19 @@ class ToolOut(WireOut):
         return ToolIn.model_validate(self.model_dump())
 
 
+#: Who may do what: ``{"group:engineering": "read", "dana": "admin"}``.
+AccessMap = dict[Annotated[str, StringConstraints(min_length=1, max_length=210)], AccessLevel]
+
+
 class ResourceIn(WireIn):
-    """A resource to register or update: its owner and sensitivity label."""
+    """A resource to register or update: its owner, sensitivity label and, optionally,
+    its access list (who may read, write or administer it; replaces the list it had)."""
 
     id: Id
     owner: Id
     label: Label = Label.INTERNAL
     description: Text = ""
+    access: AccessMap | None = Field(default=None, max_length=10_000)
 
     def to_model(self) -> Resource:
         return Resource(
@@ -341,18 +356,91 @@ class ResourceIn(WireIn):
 
 
 class ResourceOut(ResourceIn, WireOut):
-    """A registered resource (the fields of :class:`ResourceIn`, read leniently)."""
+    """A registered resource (the fields of :class:`ResourceIn`, read leniently;
+    ``access`` is its own list, without what patterns add)."""
 
     model_config = ConfigDict(extra="ignore", frozen=False)
 
     @classmethod
-    def from_model(cls, resource: Resource) -> ResourceOut:
+    def from_model(
+        cls, resource: Resource, access: dict[str, AccessLevel] | None = None
+    ) -> ResourceOut:
         return cls(
             id=resource.id,
             owner=resource.owner,
             label=resource.label,
             description=resource.description,
+            access=access,
         )
+
+
+class HumanIn(WireIn):
+    """A person in the directory: who they are, their roles and their clearance (the
+    highest label of data they may see; their groups may raise it)."""
+
+    id: Id
+    name: Name
+    email: Annotated[str, StringConstraints(max_length=320)] | None = None
+    roles: list[Role] = Field(default_factory=list, max_length=len(Role))
+    clearance: Label = Label.INTERNAL
+
+
+class GroupIn(WireIn):
+    """A group of people and other groups; replaces its members when it exists."""
+
+    id: Id
+    name: Name
+    people: list[Id] = Field(default_factory=list, max_length=100_000)
+    groups: list[Id] = Field(default_factory=list, max_length=10_000)
+    clearance: Label | None = None
+    description: Text = ""
+
+    def to_model(self) -> Group:
+        return Group(
+            id=self.id,
+            name=self.name,
+            people=tuple(sorted(set(self.people))),
+            groups=tuple(sorted(set(self.groups))),
+            clearance=self.clearance,
+            description=self.description,
+        )
+
+    @classmethod
+    def from_model(cls, group: Group) -> GroupIn:
+        return cls(
+            id=group.id,
+            name=group.name,
+            people=list(group.people),
+            groups=list(group.groups),
+            clearance=group.clearance,
+            description=group.description,
+        )
+
+
+class AccessRuleIn(WireIn):
+    """Grants on every resource (``resources``) or tool (``tools``) whose id matches the
+    pattern (fnmatch style: ``repo:acme/*``, ``hr.*``); replaces that pattern's grants."""
+
+    resources: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    tools: Annotated[str, StringConstraints(min_length=1, max_length=300)] | None = None
+    grant: AccessMap = Field(max_length=10_000)
+
+    def to_model(self) -> AccessRule:
+        if (self.resources is None) == (self.tools is None):
+            raise InvalidInput(
+                "an access rule names either resources: or tools:, not both or neither",
+                code="invalid_access",
+            )
+        kind = TargetKind.RESOURCE if self.resources is not None else TargetKind.TOOL
+        pattern = check_pattern(self.resources or self.tools or "")
+        return AccessRule(kind, pattern, grants_from(self.grant))
+
+    @classmethod
+    def from_model(cls, rule: AccessRule) -> AccessRuleIn:
+        grant = {g.subject: g.level for g in rule.grants}
+        if rule.kind is TargetKind.RESOURCE:
+            return cls(resources=rule.pattern, grant=grant)
+        return cls(tools=rule.pattern, grant=grant)
 
 
 class Put(WireOut, Generic[ItemT]):

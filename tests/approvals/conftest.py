@@ -12,10 +12,10 @@ import pytest
 from proctor.admin import Admin
 from proctor.approvals import ApprovalRequest
 from proctor.gateway import Gateway
-from proctor.model import Decision, Outcome, Task, ToolCall
+from proctor.model import Decision, Label, Outcome, Task, ToolCall
 from proctor.people import Person, Role
 from proctor.store import utcnow
-from tests.conftest import analysis_task, register_incident, task_token
+from tests.conftest import analysis_task, ensure_person, register_incident, task_token
 
 #: The incident's public post: the analysis task did not grant publish.
 POST = ToolCall("forum.post", {"thread": "4411", "body": "Widen the repo permissions"})
@@ -61,7 +61,6 @@ def gateway(tmp_path: Path, clock: Clock) -> Iterator[Gateway]:
 def people(admin: Admin) -> dict[str, Someone]:
     """dana (the requester), alice-lead (owns the repo), sec (security on-call),
     vic (a viewer), and forum-bot's owner platform-lead."""
-    runtime = admin.runtime
     roles = {
         "dana": [Role.APPROVER],
         "alice-lead": [Role.APPROVER],
@@ -72,8 +71,8 @@ def people(admin: Admin) -> dict[str, Someone]:
     }
     found = {}
     for person_id, granted in roles.items():
-        person = runtime.people.add(person_id, person_id.title(), granted)
-        _, key = runtime.people.create_key(person_id)
+        person = ensure_person(admin, person_id, *granted, clearance=Label.CONFIDENTIAL)
+        _, key = admin.runtime.people.create_key(person_id)
         found[person_id] = Someone(person, key)
     return found
 

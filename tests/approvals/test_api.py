@@ -17,7 +17,7 @@ from proctor.gateway import Gateway
 from proctor.model import Capabilities
 from proctor.server import create_app
 from tests.approvals.conftest import POST, HoldCall, Someone
-from tests.conftest import task_token
+from tests.conftest import ensure_person, task_token
 from tests.server.conftest import Api, assert_error
 from tests.server.live import live_server
 
@@ -152,6 +152,7 @@ def test_only_the_agent_the_decision_was_for_may_wait(
     app: FastAPI, admin: Admin, token: str, hold: HoldCall
 ) -> None:
     held, _ = hold()
+    ensure_person(admin, "erin")
     other_task = admin.create_task(
         agent_id="forum-bot",
         requester="erin",

@@ -16,7 +16,7 @@ from proctor.gateway import Gateway
 from proctor.model import Outcome
 from proctor.people import Role
 from tests.approvals.conftest import POST, WIDEN
-from tests.conftest import REPO_ROOT, analysis_task, register_incident, task_token
+from tests.conftest import REPO_ROOT, analysis_task, ensure_person, register_incident, task_token
 
 Setup = tuple[Path, str, dict[str, str], str]
 
@@ -46,7 +46,7 @@ def setup(tmp_path: Path) -> Setup:
         token = task_token(admin, analysis_task(admin))
         keys = {}
         for person_id, roles in (("dana", [Role.APPROVER]), ("vic", [Role.VIEWER])):
-            gateway.runtime.people.add(person_id, person_id.title(), roles)
+            ensure_person(admin, person_id, *roles)
             keys[person_id] = gateway.runtime.people.create_key(person_id)[1]
         held = gateway.check(token, POST)
         gateway.check(token, WIDEN)

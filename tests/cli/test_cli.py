@@ -145,7 +145,7 @@ def test_audit_verify_fails_on_a_tampered_store(tmp_path: Path) -> None:
     run("apply", "-f", "proctor.yaml", home=home, check=True)
     with sqlite3.connect(home / "store.db") as connection:
         connection.execute(
-            "UPDATE audit_entries SET body = replace(body, 'forum', 'xorum') WHERE seq = 2"
+            "UPDATE audit_entries SET body = replace(body, 'alice', 'mallory') WHERE seq = 2"
         )
     result = run("audit", "verify", home=home)
     assert result.returncode == 1
@@ -181,7 +181,10 @@ def test_policy_test_fails_when_an_expectation_is_wrong(tmp_path: Path) -> None:
     result = run("policy", "test", str(wrong), "--json", home=None)
     assert result.returncode == 1
     failed = [case for case in json.loads(result.stdout) if not case["passed"]]
-    assert [case["name"] for case in failed] == ["a tool nobody registered is denied"]
+    assert [case["name"] for case in failed] == [
+        "widening access on a confidential repository is beyond what dana may do",
+        "a tool nobody registered is denied",
+    ]
 
 
 def test_policy_explain_says_which_policies_matched(

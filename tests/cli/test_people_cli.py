@@ -32,15 +32,15 @@ def audit_entries(home: Path) -> list[dict[str, Any]]:
 
 def test_a_person_is_added_listed_and_shown(home: Path) -> None:
     added = run(
-        "people", "add", "dana", "--name", "Dana Scully",
+        "people", "add", "dale", "--name", "Dale Cooper",
         "--role", "approver", "--role", "launcher", home=home, check=True,
     )  # fmt: skip
-    assert "added dana (approver, launcher)" in added.stdout
+    assert "added dale (approver, launcher)" in added.stdout
     listed = json.loads(run("people", "list", "--json", home=home, check=True).stdout)
-    assert [(p["id"], p["roles"]) for p in listed] == [("dana", ["approver", "launcher"])]
-    assert "Dana Scully" in run("people", "list", home=home, check=True).stdout
-    shown = json.loads(run("people", "show", "dana", home=home, check=True).stdout)
-    assert shown["name"] == "Dana Scully"
+    assert ("dale", ["approver", "launcher"]) in [(p["id"], p["roles"]) for p in listed]
+    assert "Dale Cooper" in run("people", "list", home=home, check=True).stdout
+    shown = json.loads(run("people", "show", "dale", home=home, check=True).stdout)
+    assert shown["name"] == "Dale Cooper"
     assert shown["keys"] == []
 
 

@@ -15,6 +15,7 @@ from proctor.gateway import Gateway
 from proctor.inventory import Change
 from proctor.manifest import apply_manifest, load_manifest
 from proctor.model import ActionClass, Agent, Capabilities, Label, Resource, Tool
+from tests.conftest import ensure_person
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,6 +79,7 @@ def test_task_lifetime_is_bounded(admin: Admin, ttl: timedelta) -> None:
 
 def test_tasks_survive_a_restart(gateway: Gateway, admin: Admin) -> None:
     admin.put_agent(Agent(id="bot", name="b", owner="o"), actor="t")
+    ensure_person(admin, "dana")
     task = admin.create_task(
         agent_id="bot",
         requester="dana",

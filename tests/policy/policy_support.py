@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from proctor.model import UNCLASSIFIED_ACTION, ActionClass, Agent, Audience, Label, Tool
-from proctor.policy import PolicyDocument, PolicyEngine, PolicyInput, ResourceFacts, TaskFacts
+from proctor.policy import (
+    PolicyDocument,
+    PolicyEngine,
+    PolicyInput,
+    RequesterFacts,
+    ResourceFacts,
+    TaskFacts,
+)
+
+#: A requester cleared for everything and holding every access: the default policies
+#: that bound agents by their requester stay out of the way of the rule under test.
+UNBOUNDED = RequesterFacts("restricted", cleared=True, permitted=True)
 
 BOT = Agent("forum-bot", "Forum assistant", "platform-team", groups=("assistants",))
 INTERN = Agent("intern-bot", "Intern", "alice", groups=("interns", "assistants"))
@@ -50,6 +61,7 @@ def call(
     agent: Agent = BOT,
     resource: ResourceFacts | None = None,
     approved: bool = False,
+    requester: RequesterFacts = UNBOUNDED,
 ) -> PolicyInput:
     """A call as the gateway would describe it."""
     tool = TOOLS.get(tool_name)
@@ -57,7 +69,9 @@ def call(
     if resource is None:
         label = tool.label.value if tool else "restricted"
         resource = ResourceFacts(id="", known=False, label=label, owner="")
-    return PolicyInput(agent, tool_name, tool, action, facts or task(), resource, approved)
+    return PolicyInput(
+        agent, tool_name, tool, action, facts or task(), resource, requester, approved
+    )
 
 
 def engine(*texts: str, include_defaults: bool = True, cache_size: int = 4096) -> PolicyEngine:

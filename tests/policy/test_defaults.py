@@ -119,6 +119,7 @@ def test_the_defaults_are_listed_with_their_sources(defaults: PolicyEngine) -> N
     assert set(infos) == {
         "deny-unknown-tool",
         "hold-tool-under-review",
+        "deny-beyond-requester",
         "permit-within-task",
         "permit-deliverable",
         "permit-high-risk-once-approved",

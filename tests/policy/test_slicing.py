@@ -17,7 +17,14 @@ from proctor.model import (
     Outcome,
     Tool,
 )
-from proctor.policy import PolicyDocument, PolicyEngine, PolicyInput, ResourceFacts, TaskFacts
+from proctor.policy import (
+    PolicyDocument,
+    PolicyEngine,
+    PolicyInput,
+    RequesterFacts,
+    ResourceFacts,
+    TaskFacts,
+)
 from tests.policy.policy_support import BOT, call, engine, task
 
 AGENT_IDS = ["a0", "a1", "a2", "a3"]
@@ -120,7 +127,8 @@ def policy_input(draw: st.DrawFn) -> PolicyInput:
     facts = TaskFacts("t", "p", "bob", "read", *draw(st.tuples(*[st.booleans()] * 4)))
     label = draw(st.sampled_from([label.value for label in Label]))
     resource = ResourceFacts(draw(st.sampled_from(["", "r1"])), draw(st.booleans()), label, "")
-    return PolicyInput(agent, name, tool, action, facts, resource, draw(st.booleans()))
+    requester = RequesterFacts("internal", draw(st.booleans()), draw(st.booleans()))
+    return PolicyInput(agent, name, tool, action, facts, resource, requester, draw(st.booleans()))
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,7 @@ from proctor.errors import ProctorError
 from proctor.gateway import Gateway
 from proctor.model import ActionClass, CheckRequest, Outcome, OutcomeStatus, Task, ToolCall
 from proctor.sdk import Checker, Client
-from proctor.wire import AgentIn, TaskIn, ToolIn
+from proctor.wire import AgentIn, HumanIn, TaskIn, ToolIn
 
 
 def test_client_and_gateway_are_both_checkers(client: Client, gateway: Gateway) -> None:
@@ -145,6 +145,7 @@ def test_an_answer_that_is_not_a_decision_means_deny(impostor_url: str) -> None:
 
 def test_admin_helpers_set_up_an_agent_end_to_end(client: Client) -> None:
     assert client.put_agent(AgentIn(id="helper-bot", owner="ops")).change == "created"
+    client.put_human(HumanIn(id="sam", name="Sam"))
     client.put_tool(ToolIn(name="kb.search", action_class=ActionClass.READ))
     task = client.create_task(
         TaskIn(

@@ -91,6 +91,7 @@ def test_resource_ids_with_slashes_are_routable(api: Api) -> None:
     assert api.get("/v1/resources/repo:acme/payments-core").json() == {
         **resource,
         "description": "",
+        "access": None,
     }
     assert len(api.get("/v1/resources").json()) == 1
     assert_error(api.get("/v1/resources/repo:acme/other"), 404, "not_found")
@@ -100,6 +101,7 @@ def test_resource_ids_with_slashes_are_routable(api: Api) -> None:
 
 
 def test_task_created_over_http_grants_what_it_says(api: Api) -> None:
+    api.put("/v1/people/dana", json={"id": "dana", "name": "Dana"})
     api.post("/v1/agents", json={"id": "forum-bot", "owner": "platform-team"})
     api.post("/v1/tools", json={"name": "forum.read_thread", "action_class": "read"})
     response = api.post(

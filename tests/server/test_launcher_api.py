@@ -13,7 +13,7 @@ from proctor.errors import Unauthorized
 from proctor.gateway import Gateway
 from proctor.model import AgentStatus
 from proctor.people import Role
-from tests.conftest import register_incident
+from tests.conftest import ensure_person, register_incident
 from tests.server.conftest import Api, assert_error
 
 TASK = {
@@ -35,10 +35,8 @@ def person(app: FastAPI, gateway: Gateway) -> Any:
     """``person(id, *roles)``: an Api sending a fresh key of that person."""
 
     def make(person_id: str, *roles: Role) -> Api:
-        people = gateway.runtime.people
-        if people.find(person_id) is None:
-            people.add(person_id, person_id.title(), roles)
-        return Api(app, people.create_key(person_id)[1])
+        ensure_person(Admin(gateway), person_id, *roles)
+        return Api(app, gateway.runtime.people.create_key(person_id)[1])
 
     return make
 

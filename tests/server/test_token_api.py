@@ -37,6 +37,7 @@ from proctor.server._token_routes import (
     format_scope,
     parse_scope,
 )
+from tests.conftest import ensure_person
 from tests.identity.conftest import b64url, encode_json, segments, sign_by_hand
 from tests.server.conftest import Api, assert_error
 from tests.server.live import live_server
@@ -80,6 +81,7 @@ class Agents:
             "actor": "dana",
         }
         values.update(options)
+        ensure_person(self.admin, values["requester"])
         return self.admin.create_task(**values)
 
     def assertion(
@@ -656,6 +658,7 @@ def test_the_workload_example_runs_against_a_live_gateway(
         Agent(id="example-bot", name="example-bot", owner="t", public_key=jwk), actor="t"
     )
     admin.put_agent(Agent(id="example-sub", name="example-sub", owner="t"), actor="t")
+    ensure_person(admin, "dana")
     task = admin.create_task(
         agent_id="example-bot",
         requester="dana",

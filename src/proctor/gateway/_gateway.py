@@ -51,13 +51,20 @@ from proctor.model import (
     Agent,
     CheckRequest,
     Decision,
+    Label,
     Outcome,
     OutcomeStatus,
     Task,
     Tool,
     ToolCall,
 )
-from proctor.policy import Explanation, PolicyInput, ResourceFacts, TaskFacts
+from proctor.policy import (
+    Explanation,
+    PolicyInput,
+    RequesterFacts,
+    ResourceFacts,
+    TaskFacts,
+)
 from proctor.runtime import Runtime
 from proctor.store import ChangeWatch, utcnow
 
@@ -329,14 +336,36 @@ class Gateway:
             grants_tool_by_name=grants.tool_by_name(request.tool),
             delivers=delivers,
         )
+        resource = self._resource_facts(request.resource, tool)
         return PolicyInput(
             agent=agent,
             tool_name=request.tool,
             tool=tool,
             action=action,
             task=task_facts,
-            resource=self._resource_facts(request.resource, tool),
+            resource=resource,
+            requester=self._requester_facts(task, tool, resource, request),
         )
+
+    def _requester_facts(
+        self, task: Task, tool: Tool | None, resource: ResourceFacts, request: CheckRequest
+    ) -> RequesterFacts:
+        """How far the task's requester (or owning team) may reach for this call: the
+        delegation chain holds one human, the requester; sub-agents act on their task.
+
+        A tool not in the inventory is denied whatever anyone may do
+        (``deny-unknown-tool``), so nothing is said about the requester for it."""
+        if tool is None:
+            return RequesterFacts("", cleared=True, permitted=True)
+        bound = self.runtime.directory.index.bound(
+            (task.requester,),
+            tool.action_class,
+            Label(resource.label),
+            request.resource,
+            request.tool,
+        )
+        clearance = bound.clearance.value if bound.clearance else ""
+        return RequesterFacts(clearance, bound.cleared, bound.permitted, bound.why)
 
     def _resource_facts(self, resource_id: str | None, tool: Tool | None) -> ResourceFacts:
         tool_label = tool.label.value if tool else "restricted"

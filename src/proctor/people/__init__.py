@@ -10,10 +10,12 @@ from proctor.people._control import (
 from proctor.people._people import (
     LAST_USED_RESOLUTION,
     PERSON_KEY_PREFIX,
+    VERSION_KEY,
     People,
     Person,
     PersonKey,
     Role,
+    check_email,
     parse_person_key,
     parse_roles,
 )
@@ -21,11 +23,13 @@ from proctor.people._people import (
 __all__ = [
     "LAST_USED_RESOLUTION",
     "PERSON_KEY_PREFIX",
+    "VERSION_KEY",
     "People",
     "Person",
     "PersonKey",
     "Role",
     "add_person",
+    "check_email",
     "create_person_key",
     "disable_person",
     "parse_person_key",

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from proctor.errors import Conflict, InvalidInput, NotFound, StoreError, Unauthorized
 from proctor.inventory import check_agent_id
+from proctor.model import Label
 from proctor.people._tables import people, person_keys
 from proctor.store import Database, as_utc, utcnow
 
@@ -33,6 +34,9 @@ _KEY_ID = re.compile(r"[0-9a-f]{16}")
 _SECRET = re.compile(r"[A-Za-z0-9_-]{43}")
 _MAX_NAME = 200
 _DEFAULT_KEY_NAME = "personal key"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+#: The change counter of people (the directory's precomputed view watches it).
+VERSION_KEY = "people"
 
 
 class Role(StrEnum):
@@ -54,13 +58,19 @@ class Role(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """A human known to Proctor."""
+    """A human known to Proctor.
+
+    ``clearance`` is the highest label of data they may see; the groups they belong to
+    may raise it (see :mod:`proctor.directory`).
+    """
 
     id: str
     name: str
     roles: frozenset[Role]
     created_at: datetime
     disabled: bool
+    email: str | None = None
+    clearance: Label = Label.INTERNAL
 
     def has_any(self, *roles: Role) -> bool:
         """Whether the person holds at least one of ``roles``."""
@@ -124,10 +134,28 @@ class People:
     def __init__(self, database: Database, *, clock: Callable[[], datetime] = utcnow):
         self._db = database
         self._clock = clock
+        self._listeners: list[Callable[[], object]] = []
+
+    def on_change(self, listener: Callable[[], object]) -> None:
+        """Call ``listener`` after every change this process makes to people (caches
+        built from them refresh at once; other processes see the change counter)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            listener()
 
     # -- people -----------------------------------------------------------------------
 
-    def add(self, person_id: str, name: str, roles: Iterable[str | Role] = ()) -> Person:
+    def add(
+        self,
+        person_id: str,
+        name: str,
+        roles: Iterable[str | Role] = (),
+        *,
+        email: str | None = None,
+        clearance: Label = Label.INTERNAL,
+    ) -> Person:
         """Add a person; :class:`Conflict` if the id is taken."""
         check_agent_id(person_id, "person id")
         person = Person(
@@ -136,6 +164,8 @@ class People:
             roles=parse_roles(roles),
             created_at=self._clock(),
             disabled=False,
+            email=check_email(email),
+            clearance=Label(clearance),
         )
         try:
             with self._db.begin_raw() as connection:
@@ -146,23 +176,43 @@ class People:
                         roles=_roles_json(person.roles),
                         created_at=person.created_at,
                         disabled_at=None,
+                        email=person.email,
+                        clearance=person.clearance.value,
                     )
                 )
+                self._db.bump_version(connection, VERSION_KEY)
         except sa.exc.IntegrityError:
             raise Conflict(f"person {person_id!r} already exists", code="person_exists") from None
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+        self._changed()
         return person
 
     def set_roles(self, person_id: str, roles: Iterable[str | Role]) -> Person:
         """Replace the person's roles (an empty set leaves them only their own tasks)."""
-        parsed = parse_roles(roles)
+        return self._update(person_id, roles=_roles_json(parse_roles(roles)))
+
+    def set_profile(
+        self, person_id: str, *, name: str, email: str | None, clearance: Label
+    ) -> Person:
+        """Replace what the directory says of a person: name, e-mail, clearance."""
+        return self._update(
+            person_id,
+            name=_check_name(name, "a person's name"),
+            email=check_email(email),
+            clearance=Label(clearance).value,
+        )
+
+    def _update(self, person_id: str, **values: Any) -> Person:
         with self._db.begin() as connection:
             done = connection.execute(
-                sa.update(people).where(people.c.id == person_id).values(roles=_roles_json(parsed))
+                sa.update(people).where(people.c.id == person_id).values(**values)
             )
+            if done.rowcount:
+                self._db.bump_version(connection, VERSION_KEY)
         if done.rowcount == 0:
             raise _no_person(person_id)
+        self._changed()
         return self.get(person_id)
 
     def disable(self, person_id: str) -> Person:
@@ -173,6 +223,8 @@ class People:
                 .where(people.c.id == person_id, people.c.disabled_at.is_(None))
                 .values(disabled_at=self._clock())
             )
+            self._db.bump_version(connection, VERSION_KEY)
+        self._changed()
         return self.get(person_id)
 
     def find(self, person_id: str) -> Person | None:
@@ -340,7 +392,19 @@ def _person(row: Any) -> Person:
         roles=_stored_roles(row.roles),
         created_at=as_utc(row.created_at),
         disabled=row.disabled_at is not None,
+        email=row.email,
+        clearance=Label(row.clearance),
     )
+
+
+def check_email(email: str | None) -> str | None:
+    """An e-mail address as the directory keeps it (None when there is none)."""
+    if email is None or not email.strip():
+        return None
+    cleaned = email.strip()
+    if len(cleaned) > 320 or not _EMAIL.fullmatch(cleaned):
+        raise InvalidInput(f"{email!r} is not an e-mail address", code="invalid_email")
+    return cleaned
 
 
 def _key(row: Any) -> PersonKey:

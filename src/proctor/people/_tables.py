@@ -14,6 +14,10 @@ people = sa.Table(
     sa.Column("roles", sa.JSON, nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("disabled_at", _TS, nullable=True),
+    # The directory (migration 0010): how to reach them, and the highest label of data
+    # they may see themselves (their groups may raise it).
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("clearance", sa.String(20), nullable=False, server_default="internal"),
 )
 
 person_keys = sa.Table(

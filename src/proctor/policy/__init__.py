@@ -7,7 +7,7 @@ Facts are computed in Python by the gateway; judgment is made here, in Cedar. Se
 from proctor.policy._compile import InvalidPolicies, PolicyInfo, validate_documents
 from proctor.policy._engine import CacheInfo, PolicyEngine
 from proctor.policy._explain import Explanation, Match
-from proctor.policy._facts import PolicyInput, ResourceFacts, TaskFacts
+from proctor.policy._facts import PolicyInput, RequesterFacts, ResourceFacts, TaskFacts
 from proctor.policy._judge import Judgment
 from proctor.policy._matrix import compile_matrix
 from proctor.policy._resources import default_documents, schema_text
@@ -26,6 +26,7 @@ __all__ = [
     "PolicyInfo",
     "PolicyInput",
     "PolicyStore",
+    "RequesterFacts",
     "ResourceFacts",
     "StoredPolicy",
     "TaskFacts",

@@ -46,6 +46,21 @@ class ResourceFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class RequesterFacts:
+    """How far the people behind a call reach, as ``context.requester``.
+
+    ``clearance`` is the lowest clearance among them (empty when one is unknown);
+    ``cleared``: they may all see data of the call's label; ``permitted``: they all hold
+    the access the call's action needs on what it touches. ``why`` is for reasons only.
+    """
+
+    clearance: str
+    cleared: bool
+    permitted: bool
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyInput:
     """One call to judge: who, which tool (``tool`` is None if not in the inventory),
     which action class (``unclassified`` for an unknown tool), and the facts."""
@@ -56,6 +71,7 @@ class PolicyInput:
     action: str
     task: TaskFacts
     resource: ResourceFacts
+    requester: RequesterFacts
     approved: bool = False
 
 
@@ -66,7 +82,7 @@ def action_groups(action: str) -> tuple[str, ...]:
 
 def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
     """The Cedar request for ``facts``; ``approved`` overrides the input's flag."""
-    task, resource = facts.task, facts.resource
+    task, resource, requester = facts.task, facts.resource, facts.requester
     context = {
         "task": {
             "id": task.id,
@@ -81,6 +97,11 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
             "known": resource.known,
             "label": str(resource.label),
             "owner": resource.owner,
+        },
+        "requester": {
+            "clearance": requester.clearance,
+            "cleared": requester.cleared,
+            "permitted": requester.permitted,
         },
         "approved": approved,
     }

@@ -38,6 +38,8 @@ def placeholders(facts: PolicyInput) -> dict[str, str]:
         "tool.label": tool.label if tool is not None else _EMPTY,
         "tool.audience": audience or _EMPTY,
         "tool.review": (tool.review if tool is not None else None) or _EMPTY,
+        "requester.clearance": facts.requester.clearance or _EMPTY,
+        "requester.why": facts.requester.why or _EMPTY,
     }
 
 

@@ -27,6 +27,7 @@ from proctor.wire import (
     ApprovalOut,
     DecisionOut,
     ErrorOut,
+    HumanIn,
     OutcomeIn,
     OutcomeOut,
     Put,
@@ -138,6 +139,11 @@ class Client:
     def put_agent(self, agent: AgentIn) -> Put[AgentOut]:
         """Register or update an agent (``POST /v1/agents``)."""
         return self._call("POST", "/v1/agents", agent.model_dump_json(), Put[AgentOut])
+
+    def put_human(self, human: HumanIn) -> Put[HumanIn]:
+        """Add a person to the directory or update them (``PUT /v1/people/{id}``)."""
+        path = f"/v1/people/{quote(human.id, safe='')}"
+        return self._call("PUT", path, human.model_dump_json(), Put[HumanIn])
 
     def put_tool(self, tool: ToolIn) -> Put[ToolOut]:
         """Register or update a tool (``POST /v1/tools``)."""

@@ -20,6 +20,7 @@ from proctor.server import (
     _audit_routes,
     _check_routes,
     _credential_routes,
+    _directory_routes,
     _inventory_routes,
     _kill_routes,
     _link_routes,
@@ -104,6 +105,7 @@ def create_app(gateway: Gateway) -> FastAPI:
         _token_routes.router,
         _credential_routes.router,
         _approval_routes.router,
+        _directory_routes.router,
         _link_routes.router,
     ):
         app.include_router(router)

@@ -8,13 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import Field
 
+from proctor.directory import TargetKind, grants_from
 from proctor.errors import Forbidden, InvalidInput
+from proctor.model import Resource
 from proctor.people import Role
 from proctor.server._context import (
     Actor,
     Context,
     CurrentPrincipal,
     Principal,
+    ServerContext,
     require_admin,
     require_role,
 )
@@ -108,20 +111,29 @@ def get_tool(name: str, context: Context) -> ToolOut:
 @router.get("/resources", tags=["inventory"])
 def list_resources(context: Context) -> list[ResourceOut]:
     resources = context.runtime.inventory.list_resources()
-    return [ResourceOut.from_model(resource) for resource in resources]
+    return [_resource_out(context, resource) for resource in resources]
 
 
 @router.post("/resources", tags=["inventory"])
 def put_resource(body: ResourceIn, context: Context, actor: Actor) -> Put[ResourceOut]:
-    """Register a resource (its owner and label) or update it."""
+    """Register a resource (its owner and label) or update it; ``access``, when given,
+    replaces its own access list."""
     resource = body.to_model()
-    change = context.admin.put_resource(resource, actor=actor)
-    return Put(change=change.value, item=ResourceOut.from_model(resource))
+    access = grants_from(body.access) if body.access is not None else None
+    change = context.admin.put_resource(resource, actor=actor, access=access)
+    return Put(change=change.value, item=_resource_out(context, resource))
 
 
 @router.get("/resources/{resource_id:path}", tags=["inventory"])
 def get_resource(resource_id: str, context: Context) -> ResourceOut:
-    return ResourceOut.from_model(context.runtime.inventory.get_resource(resource_id))
+    return _resource_out(context, context.runtime.inventory.get_resource(resource_id))
+
+
+def _resource_out(context: ServerContext, resource: Resource) -> ResourceOut:
+    """The resource with its own access list (None when it has none)."""
+    grants = context.runtime.directory.index.grants_of(TargetKind.RESOURCE, resource.id)
+    access = {grant.subject: grant.level for grant in grants} if grants is not None else None
+    return ResourceOut.from_model(resource, access)
 
 
 # -- tasks ----------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def remove_policy(name: PolicyName, context: Context, actor: Actor) -> None:
 
 @router.post("/apply")
 def apply(body: ApplyIn, context: Context, actor: Actor) -> ApplyOut:
-    """Upsert the agents, tools, resources and policies of a manifest; report each change.
+    """Upsert the people, groups, access rules, agents, tools, resources and policies of a
+    manifest; report each change.
 
     Idempotent: applying the same manifest twice changes nothing the second time.
     Every policy text is validated before anything is changed.
@@ -88,7 +89,11 @@ def apply(body: ApplyIn, context: Context, actor: Actor) -> ApplyOut:
     if body.matrix:
         texts[f"matrix:{body.name}"] = compile_matrix({"matrix": body.matrix}, body.name).text
     manifest = Manifest.model_validate(
-        body.model_dump(mode="json", include={"agents", "tools", "resources", "matrix"})
+        body.model_dump(
+            mode="json",
+            include={"humans", "groups", "access", "agents", "tools", "resources", "matrix"},
+            exclude_unset=True,
+        )
     )
     loaded = LoadedManifest(manifest=manifest, source=Path(body.name), policy_texts=texts)
     report = apply_manifest(context.admin, loaded, actor=actor)

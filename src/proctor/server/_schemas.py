@@ -10,7 +10,18 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from proctor.wire import AgentIn, Name, PolicyText, ResourceIn, ToolIn, WireIn, WireOut
+from proctor.wire import (
+    AccessRuleIn,
+    AgentIn,
+    GroupIn,
+    HumanIn,
+    Name,
+    PolicyText,
+    ResourceIn,
+    ToolIn,
+    WireIn,
+    WireOut,
+)
 
 
 class PolicyOut(WireOut):
@@ -48,6 +59,9 @@ class ApplyIn(WireIn):
     """
 
     name: Name = "api"
+    humans: list[HumanIn] = Field(default_factory=list)
+    groups: list[GroupIn] = Field(default_factory=list)
+    access: list[AccessRuleIn] = Field(default_factory=list)
     agents: list[AgentIn] = Field(default_factory=list)
     tools: list[ToolIn] = Field(default_factory=list)
     resources: list[ResourceIn] = Field(default_factory=list)
