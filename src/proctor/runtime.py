@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from proctor.approvals import ApprovalLinks, ApprovalNotifications, Approvals, LinkSettings
+from proctor.approvals import (
+    ApprovalLinks,
+    ApprovalNotifications,
+    ApprovalRequest,
+    Approvals,
+    LinkSettings,
+    Reach,
+)
 from proctor.audit import AuditLog, CheckpointSigner
 from proctor.directory import Directory
+from proctor.flow import Sessions
 from proctor.home import Home, Settings, load_or_create_secret, resolve_home
 from proctor.identity import (
     AdminKeys,
@@ -21,10 +29,10 @@ from proctor.identity import (
     token_endpoint_audience,
 )
 from proctor.inventory import Inventory, ShadowAgents
-from proctor.model import AgentStatus
+from proctor.model import AgentStatus, Label
 from proctor.monitor import KillSwitch
 from proctor.notify import DeliveryLog, DeliveryResult, Notifier, RetryPolicy, WebhookNotifier
-from proctor.people import People
+from proctor.people import People, Person
 from proctor.policy import PolicyEngine, PolicyStore
 from proctor.store import Database, utcnow
 from proctor.tasks import Tasks
@@ -54,6 +62,7 @@ class Runtime:
     deliveries: DeliveryLog
     people: People
     directory: Directory
+    sessions: Sessions
     notifier: Notifier | None = None
     created: bool = False
     admin_key: str | None = None
@@ -107,9 +116,6 @@ class Runtime:
             on_issue=ledger.record,
             max_depth=settings.max_delegation_depth,
         )
-        approvals = Approvals(database, audit, clock=clock)
-        # A request that ran out while no process was running is recorded as expired now.
-        approvals.expire_due()
         people = People(database)
         directory = Directory(
             database,
@@ -118,6 +124,11 @@ class Runtime:
             poll_interval_s=settings.inventory_poll_interval_s,
         )
         people.on_change(directory.refresh)
+        approvals = Approvals(
+            database, audit, clock=clock, reach=_approver_reach(inventory, directory)
+        )
+        # A request that ran out while no process was running is recorded as expired now.
+        approvals.expire_due()
         links = ApprovalLinks(
             database,
             load_or_create_secret(home.approval_link_key_path),
@@ -150,6 +161,7 @@ class Runtime:
             deliveries=deliveries,
             people=people,
             directory=directory,
+            sessions=Sessions(database, poll_interval_s=settings.inventory_poll_interval_s),
             notifier=notifier,
             created=created,
             admin_key=admin_key,
@@ -166,6 +178,28 @@ class Runtime:
         self.ledger.close()
         self.audit.close()
         self.database.dispose()
+
+
+def _approver_reach(inventory: Inventory, directory: Directory) -> Reach:
+    """What a person could not do of a held call themselves: an approver can only lift
+    what they could have done (their clearance and access, like any requester's)."""
+
+    def lacking(person: Person, request: ApprovalRequest) -> str:
+        snapshot = inventory.snapshot
+        tool = snapshot.tools.get(request.tool)
+        if tool is None:
+            return f"tool {request.tool} is not in the inventory"
+        resource = snapshot.resources.get(request.resource) if request.resource else None
+        if resource is not None:
+            label = resource.label
+        else:
+            label = Label.RESTRICTED if request.resource else tool.label
+        bound = directory.index.bound(
+            (person.id,), tool.action_class, label, request.resource, request.tool
+        )
+        return "" if bound.cleared and bound.permitted else bound.why
+
+    return lacking
 
 
 def _notifier(

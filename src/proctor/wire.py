@@ -145,20 +145,26 @@ class ExplainOut(WireOut):
 
 
 class OutcomeIn(WireIn):
-    """What happened after a decision."""
+    """What happened after a decision, and what the call took in: ``label`` of the data
+    it returned (else the resource's or tool's), ``untrusted`` whether that came from
+    outside the organization (else what the catalog says of the tool)."""
 
     decision_id: Id
     status: OutcomeStatus
     summary: Text = ""
+    label: Label | None = None
+    untrusted: bool | None = None
 
 
 class OutcomeOut(WireOut):
-    """The outcome's audit entry; ``violation`` means a call ran that was not allowed."""
+    """The outcome's audit entry; ``violation`` means a call ran that was not allowed, or
+    returned data above the requester's clearance (``problems`` says which)."""
 
     decision_id: str
     status: OutcomeStatus
     audit_seq: int
     violation: bool
+    problems: list[str] = Field(default_factory=list)
 
 
 # -- inventory and tasks -------------------------------------------------------------

@@ -70,7 +70,7 @@ def call(
         label = tool.label.value if tool else "restricted"
         resource = ResourceFacts(id="", known=False, label=label, owner="")
     return PolicyInput(
-        agent, tool_name, tool, action, facts or task(), resource, requester, approved
+        agent, tool_name, tool, action, facts or task(), resource, requester, approved=approved
     )
 
 

@@ -120,6 +120,7 @@ def test_the_defaults_are_listed_with_their_sources(defaults: PolicyEngine) -> N
         "deny-unknown-tool",
         "hold-tool-under-review",
         "deny-beyond-requester",
+        "hold-sink-after-over-clearance",
         "permit-within-task",
         "permit-deliverable",
         "permit-high-risk-once-approved",

@@ -23,6 +23,7 @@ from proctor.policy import (
     PolicyInput,
     RequesterFacts,
     ResourceFacts,
+    SessionFacts,
     TaskFacts,
 )
 from tests.policy.policy_support import BOT, call, engine, task
@@ -128,7 +129,16 @@ def policy_input(draw: st.DrawFn) -> PolicyInput:
     label = draw(st.sampled_from([label.value for label in Label]))
     resource = ResourceFacts(draw(st.sampled_from(["", "r1"])), draw(st.booleans()), label, "")
     requester = RequesterFacts("internal", draw(st.booleans()), draw(st.booleans()))
-    return PolicyInput(agent, name, tool, action, facts, resource, requester, draw(st.booleans()))
+    session = SessionFacts(
+        label=draw(st.sampled_from(["", *(label.value for label in Label)])),
+        untrusted=draw(st.booleans()),
+        injected=draw(st.booleans()),
+        over_clearance=draw(st.booleans()),
+    )
+    approved = draw(st.booleans())
+    return PolicyInput(
+        agent, name, tool, action, facts, resource, requester, session, approved=approved
+    )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

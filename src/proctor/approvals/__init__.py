@@ -19,7 +19,7 @@ from proctor.approvals._notify import (
     approval_message,
     request_record,
 )
-from proctor.approvals._requests import DEFAULT_APPROVAL_TTL, Approvals, CallStanding
+from proctor.approvals._requests import DEFAULT_APPROVAL_TTL, Approvals, CallStanding, Reach
 from proctor.approvals._rules import APPROVING_ROLES, may_answer, may_deny, may_sign
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "LinkAction",
     "LinkClaims",
     "LinkSettings",
+    "Reach",
     "Signoff",
     "approval_message",
     "call_hash",

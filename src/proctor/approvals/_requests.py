@@ -44,6 +44,9 @@ MAX_REASON = 2000
 _WAIT_SLICE_S = 0.5
 
 
+#: What a person could not do of a held call themselves (empty: nothing), in words.
+Reach = Callable[[Person, ApprovalRequest], str]
+
 _STANDING = (
     ApprovalStatus.PENDING.value,
     ApprovalStatus.APPROVED.value,
@@ -69,10 +72,12 @@ class Approvals:
         audit: AuditLog,
         *,
         clock: Callable[[], datetime] = utcnow,
+        reach: Reach | None = None,
     ) -> None:
         self._db = database
         self._audit = audit
         self._clock = clock
+        self._reach = reach
         self._listeners: list[ApprovalListener] = []
         self._listeners_lock = threading.Lock()
         self._changed = threading.Condition()
@@ -237,6 +242,13 @@ class Approvals:
             rules = [r for r in request.waiting_for if may_sign(person, r, request)]
             if not rules:
                 raise Forbidden(not_an_approver(person, request), code="not_an_approver")
+            lacking = self._reach(person, request) if self._reach is not None else ""
+            if lacking:
+                raise Forbidden(
+                    f"person:{person.id} may not lift this hold: an approver can only allow "
+                    f"what they could do themselves, and {lacking}",
+                    code="approver_lacks_access",
+                )
             signed = request.signoffs + tuple(
                 Signoff(rule, person.id, now, reason, scope) for rule in rules
             )

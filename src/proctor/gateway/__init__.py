@@ -6,7 +6,8 @@ from proctor.gateway._calls import (
     MAX_EXACT_INTEGER,
     MAX_NAME_LENGTH,
 )
-from proctor.gateway._gateway import MAX_APPROVAL_WAIT, Gateway, OutcomeReceipt
+from proctor.gateway._gateway import MAX_APPROVAL_WAIT, Gateway
+from proctor.gateway._outcomes import OutcomeReceipt
 
 __all__ = [
     "MAX_APPROVAL_WAIT",

@@ -25,7 +25,7 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -43,6 +43,13 @@ from proctor.gateway._acting import (
 from proctor.gateway._calls import check_call, recordable
 from proctor.gateway._decisions import decision_from, reason_body, refusal
 from proctor.gateway._holds import settle_hold
+from proctor.gateway._outcomes import (
+    MAX_SUMMARY,
+    DecisionRef,
+    OutcomeReceipt,
+    reading,
+    take_in,
+)
 from proctor.identity import Credential
 from proctor.inventory import Caller
 from proctor.model import (
@@ -63,6 +70,7 @@ from proctor.policy import (
     PolicyInput,
     RequesterFacts,
     ResourceFacts,
+    SessionFacts,
     TaskFacts,
 )
 from proctor.runtime import Runtime
@@ -72,26 +80,9 @@ log = logging.getLogger("proctor.gateway")
 
 _RECENT_DECISIONS = 100_000
 _OUTCOME_LOOKBACK = 100_000
+_NOTHING_TAKEN_IN = SessionFacts()
 #: The longest an agent may long-poll for an approval in one call.
 MAX_APPROVAL_WAIT = timedelta(seconds=60)
-
-
-@dataclass(frozen=True, slots=True)
-class OutcomeReceipt:
-    """What ``record_outcome`` wrote: the audit entry and whether it was a violation."""
-
-    decision_id: str
-    status: OutcomeStatus
-    audit_seq: int
-    violation: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _DecisionRef:
-    agent_id: str
-    task_id: str
-    tool: str
-    outcome: Outcome
 
 
 class Gateway:
@@ -99,7 +90,7 @@ class Gateway:
 
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
-        self._recent: OrderedDict[str, _DecisionRef] = OrderedDict()
+        self._recent: OrderedDict[str, DecisionRef] = OrderedDict()
         self._recent_lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._inventory_version = -1
@@ -345,6 +336,24 @@ class Gateway:
             task=task_facts,
             resource=resource,
             requester=self._requester_facts(task, tool, resource, request),
+            session=self._session_facts(task),
+        )
+
+    def _session_facts(self, task: Task) -> SessionFacts:
+        """What the task's agents have taken in so far (from memory)."""
+        state = self.runtime.sessions.get(task.id)
+        if state.updated_at is None:
+            return _NOTHING_TAKEN_IN
+        untrusted = state.first("untrusted")
+        injected = state.first("injected")
+        why = injected or untrusted
+        return SessionFacts(
+            label=state.label.value if state.label else "",
+            untrusted=state.untrusted,
+            injected=state.injected,
+            over_clearance=state.over_clearance,
+            owner=state.label_owner or "",
+            why=why.describe() if why else "",
         )
 
     def _requester_facts(
@@ -440,17 +449,31 @@ class Gateway:
         return replace(decision, audit_seq=entry.seq, chain=acting.chain if acting else ())
 
     def record_outcome(
-        self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
+        self,
+        token: str,
+        decision_id: str,
+        status: OutcomeStatus,
+        summary: str = "",
+        *,
+        label: Label | None = None,
+        untrusted: bool | None = None,
     ) -> OutcomeReceipt:
-        """Record what happened after a decision; acting on a non-allowed call is a violation.
+        """Record what happened after a decision, and what the call took in.
 
         ``token`` must be a token of the agent and task the decision was for: nobody
         reports outcomes of another agent's calls. A revoked token (its agent was
         suspended, say) may still report: what a stopped agent did is exactly what
         the log must not miss.
+
+        A call that ran and read data adds its label to the task's session: ``label``
+        is the label of what it returned when the caller knows it (else the
+        resource's, else the tool's), ``untrusted`` whether it came from outside the
+        organization (else what the catalog says of the tool). It is a violation when
+        a call ran that was not allowed, or returned data above the requester's
+        clearance.
         """
-        if len(summary) > 4096:
-            raise InvalidInput("an outcome summary is at most 4096 characters")
+        if len(summary) > MAX_SUMMARY:
+            raise InvalidInput(f"an outcome summary is at most {MAX_SUMMARY} characters")
         credential = self.runtime.tokens.verify(token, check_revocation=False)
         ref = self._lookup_decision(decision_id)
         if (ref.agent_id, ref.task_id) != (credential.agent_id, credential.task_id):
@@ -458,7 +481,16 @@ class Gateway:
                 f"decision {decision_id} was not made for this token's agent and task",
                 code="decision_not_yours",
             )
-        violation = status is OutcomeStatus.SUCCEEDED and ref.outcome is not Outcome.ALLOW
+        problems: list[str] = []
+        if status is OutcomeStatus.SUCCEEDED and ref.outcome is not Outcome.ALLOW:
+            problems.append(f"{ref.tool} ran although it was {ref.outcome.value}")
+        read = (
+            reading(self.runtime, ref, label, untrusted)
+            if status is OutcomeStatus.SUCCEEDED
+            else None
+        )
+        if read is not None:
+            problems.extend(take_in(self.runtime, decision_id, ref, read, credential.requester))
         entry = self.runtime.audit.append(
             "outcome",
             {
@@ -468,36 +500,41 @@ class Gateway:
                 "agent": ref.agent_id,
                 "task": ref.task_id,
                 "tool": ref.tool,
-                "violation": violation,
+                "violation": bool(problems),
+                "problems": problems,
+                "read": (
+                    {"label": read.label.value, "untrusted": read.untrusted} if read else None
+                ),
             },
         )
-        if violation:
-            log.warning(
-                "violation: %s ran %s although it was %s", ref.agent_id, ref.tool, ref.outcome
-            )
-        return OutcomeReceipt(decision_id, status, entry.seq, violation)
+        for problem in problems:
+            log.warning("violation by %s: %s", ref.agent_id, problem)
+        return OutcomeReceipt(decision_id, status, entry.seq, bool(problems), tuple(problems))
 
     def _remember(self, decision_id: str, request: CheckRequest, outcome: Outcome) -> None:
-        ref = _DecisionRef(request.agent_id, request.task_id, request.tool, outcome)
+        ref = DecisionRef(
+            request.agent_id, request.task_id, request.tool, request.resource, outcome
+        )
         with self._recent_lock:
             self._recent[decision_id] = ref
             if len(self._recent) > _RECENT_DECISIONS:
                 self._recent.popitem(last=False)
 
-    def _lookup_decision(self, decision_id: str) -> _DecisionRef:
+    def _lookup_decision(self, decision_id: str) -> DecisionRef:
         ref = self._recent.get(decision_id)
         if ref is not None:
             return ref
         head_seq, _ = self.runtime.audit.head()
         start = max(0, head_seq - _OUTCOME_LOOKBACK)
-        found: _DecisionRef | None = None
+        found: DecisionRef | None = None
         for entry in self.runtime.audit.iter_entries(after_seq=start, kinds={"decision"}):
             # The latest entry wins: a held decision is recorded again once approved.
             if entry.body.get("decision_id") == decision_id:
-                found = _DecisionRef(
+                found = DecisionRef(
                     entry.body["agent"],
                     entry.body["task"],
                     entry.body["tool"],
+                    entry.body.get("resource"),
                     Outcome(entry.body["outcome"]),
                 )
         if found is not None:

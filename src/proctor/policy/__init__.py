@@ -7,7 +7,13 @@ Facts are computed in Python by the gateway; judgment is made here, in Cedar. Se
 from proctor.policy._compile import InvalidPolicies, PolicyInfo, validate_documents
 from proctor.policy._engine import CacheInfo, PolicyEngine
 from proctor.policy._explain import Explanation, Match
-from proctor.policy._facts import PolicyInput, RequesterFacts, ResourceFacts, TaskFacts
+from proctor.policy._facts import (
+    PolicyInput,
+    RequesterFacts,
+    ResourceFacts,
+    SessionFacts,
+    TaskFacts,
+)
 from proctor.policy._judge import Judgment
 from proctor.policy._matrix import compile_matrix
 from proctor.policy._resources import default_documents, schema_text
@@ -28,6 +34,7 @@ __all__ = [
     "PolicyStore",
     "RequesterFacts",
     "ResourceFacts",
+    "SessionFacts",
     "StoredPolicy",
     "TaskFacts",
     "compile_matrix",

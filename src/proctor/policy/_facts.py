@@ -61,6 +61,25 @@ class RequesterFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionFacts:
+    """What the task's agents have taken in so far, as ``context.session``.
+
+    ``label``: the highest label of data read ("" when none); ``untrusted``: content
+    from outside the organization was read; ``injected``: a tool output carried
+    instructions aimed at the agent; ``over_clearance``: data above the requester's
+    clearance reached the agent.
+    """
+
+    label: str = ""
+    untrusted: bool = False
+    injected: bool = False
+    over_clearance: bool = False
+    #: For reasons only: the data's owner, and what made the session untrusted.
+    owner: str = ""
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyInput:
     """One call to judge: who, which tool (``tool`` is None if not in the inventory),
     which action class (``unclassified`` for an unknown tool), and the facts."""
@@ -72,6 +91,7 @@ class PolicyInput:
     task: TaskFacts
     resource: ResourceFacts
     requester: RequesterFacts
+    session: SessionFacts = SessionFacts()
     approved: bool = False
 
 
@@ -82,7 +102,7 @@ def action_groups(action: str) -> tuple[str, ...]:
 
 def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
     """The Cedar request for ``facts``; ``approved`` overrides the input's flag."""
-    task, resource, requester = facts.task, facts.resource, facts.requester
+    task, resource, requester, session = facts.task, facts.resource, facts.requester, facts.session
     context = {
         "task": {
             "id": task.id,
@@ -102,6 +122,12 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
             "clearance": requester.clearance,
             "cleared": requester.cleared,
             "permitted": requester.permitted,
+        },
+        "session": {
+            "label": session.label,
+            "untrusted": session.untrusted,
+            "injected": session.injected,
+            "over_clearance": session.over_clearance,
         },
         "approved": approved,
     }

@@ -40,6 +40,9 @@ def placeholders(facts: PolicyInput) -> dict[str, str]:
         "tool.review": (tool.review if tool is not None else None) or _EMPTY,
         "requester.clearance": facts.requester.clearance or _EMPTY,
         "requester.why": facts.requester.why or _EMPTY,
+        "session.label": facts.session.label or _EMPTY,
+        "session.owner": facts.session.owner or _EMPTY,
+        "session.why": facts.session.why or _EMPTY,
     }
 
 

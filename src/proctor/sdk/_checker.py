@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Protocol, runtime_checkable
 
 from proctor.approvals import ApprovalRequest
-from proctor.model import Decision, OutcomeStatus, ToolCall
+from proctor.model import Decision, Label, OutcomeStatus, ToolCall
 
 
 @runtime_checkable
@@ -22,9 +22,16 @@ class Checker(Protocol):
         ...
 
     def record_outcome(
-        self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
+        self,
+        token: str,
+        decision_id: str,
+        status: OutcomeStatus,
+        summary: str = "",
+        *,
+        label: Label | None = None,
+        untrusted: bool | None = None,
     ) -> object:
-        """Record what happened after a decision."""
+        """Record what happened after a decision, and the label of what the call read."""
         ...
 
     def wait_for_approval(

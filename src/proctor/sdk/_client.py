@@ -19,7 +19,15 @@ from pydantic import BaseModel, ValidationError
 import proctor
 from proctor.approvals import ApprovalRequest
 from proctor.errors import InvalidInput, ProctorError
-from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus, Reason, ToolCall
+from proctor.model import (
+    CheckRequest,
+    Decision,
+    Label,
+    Outcome,
+    OutcomeStatus,
+    Reason,
+    ToolCall,
+)
 from proctor.sdk._wait import wait
 from proctor.wire import (
     AgentIn,
@@ -102,11 +110,24 @@ class Client:
         return decision_from_wire(answer, call)
 
     def record_outcome(
-        self, token: str, decision_id: str, status: OutcomeStatus, summary: str = ""
+        self,
+        token: str,
+        decision_id: str,
+        status: OutcomeStatus,
+        summary: str = "",
+        *,
+        label: Label | None = None,
+        untrusted: bool | None = None,
     ) -> OutcomeOut:
         """Record what happened after a decision, under the token it was checked with;
         raises ``ProctorError`` on failure."""
-        body = OutcomeIn(decision_id=decision_id, status=status, summary=summary)
+        body = OutcomeIn(
+            decision_id=decision_id,
+            status=status,
+            summary=summary,
+            label=label,
+            untrusted=untrusted,
+        )
         return self._call(
             "POST", "/v1/outcomes", body.model_dump_json(), OutcomeOut, credential=token
         )

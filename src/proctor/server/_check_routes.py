@@ -87,12 +87,20 @@ def record_outcome(
     body: OutcomeIn, context: Context, token: Annotated[str, Depends(_required_token)]
 ) -> OutcomeOut:
     """Record what happened after a decision, with the task token the call was made under."""
-    receipt = context.gateway.record_outcome(token, body.decision_id, body.status, body.summary)
+    receipt = context.gateway.record_outcome(
+        token,
+        body.decision_id,
+        body.status,
+        body.summary,
+        label=body.label,
+        untrusted=body.untrusted,
+    )
     return OutcomeOut(
         decision_id=receipt.decision_id,
         status=receipt.status,
         audit_seq=receipt.audit_seq,
         violation=receipt.violation,
+        problems=list(receipt.problems),
     )
 
 

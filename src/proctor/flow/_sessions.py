@@ -1,0 +1,155 @@
+"""Sessions in the store, served from memory on the hot path.
+
+Each change is written in one transaction that re-reads the row, so two outcomes of
+one task recorded at once (by two processes, even) both count. Checks read the
+in-memory copy; changes other processes make are picked up within the poll interval
+(only the rows changed since the last look are read).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from proctor.flow._session import SessionState, Source
+from proctor.flow._tables import task_sessions
+from proctor.model import Label
+from proctor.store import ChangeWatch, Database, as_utc, read_version, utcnow
+
+VERSION_KEY = "sessions"
+#: How many sessions stay in memory (the least recently used are dropped and reread).
+CACHE_SIZE = 100_000
+#: Changes of other processes are reread from a little before the last look, so a
+#: transaction that committed with a slightly older timestamp is not missed.
+_OVERLAP = timedelta(seconds=2)
+
+
+class Sessions:
+    """Every task's session."""
+
+    def __init__(self, database: Database, *, poll_interval_s: float = 1.0) -> None:
+        self._db = database
+        self._watch = ChangeWatch(database, VERSION_KEY, poll_interval_s)
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[str, SessionState] = OrderedDict()
+        self._version = database.version(VERSION_KEY)
+        self._synced_at = utcnow()
+
+    def get(self, task_id: str) -> SessionState:
+        """The task's session (an empty one if nothing was taken in yet)."""
+        if self._watch.moved_since(self._version):
+            self._catch_up()
+        with self._lock:
+            found = self._cache.get(task_id)
+            if found is not None:
+                self._cache.move_to_end(task_id)
+                return found
+        with self._db.connect() as connection:
+            loaded = _load(connection, task_id) or SessionState(task_id)
+        self._remember(loaded)
+        return loaded
+
+    def take_in(
+        self, task_id: str, source: Source, *, owner: str | None, over_clearance: bool
+    ) -> SessionState:
+        """Add what a tool returned to the task's session; returns the session after."""
+        now = utcnow()
+        with self._db.begin() as connection:
+            before = _load(connection, task_id, for_update=True) or SessionState(task_id)
+            after = before.taking_in(source, owner=owner, over_clearance=over_clearance, at=now)
+            values = _row(after)
+            if before.updated_at is None:
+                connection.execute(sa.insert(task_sessions).values(task_id=task_id, **values))
+            else:
+                connection.execute(
+                    sa.update(task_sessions)
+                    .where(task_sessions.c.task_id == task_id)
+                    .values(**values)
+                )
+            self._db.bump_version(connection, VERSION_KEY)
+        self._remember(after)
+        return after
+
+    def _remember(self, state: SessionState) -> None:
+        with self._lock:
+            self._cache[state.task_id] = state
+            self._cache.move_to_end(state.task_id)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+
+    def _catch_up(self) -> None:
+        """Reread the sessions other processes changed since the last look."""
+        since = self._synced_at - _OVERLAP
+        with self._db.connect() as connection:
+            version = read_version(connection, VERSION_KEY)
+            rows = connection.execute(
+                sa.select(task_sessions).where(task_sessions.c.updated_at >= since)
+            ).mappings()
+            changed = [_state(row) for row in rows]
+        with self._lock:
+            for state in changed:
+                if state.task_id in self._cache:
+                    self._cache[state.task_id] = state
+            self._version = version
+            self._synced_at = utcnow()
+        self._watch.refreshed()
+
+
+def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> SessionState | None:
+    query = sa.select(task_sessions).where(task_sessions.c.task_id == task_id)
+    if for_update:
+        query = query.with_for_update()
+    row = connection.execute(query).mappings().first()
+    return _state(row) if row is not None else None
+
+
+def _row(state: SessionState) -> dict[str, Any]:
+    return {
+        "label": state.label.value if state.label else None,
+        "label_owner": state.label_owner,
+        "untrusted": state.untrusted,
+        "injected": state.injected,
+        "over_clearance": state.over_clearance,
+        "sources": [_source_json(source) for source in state.sources],
+        "updated_at": state.updated_at,
+    }
+
+
+def _source_json(source: Source) -> dict[str, Any]:
+    return {
+        "decision_id": source.decision_id,
+        "tool": source.tool,
+        "resource": source.resource,
+        "label": source.label.value,
+        "untrusted": source.untrusted,
+        "injected": source.injected,
+    }
+
+
+def _state(row: Any) -> SessionState:
+    updated: datetime = as_utc(row["updated_at"])
+    return SessionState(
+        task_id=row["task_id"],
+        label=Label(row["label"]) if row["label"] else None,
+        label_owner=row["label_owner"],
+        untrusted=bool(row["untrusted"]),
+        injected=bool(row["injected"]),
+        over_clearance=bool(row["over_clearance"]),
+        sources=tuple(
+            Source(
+                decision_id=item["decision_id"],
+                tool=item["tool"],
+                resource=item.get("resource"),
+                label=Label(item["label"]),
+                untrusted=bool(item["untrusted"]),
+                injected=bool(item.get("injected", False)),
+            )
+            for item in row["sources"]
+        ),
+        updated_at=updated,
+    )

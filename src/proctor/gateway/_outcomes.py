@@ -1,0 +1,93 @@
+"""What happened after a decision: recorded, judged, and taken into the task's session.
+
+An outcome is a violation when a call ran that was not allowed, or when what a tool
+returned was labelled above what the requester may see (the agent reached further
+than its requester). A call that read data adds the data's label and whether it was
+untrusted to the task's session, so later calls are judged knowing it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from proctor.flow import Source
+from proctor.model import ActionClass, Label, Outcome, OutcomeStatus
+from proctor.runtime import Runtime
+
+MAX_SUMMARY = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRef:
+    """What ``record_outcome`` needs to know of the decision an outcome is about."""
+
+    agent_id: str
+    task_id: str
+    tool: str
+    resource: str | None
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeReceipt:
+    """What ``record_outcome`` wrote: the audit entry and whether it was a violation."""
+
+    decision_id: str
+    status: OutcomeStatus
+    audit_seq: int
+    violation: bool
+    #: Why it was a violation, in words (empty when it was not).
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a call that ran took in: its data's label and where it came from."""
+
+    label: Label
+    owner: str | None
+    untrusted: bool
+
+
+def reading(
+    runtime: Runtime, ref: DecisionRef, label: Label | None, untrusted: bool | None
+) -> Reading | None:
+    """The data a call took in, or None when it read nothing that counts.
+
+    A ``read`` call always counts; any other call counts when the caller says what
+    label its result had. The label is the caller's, else the resource's, else the
+    tool's; an unknown resource counts as restricted (fail closed).
+    """
+    snapshot = runtime.inventory.snapshot
+    tool = snapshot.tools.get(ref.tool)
+    if tool is None:
+        return None
+    if label is None and tool.action_class is not ActionClass.READ:
+        return None
+    resource = snapshot.resources.get(ref.resource) if ref.resource else None
+    if label is None:
+        if resource is not None:
+            label = resource.label
+        else:
+            label = Label.RESTRICTED if ref.resource else tool.label
+    trusted_source = not tool.untrusted_output if untrusted is None else not untrusted
+    return Reading(label, resource.owner if resource else None, not trusted_source)
+
+
+def take_in(
+    runtime: Runtime, decision_id: str, ref: DecisionRef, read: Reading, requester: str
+) -> tuple[str, ...]:
+    """Add what the call read to the task's session; the problems it raises (data above
+    the requester's clearance)."""
+    principal = runtime.directory.index.principal(requester)
+    clearance = principal.clearance if principal is not None else None
+    over = clearance is None or read.label.rank > clearance.rank
+    source = Source(decision_id, ref.tool, ref.resource, read.label, read.untrusted)
+    runtime.sessions.take_in(ref.task_id, source, owner=read.owner, over_clearance=over)
+    if not over:
+        return ()
+    cleared = clearance.value if clearance is not None else "nothing (not in the directory)"
+    return (
+        f"{ref.tool} returned {read.label.value} data to an agent working for {requester}, "
+        f"who is cleared for {cleared}: what the agent publishes or sends from now on is held",
+    )
