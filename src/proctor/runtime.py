@@ -29,7 +29,7 @@ from proctor.identity import (
     token_endpoint_audience,
 )
 from proctor.inventory import Inventory, ShadowAgents
-from proctor.model import AgentStatus, Label
+from proctor.model import AgentStatus
 from proctor.monitor import KillSwitch
 from proctor.notify import DeliveryLog, DeliveryResult, Notifier, RetryPolicy, WebhookNotifier
 from proctor.people import People, Person
@@ -123,7 +123,7 @@ class Runtime:
             unlisted_open=settings.directory.unlisted == "open",
             poll_interval_s=settings.inventory_poll_interval_s,
         )
-        people.on_change(directory.refresh)
+        people.on_change(directory.invalidate)
         approvals = Approvals(
             database, audit, clock=clock, reach=_approver_reach(inventory, directory)
         )
@@ -189,11 +189,7 @@ def _approver_reach(inventory: Inventory, directory: Directory) -> Reach:
         tool = snapshot.tools.get(request.tool)
         if tool is None:
             return f"tool {request.tool} is not in the inventory"
-        resource = snapshot.resources.get(request.resource) if request.resource else None
-        if resource is not None:
-            label = resource.label
-        else:
-            label = Label.RESTRICTED if request.resource else tool.label
+        label = snapshot.data_label(tool, request.resource)
         bound = directory.index.bound(
             (person.id,), tool.action_class, label, request.resource, request.tool
         )

@@ -9,14 +9,24 @@ import typer
 from rich.table import Table
 
 from proctor.admin import Admin
-from proctor.cli._common import DataDir, JsonOutput, console, errors, open_gateway, print_json
+from proctor.cli._common import (
+    DataDir,
+    JsonOutput,
+    console,
+    errors,
+    fail,
+    open_gateway,
+    print_json,
+)
+from proctor.directory import Human, put_human
+from proctor.model import Label
 from proctor.people import (
     Person,
     PersonKey,
     Role,
-    add_person,
     create_person_key,
     disable_person,
+    parse_roles,
     revoke_person_key,
     set_person_roles,
 )
@@ -38,7 +48,9 @@ def person_record(person: Person) -> dict[str, Any]:
     return {
         "id": person.id,
         "name": person.name,
+        "email": person.email,
         "roles": sorted(role.value for role in person.roles),
+        "clearance": person.clearance.value,
         "created_at": person.created_at.isoformat(),
         "disabled": person.disabled,
     }
@@ -60,12 +72,23 @@ def add(
     person_id: Annotated[str, typer.Argument(help="The person's id, e.g. dana.")],
     name: Annotated[str, typer.Option(help="Their name, for people to read.")],
     role: Roles = None,
+    email: Annotated[str | None, typer.Option(help="Their e-mail address.")] = None,
+    clearance: Annotated[
+        Label, typer.Option(help="The highest label of data they may see.")
+    ] = Label.INTERNAL,
     data_dir: DataDir = None,
     json_output: JsonOutput = False,
 ) -> None:
-    """Add a person with roles (admin, approver, auditor, viewer, launcher)."""
+    """Add a person with roles (admin, approver, auditor, viewer, launcher, security) and
+    a clearance; their agents never reach further than they may."""
     with open_gateway(data_dir) as gateway:
-        person = add_person(Admin(gateway), person_id, name, role or [], actor=_ACTOR)
+        if gateway.runtime.people.find(person_id) is not None:
+            fail(
+                f"person {person_id!r} already exists; 'proctor people roles' or apply change them"
+            )
+        human = Human(person_id, name, email, parse_roles(role or []), clearance)
+        put_human(Admin(gateway), human, actor=_ACTOR)
+        person = gateway.runtime.people.get(person_id)
     if json_output:
         print_json(person_record(person))
         return
@@ -82,11 +105,12 @@ def list_people(data_dir: DataDir = None, json_output: JsonOutput = False) -> No
         print_json([person_record(person) for person in people])
         return
     table = Table(title="People", title_justify="left")
-    for column in ("id", "name", "roles", "status"):
+    for column in ("id", "name", "roles", "clearance", "status"):
         table.add_column(column)
     for person in people:
         status = "disabled" if person.disabled else "active"
-        table.add_row(person.id, person.name, ", ".join(sorted(person.roles)), status)
+        roles = ", ".join(sorted(person.roles))
+        table.add_row(person.id, person.name, roles, person.clearance.value, status)
     console.print(table)
 
 

@@ -1,8 +1,8 @@
 """Audited changes to the directory: what the API, the CLI and ``proctor apply`` call.
 
 Each change is applied, appended to the audit log as an ``admin`` entry (the shape
-:class:`proctor.admin.Admin` uses), and the precomputed view is rebuilt at once so
-this process's next check sees it.
+:class:`proctor.admin.Admin` uses), and the precomputed view is marked stale, so this
+process's next check (or read of the view) rebuilds it first.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ def put_access(admin: Admin, rule: AccessRule, *, actor: str) -> Change:
 def _record(
     admin: Admin, action: str, change: Change, actor: str, target: str, details: dict[str, Any]
 ) -> None:
-    admin.runtime.directory.refresh()
+    admin.runtime.directory.invalidate()
     if change is Change.UNCHANGED:
         return
     admin.runtime.audit.append(

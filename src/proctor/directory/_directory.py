@@ -32,6 +32,7 @@ class Directory:
             ChangeWatch(database, VERSION_KEY, poll_interval_s),
         )
         self._lock = threading.Lock()
+        self._stale = False
         self._index = self._build()
 
     @property
@@ -39,15 +40,23 @@ class Directory:
         """The current precomputed view; cheap to read on every check."""
         people_version, directory_version = self._index.version
         people_watch, directory_watch = self._watches
-        if people_watch.moved_since(people_version) or directory_watch.moved_since(
-            directory_version
+        if (
+            self._stale
+            or people_watch.moved_since(people_version)
+            or directory_watch.moved_since(directory_version)
         ):
             self.refresh()
         return self._index
 
+    def invalidate(self) -> None:
+        """This process changed the directory: rebuild the view before it is next read
+        (a bulk load of many changes rebuilds once)."""
+        self._stale = True
+
     def refresh(self) -> DirectoryIndex:
         """Rebuild the view from the store now (after a change in this process)."""
         with self._lock:
+            self._stale = False
             self._index = self._build()
             for watch in self._watches:
                 watch.refreshed()

@@ -125,6 +125,8 @@ class DirectoryIndex:
         exact: dict[tuple[TargetKind, str], tuple[Grant, ...]] = {}
         patterns: list[tuple[TargetKind, str, tuple[Grant, ...]]] = []
         for rule in rules:
+            if not rule.grants:
+                continue  # a rule without grants is no rule (the store keeps none)
             if _is_pattern(rule.pattern):
                 patterns.append((rule.kind, rule.pattern, rule.grants))
             else:

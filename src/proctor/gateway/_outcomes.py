@@ -66,10 +66,7 @@ def reading(
         return None
     resource = snapshot.resources.get(ref.resource) if ref.resource else None
     if label is None:
-        if resource is not None:
-            label = resource.label
-        else:
-            label = Label.RESTRICTED if ref.resource else tool.label
+        label = snapshot.data_label(tool, ref.resource)
     trusted_source = not tool.untrusted_output if untrusted is None else not untrusted
     return Reading(label, resource.owner if resource else None, not trusted_source)
 
