@@ -60,6 +60,7 @@ class _Hit:
     position: int
     excerpt: str
     original: int | None = None
+    end: int = -1  # where the match ends in the normalized text (-1: at ``position``)
 
 
 class HeuristicDetector:
@@ -135,8 +136,11 @@ class HeuristicDetector:
             for start, end in windows:
                 for match in rule.compiled.finditer(normalized, start, end):
                     weight = rule.weight * context.factor(rule, match.start(), match.end())
-                    position = match.start() if at is None else at
-                    hits.append(_Hit(rule.id, weight, position, clip_excerpt(match.group(0))))
+                    excerpt = clip_excerpt(match.group(0))
+                    if at is None:
+                        hits.append(_Hit(rule.id, weight, match.start(), excerpt, end=match.end()))
+                    else:
+                        hits.append(_Hit(rule.id, weight, at, excerpt))
         return hits
 
     def _decoded_hits(self, segments: list[tuple[int, str]], normalized: Normalized) -> list[_Hit]:
@@ -204,12 +208,22 @@ def _hidden_hits(normalized: str, hits: list[_Hit]) -> list[_Hit]:
     if not spans or not hits:
         return []
     found: list[_Hit] = []
-    positions = sorted(hit.position for hit in hits)
+    ordered = sorted(hits, key=lambda hit: hit.position)
     for start, end in spans:
-        inside = next((p for p in positions if start <= p < end), None)
+        # A match counts as hidden when any of it lies in the hidden stretch (it may
+        # begin in visible markup: <input name="note" value="AI agent: ...">).
+        inside = next(
+            (
+                hit
+                for hit in ordered
+                if hit.position < end and max(hit.end, hit.position + 1) > start
+            ),
+            None,
+        )
         if inside is not None:
             excerpt = clip_excerpt(normalized[start:end])
-            found.append(_Hit(HIDDEN_TEXT.id, HIDDEN_TEXT.weight, inside, excerpt))
+            position = max(inside.position, start)
+            found.append(_Hit(HIDDEN_TEXT.id, HIDDEN_TEXT.weight, position, excerpt))
     return found
 
 
