@@ -9,8 +9,9 @@ How a text is scored:
    matched against it. A match of a ``negatable`` rule right after a negation counts
    for ~a third of its weight.
 3. Hidden regions (HTML comments, hidden elements, non-visible attributes) that hold
-   a match add ``hidden-text``; base64 blobs, spaced-out letters and percent-encoded
-   links are decoded and matched too, adding ``encoded-text`` when they hold a match.
+   a match add ``hidden-text``; base64 blobs, spaced-out letters, words joined by
+   underscores or hyphens and percent-encoded links are decoded and matched too,
+   adding ``encoded-text`` when they hold a match.
 4. The score is the strongest *window*: for every stretch of ``window`` normalized
    characters, the weights of the distinct rules that fired in it are combined as
    independent evidence, ``1 - Π(1 - weight)`` (one rule counts once, with its best
@@ -22,6 +23,7 @@ How a text is scored:
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -34,7 +36,7 @@ from proctor.screening._extract import (
     spaced_texts,
 )
 from proctor.screening._normalize import Normalized, normalize, normalize_segments
-from proctor.screening._rule import AnchorIndex, Rule
+from proctor.screening._rule import FORWARD, AnchorIndex, Rule
 from proctor.screening._rules import ENCODED_TEXT, HIDDEN_TEXT, RULES
 from proctor.screening._types import Finding, Screening, clip_excerpt
 from proctor.screening._vocabulary import (
@@ -51,6 +53,7 @@ DEFAULT_THRESHOLD = 0.55
 DEFAULT_MAX_CHARS = 262_144
 DEFAULT_WINDOW = 600
 MAX_FINDINGS = 40
+_LONGEST_MATCH = FORWARD + max(rule.reach for rule in RULES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +155,7 @@ class HeuristicDetector:
             decoded.append((found, normalized.original_offset(found.start)))
         hits: list[_Hit] = []
         for found, original in decoded:
-            position = _normalized_position(normalized, original)
+            position = normalized.normalized_position(original)
             inner = self._match(normalize(found.text), at=position)
             if not inner:
                 continue
@@ -192,8 +195,9 @@ def _opening(text: str, position: int) -> int:
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
-    """Is text[start:end] inside a short quotation (opened at most 40 characters before,
-    closed at most 160 after the start, with an odd number of quote marks before it)?"""
+    """Is text[start:end] inside a short quotation: opened at most 40 characters before
+    the start (by a quote mark with an even number of quote marks before it, so an
+    opening one), and closed at most 160 characters after the start?"""
     opening = text.rfind('"', max(start - 40, 0), start + 1)
     if opening == -1:
         return False
@@ -209,15 +213,15 @@ def _hidden_hits(normalized: str, hits: list[_Hit]) -> list[_Hit]:
         return []
     found: list[_Hit] = []
     ordered = sorted(hits, key=lambda hit: hit.position)
+    positions = [hit.position for hit in ordered]
     for start, end in spans:
         # A match counts as hidden when any of it lies in the hidden stretch (it may
-        # begin in visible markup: <input name="note" value="AI agent: ...">).
+        # begin in visible markup: <input name="note" value="AI agent: ...">); no
+        # match is longer than its rule's reach plus FORWARD.
+        first = bisect_left(positions, start - _LONGEST_MATCH)
+        last = bisect_left(positions, end)
         inside = next(
-            (
-                hit
-                for hit in ordered
-                if hit.position < end and max(hit.end, hit.position + 1) > start
-            ),
+            (hit for hit in ordered[first:last] if max(hit.end, hit.position + 1) > start),
             None,
         )
         if inside is not None:
@@ -264,22 +268,6 @@ def _findings(hits: list[_Hit], best: list[_Hit], normalized: Normalized) -> tup
         )
         findings.append(Finding(hit.rule, hit.excerpt, start, round(hit.weight, 4)))
     return tuple(sorted(findings, key=lambda finding: (finding.start, finding.rule)))
-
-
-def _normalized_position(normalized: Normalized, original: int) -> int:
-    """Roughly where an offset of the original lands in the normalized text."""
-    from bisect import bisect_right
-
-    index = bisect_right(normalized.orig_starts, original) - 1
-    if index < 0:
-        return 0
-    guess = normalized.norm_starts[index] + (original - normalized.orig_starts[index])
-    limit = (
-        normalized.norm_starts[index + 1]
-        if index + 1 < len(normalized.norm_starts)
-        else len(normalized.text)
-    )
-    return min(guess, limit)
 
 
 def _as_text(value: object) -> str:

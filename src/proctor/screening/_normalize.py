@@ -106,6 +106,16 @@ class Normalized:
             self.pieces[index], position - self.norm_starts[index]
         )
 
+    def normalized_position(self, original: int) -> int:
+        """Roughly where an offset of the original text lands in the normalized one."""
+        index = bisect_right(self.orig_starts, original) - 1
+        if index < 0:
+            return 0
+        guess = self.norm_starts[index] + (original - self.orig_starts[index])
+        following = index + 1
+        limit = self.norm_starts[following] if following < len(self.pieces) else len(self.text)
+        return min(guess, limit)
+
 
 def normalize_segments(segments: list[tuple[int, str]]) -> Normalized:
     """Normalize ``(original offset, text)`` segments into one scannable text.
