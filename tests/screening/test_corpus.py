@@ -1,0 +1,74 @@
+"""The labelled corpus is well formed, and the anchor index loses no match on it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctor.screening import normalize
+from proctor.screening._rule import AnchorIndex
+from proctor.screening._rules import RULES
+
+DATA = Path(__file__).resolve().parents[2] / "bench" / "data" / "injection"
+KINDS = {
+    "email", "web", "issue_comment", "tool_doc", "chat", "document", "calendar", "review", "other"
+}  # fmt: skip
+LABELS = {"injection", "benign"}
+
+
+def load(split: str) -> list[dict[str, Any]]:
+    lines = (DATA / f"{split}.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_a_split_parses_with_valid_fields(split: str) -> None:
+    rows = load(split)
+    assert len(rows) >= 300
+    for row in rows:
+        assert set(row) == {"id", "kind", "label", "text", "note"}, row.get("id")
+        assert row["id"].startswith(f"{split}-")
+        assert row["kind"] in KINDS, row["id"]
+        assert row["label"] in LABELS, row["id"]
+        assert row["text"].strip(), row["id"]
+        assert row["note"].strip(), row["id"]
+    ids = Counter(row["id"] for row in rows)
+    assert [id_ for id_, count in ids.items() if count > 1] == []
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+def test_a_split_is_about_forty_percent_injected_and_covers_every_kind(split: str) -> None:
+    rows = load(split)
+    share = sum(row["label"] == "injection" for row in rows) / len(rows)
+    assert 0.35 <= share <= 0.45
+    for label in LABELS:
+        assert {row["kind"] for row in rows if row["label"] == label} == KINDS
+
+
+def test_the_splits_share_no_text() -> None:
+    dev = {normalize(row["text"]) for row in load("dev")}
+    test = {normalize(row["text"]) for row in load("test")}
+    assert dev.isdisjoint(test)
+
+
+def test_windows_around_anchors_find_every_match_a_full_scan_finds() -> None:
+    """The anchor index is only a shortcut: on every corpus text it must find every
+    match that trying each rule over the whole text finds."""
+    index = AnchorIndex(RULES)
+    lost = []
+    for row in load("dev") + load("test"):
+        text = normalize(row["text"])
+        windows = index.windows(text)
+        for number, rule in enumerate(RULES):
+            everywhere = {match.start() for match in rule.compiled.finditer(text)}
+            windowed = {
+                match.start()
+                for start, end in windows.get(number, [])
+                for match in rule.compiled.finditer(text, start, end)
+            }
+            lost.extend((row["id"], rule.id, position) for position in everywhere - windowed)
+    assert lost == []
