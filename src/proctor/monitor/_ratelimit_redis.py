@@ -108,6 +108,7 @@ class RedisRateLimiter:
     outage is logged once, and Redis is tried again at most every
     ``retry_interval_s`` until it answers. Timeouts are short (``connect_timeout_s``,
     ``timeout_s``) and a failed command is not retried: a check must not wait on Redis.
+    ``clock`` (monotonic seconds) only paces those retries; buckets run on Redis time.
     """
 
     def __init__(
