@@ -14,7 +14,7 @@ from typing import Any
 from proctor.errors import InvalidInput
 from proctor.monitor._baseline import Baselines
 from proctor.monitor._breaker_windows import call_summary
-from proctor.monitor._events import Trip
+from proctor.monitor._events import Trip, TripAction
 from proctor.monitor._facts import AnomalyFacts, Observation
 
 
@@ -114,11 +114,17 @@ class AlertRule:
             id=_new_id(),
             agent=trip.agent,
             kind=AlertKind.BREAKER,
-            severity=Severity.CRITICAL if trip.on_trip == "deny" else Severity.HIGH,
-            summary=f"{trip.agent}: breaker tripped by {trip.rule}; calls {trip.on_trip}",
+            severity=Severity.CRITICAL if trip.on_trip is TripAction.DENY else Severity.HIGH,
+            summary=f"{trip.agent}: breaker tripped by {trip.rule}; {_WHILE_OPEN[trip.on_trip]}",
             evidence={"rule": trip.rule, "on_trip": str(trip.on_trip), **dict(trip.evidence)},
             created_at=trip.at,
         )
+
+
+_WHILE_OPEN = {
+    TripAction.HOLD: "its calls are held for approval",
+    TripAction.DENY: "its calls are denied",
+}
 
 
 def _new_id() -> str:

@@ -133,6 +133,12 @@ class Baselines:
         with self._lock:
             return _describe(profile, self._settings)
 
+    def state(self, agent: str) -> dict[str, Any]:
+        """The agent's baseline exactly as it is saved (JSON-able)."""
+        profile = self._profile(agent)
+        with self._lock:
+            return profile.to_state()
+
     def flush(self) -> int:
         """Save every agent whose baseline changed since the last flush; returns how many.
 

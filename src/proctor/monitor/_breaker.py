@@ -230,7 +230,13 @@ class Breakers:
         self.listeners.publish(event)
         return event
 
+    def agents_in_memory(self) -> int:
+        """Agents whose rule windows are held (tripped agents are always held too)."""
+        with self._lock:
+            return len(self._windows)
+
     def close(self) -> None:
+        """Deliver the events still queued to the listeners and stop their thread."""
         self.listeners.close()
 
     # -- under the lock ------------------------------------------------------------
