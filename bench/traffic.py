@@ -256,12 +256,14 @@ def summarize(results: list[RunResult]) -> dict[str, Any]:
         steps = [e.detected_step for e in found if e.detected_step is not None]
         seconds = [e.detected_after_s for e in found if e.detected_after_s is not None]
         within = sum(1 for step in steps if step <= WITHIN_CALLS)
+        within_10 = sum(1 for step in steps if step <= 10)
         by_kind[kind] = {
             "episodes": len(chosen),
             "detected": len(found),
             "detection_rate": _share(len(found), len(chosen)),
             "detected_within_5_calls": within,
             "within_5_calls_rate": _share(within, len(chosen)),
+            "within_10_calls_rate": _share(within_10, len(chosen)),
             "calls_to_detection_median": statistics.median(steps) if steps else None,
             "calls_to_detection_max": max(steps) if steps else None,
             "seconds_to_detection_median": round(statistics.median(seconds), 1)
@@ -323,7 +325,7 @@ def render(summary: dict[str, Any]) -> str:
         f"({summary['benign_calls_after_learning']:,} after learning); "
         f"episodes skipped (agent still learning): {summary['episodes_skipped_agent_learning']}",
         "",
-        f"{'episode':<17}{'n':>5}{'detected':>10}{'<=5 calls':>11}"
+        f"{'episode':<17}{'n':>5}{'detected':>10}{'<=5 calls':>11}{'<=10 calls':>12}"
         f"{'calls med/max':>15}{'time med/max (s)':>19}   first signal",
     ]
     for kind, row in summary["by_kind"].items():
@@ -332,7 +334,8 @@ def render(summary: dict[str, Any]) -> str:
         signals = ", ".join(f"{k} {v}" for k, v in list(row["first_signal"].items())[:4])
         lines.append(
             f"{kind:<17}{row['episodes']:>5}{_pct(row['detection_rate']):>10}"
-            f"{_pct(row['within_5_calls_rate']):>11}{calls:>15}{secs:>19}   {signals}"
+            f"{_pct(row['within_5_calls_rate']):>11}{_pct(row['within_10_calls_rate']):>12}"
+            f"{calls:>15}{secs:>19}   {signals}"
         )
     lines += [
         "",

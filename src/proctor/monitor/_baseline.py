@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from proctor.errors import StoreError
-from proctor.model import HIGH_RISK_ACTIONS, ActionClass, Label
+from proctor.model import HIGH_RISK_ACTIONS, ActionClass, Label, Outcome
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._monitor_store import BaselineStore
 from proctor.monitor._profile import UNCLASSIFIED, AgentProfile
@@ -97,16 +97,12 @@ class Baselines:
             weight = DAMPENED_WEIGHT
         action = observation.action
         key = UNCLASSIFIED if action is None else action.value
-        denied = observation.outcome == "deny"
+        denied = observation.outcome is Outcome.DENY
         moment = _epoch(observation.at)
         agent = observation.agent
+        profile = self._profile(agent)
         with self._lock:
-            profile = self._profiles.get(agent)
-            if profile is not None:
-                self._profiles.move_to_end(agent)
-        if profile is None:
-            profile = self._profile(agent)
-        with self._lock:
+            self._attach(agent, profile)
             profile.observe(
                 observation.tool,
                 key,
@@ -123,6 +119,7 @@ class Baselines:
         """Learn whether a call the agent ran failed."""
         profile = self._profile(outcome.agent)
         with self._lock:
+            self._attach(outcome.agent, profile)
             profile.observe_outcome(outcome.failed, self._settings)
             self._dirty.add(outcome.agent)
 
@@ -176,8 +173,26 @@ class Baselines:
             self._store.delete(agent)
 
     def agents_in_memory(self) -> int:
+        """How many agents' baselines are held in memory (at most ``max_agents``)."""
         with self._lock:
             return len(self._profiles)
+
+    def _attach(self, agent: str, profile: AgentProfile) -> None:
+        """Under the lock: make ``profile`` the agent's held one and the most recent,
+        even if another thread evicted it since it was fetched."""
+        if self._profiles.get(agent) is not profile:
+            self._profiles[agent] = profile
+            self._evicted.pop(agent, None)
+            self._trim()
+        else:
+            self._profiles.move_to_end(agent)
+
+    def _trim(self) -> None:
+        while len(self._profiles) > self._settings.max_agents:
+            evicted, old = self._profiles.popitem(last=False)
+            if evicted in self._dirty:
+                self._dirty.discard(evicted)
+                self._evicted[evicted] = old.to_state()
 
     def _profile(self, agent: str) -> AgentProfile:
         """The agent's profile, loading it (outside the lock) on a miss."""
@@ -195,11 +210,7 @@ class Baselines:
             if profile is not None:  # another thread won the race
                 return profile
             self._profiles[agent] = loaded
-            while len(self._profiles) > self._settings.max_agents:
-                evicted, old = self._profiles.popitem(last=False)
-                if evicted in self._dirty:
-                    self._dirty.discard(evicted)
-                    self._evicted[evicted] = old.to_state()
+            self._trim()
             return loaded
 
     def _load(self, agent: str) -> dict[str, Any] | None:

@@ -89,7 +89,10 @@ class BreakerSettings:
                 raise InvalidInput("probe_calls is a whole number")
             values["probe_calls"] = raw["probe_calls"]
         if "probe_max_score" in raw:
-            values["probe_max_score"] = float(raw["probe_max_score"])
+            score = raw["probe_max_score"]
+            if isinstance(score, bool) or not isinstance(score, int | float):
+                raise InvalidInput("probe_max_score is a number in (0, 1]")
+            values["probe_max_score"] = float(score)
         return cls(**values)
 
 

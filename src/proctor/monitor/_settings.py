@@ -32,8 +32,9 @@ class BaselineSettings:
     #: Time constants of the fast and slow call-rate averages.
     fast_rate_window: timedelta = timedelta(hours=1)
     slow_rate_window: timedelta = timedelta(hours=24)
-    #: Agents kept in memory; the least recently seen are saved and dropped.
-    max_agents: int = 10_000
+    #: Agents kept in memory (about 20 KB each, 90 KB at the bounds); the least
+    #: recently seen are saved and dropped, and reloaded from the store when they return.
+    max_agents: int = 2_000
     # Derived once, read on every call.
     fast_tau_s: float = field(init=False, repr=False, compare=False)
     slow_tau_s: float = field(init=False, repr=False, compare=False)
