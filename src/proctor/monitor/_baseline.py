@@ -17,8 +17,8 @@ from proctor.errors import StoreError
 from proctor.model import HIGH_RISK_ACTIONS, ActionClass, Label, Outcome
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._monitor_store import BaselineStore
-from proctor.monitor._profile import UNCLASSIFIED, AgentProfile
-from proctor.monitor._scoring import judge
+from proctor.monitor._profile import KEY_TIMES, UNCLASSIFIED, AgentProfile
+from proctor.monitor._scoring import judge, prepare
 from proctor.monitor._settings import BaselineSettings
 
 _log = logging.getLogger("proctor.monitor")
@@ -45,6 +45,7 @@ class Baselines:
     ):
         self._store = store
         self._settings = settings or BaselineSettings()
+        prepare(max(self._settings.recent_calls, KEY_TIMES))
         self._lock = threading.Lock()
         self._profiles: OrderedDict[str, AgentProfile] = OrderedDict()
         self._dirty: set[str] = set()

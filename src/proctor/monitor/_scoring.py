@@ -44,24 +44,30 @@ _LABEL_KEYS = [f"{label}-or-above data" for label in Label]
 _NO_REASONS: tuple[str, ...] = ()
 
 
-def _skip_above(bits: float, most: int) -> list[float]:
-    """For each event count m, the expected count above which m events carry fewer
-    than ``bits`` of surprise (so the exact tail need not be computed)."""
-    limits = [0.0]
-    for m in range(1, most + 1):
-        low, high = 1e-9, float(m) + 50.0
-        for _ in range(60):
-            middle = math.sqrt(low * high)
-            if poisson_tail_bits(m, middle) > bits:
-                low = middle
-            else:
-                high = middle
-        limits.append(high)
-    return limits
+def prepare(most: int) -> None:
+    """Extend the skip table to ``most`` events (a baseline keeping that many recent
+    calls needs it); cheap, and done once per size."""
+    while len(_SKIP) <= most:
+        _SKIP.append(_expected_at(BURST_BITS[0], len(_SKIP)))
 
 
-_SKIP = _skip_above(BURST_BITS[0], 64)
-_LGAMMA = [math.lgamma(m + 1) for m in range(65)]
+def _expected_at(bits: float, events: int) -> float:
+    """The expected count above which ``events`` events carry fewer than ``bits`` of
+    surprise, so that the exact tail need not be computed (rounded up: never skips
+    a case that matters)."""
+    low, high = 1e-9, float(events) + 50.0
+    for _ in range(24):
+        middle = math.sqrt(low * high)
+        if poisson_tail_bits(events, middle) > bits:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+_SKIP: list[float] = [0.0]
+prepare(16)
+_LGAMMA = [math.lgamma(m + 1) for m in range(66)]
 _LN2 = math.log(2.0)
 
 
