@@ -1,6 +1,23 @@
-"""Watching and stopping agents: the kill switch and rate limits (breakers come next)."""
+"""Watching and stopping agents: rate limits, behavioural baselines and anomaly facts,
+circuit breakers, alerts, and the kill switch."""
 
+from proctor.monitor import _monitor_tables as _monitor_tables
+from proctor.monitor._alerts import Alert, AlertKind, AlertRule, Severity
+from proctor.monitor._baseline import Baselines
+from proctor.monitor._breaker import DEFAULT_RULES, Breakers, BreakerSettings
+from proctor.monitor._events import (
+    BreakerEvent,
+    BreakerState,
+    BreakerStatus,
+    HalfOpen,
+    Listener,
+    Reset,
+    Trip,
+    TripAction,
+)
+from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._kill_switch import KillSwitch, SwitchState
+from proctor.monitor._monitor_store import BaselineStore, BreakerRecord, BreakerStore
 from proctor.monitor._ratelimit_local import DEFAULT_MAX_KEYS, LocalRateLimiter
 from proctor.monitor._ratelimit_redis import (
     DEFAULT_KEY_PREFIX,
@@ -23,25 +40,75 @@ from proctor.monitor._ratelimit_rules import (
     parse_rate_limits,
     rate_limit_from_mapping,
 )
+from proctor.monitor._rules import (
+    ActionBurst,
+    AnomalyRun,
+    BreakerRule,
+    Denials,
+    ErrorRate,
+    action_burst,
+    anomaly,
+    denials,
+    error_rate,
+    parse_duration,
+    parse_rule,
+    parse_rules,
+)
+from proctor.monitor._settings import BaselineSettings
 
 __all__ = [
     "DEFAULT_KEY_PREFIX",
     "DEFAULT_MAX_KEYS",
+    "DEFAULT_RULES",
     "RATE_LIMITED",
     "RATE_LIMITER_UNAVAILABLE",
+    "ActionBurst",
+    "Alert",
+    "AlertKind",
+    "AlertRule",
+    "AnomalyFacts",
+    "AnomalyRun",
+    "BaselineSettings",
+    "BaselineStore",
+    "Baselines",
+    "BreakerEvent",
+    "BreakerRecord",
+    "BreakerRule",
+    "BreakerSettings",
+    "BreakerState",
+    "BreakerStatus",
+    "BreakerStore",
+    "Breakers",
     "CallKey",
+    "Denials",
+    "ErrorRate",
+    "HalfOpen",
     "KillSwitch",
     "LimitResult",
+    "Listener",
     "LocalRateLimiter",
+    "Observation",
     "OnError",
+    "OutcomeObservation",
     "RateLimitRule",
     "RateLimiter",
     "RedisRateLimiter",
+    "Reset",
     "Scope",
+    "Severity",
     "SwitchState",
+    "Trip",
+    "TripAction",
+    "action_burst",
+    "anomaly",
     "build_rate_limiter",
+    "denials",
+    "error_rate",
     "format_rate_limit",
+    "parse_duration",
     "parse_rate_limit",
     "parse_rate_limits",
+    "parse_rule",
+    "parse_rules",
     "rate_limit_from_mapping",
 ]

@@ -1,0 +1,274 @@
+"""Behavioural baselines for every agent: anomaly facts before a call, learning after.
+
+Thread-safe: one lock guards the in-memory profiles; each operation holds it for a
+few microseconds and never does I/O under it. Only a cache miss (an agent not in
+memory) reads the store, once; saving happens in :meth:`Baselines.flush`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime
+from typing import Any
+
+from proctor.errors import StoreError
+from proctor.model import HIGH_RISK_ACTIONS, ActionClass, Label, Outcome
+from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
+from proctor.monitor._monitor_store import BaselineStore
+from proctor.monitor._profile import KEY_TIMES, UNCLASSIFIED, AgentProfile
+from proctor.monitor._scoring import judge, prepare
+from proctor.monitor._settings import BaselineSettings
+
+_log = logging.getLogger("proctor.monitor")
+_RANK = {label: rank for rank, label in enumerate(Label)}
+_LABEL_NAMES = [str(label) for label in Label]
+_HIGH_RISK = frozenset(HIGH_RISK_ACTIONS)
+#: Calls scoring at least this enter the baseline at :data:`DAMPENED_WEIGHT`.
+DAMPEN_ABOVE = 0.5
+DAMPENED_WEIGHT = 0.1
+
+
+class Baselines:
+    """What normal looks like for each agent, learned from its own calls.
+
+    The gateway calls :meth:`facts` before deciding a call (pure memory, a few µs) and
+    :meth:`observe` after (a few µs; it may do so after replying). :meth:`flush`
+    saves the agents that changed; call it on a timer and on close.
+    """
+
+    def __init__(
+        self,
+        store: BaselineStore | None = None,
+        settings: BaselineSettings | None = None,
+    ):
+        self._store = store
+        self._settings = settings or BaselineSettings()
+        prepare(max(self._settings.recent_calls, KEY_TIMES))
+        self._lock = threading.Lock()
+        self._profiles: OrderedDict[str, AgentProfile] = OrderedDict()
+        self._dirty: set[str] = set()
+        # Evicted agents not saved yet: written by the next flush, reloaded from here.
+        self._evicted: dict[str, dict[str, Any]] = {}
+
+    @property
+    def settings(self) -> BaselineSettings:
+        return self._settings
+
+    def facts(
+        self,
+        agent: str,
+        tool: str,
+        action: ActionClass | None,
+        label: Label,
+        at: datetime,
+        *,
+        delegated_to: str | None = None,
+    ) -> AnomalyFacts:
+        """The anomaly facts of a call about to be decided; changes nothing."""
+        key = UNCLASSIFIED if action is None else action.value
+        high_risk = action is None or action in _HIGH_RISK
+        moment = _epoch(at)
+        with self._lock:
+            profile = self._profiles.get(agent)
+            if profile is not None:
+                self._profiles.move_to_end(agent)
+                return judge(
+                    profile,
+                    tool,
+                    key,
+                    high_risk,
+                    _RANK[label],
+                    moment,
+                    delegated_to,
+                    self._settings,
+                )
+        profile = self._profile(agent)
+        with self._lock:
+            return judge(
+                profile, tool, key, high_risk, _RANK[label], moment, delegated_to, self._settings
+            )
+
+    def observe(self, observation: Observation, facts: AnomalyFacts | None = None) -> None:
+        """Learn from one decided call; pass the call's ``facts`` so that a call that
+        looked anomalous is learned at a tenth of the weight (see the docs)."""
+        weight = 1.0
+        if facts is not None and not facts.learning and facts.anomaly_score >= DAMPEN_ABOVE:
+            weight = DAMPENED_WEIGHT
+        action = observation.action
+        key = UNCLASSIFIED if action is None else action.value
+        denied = observation.outcome is Outcome.DENY
+        moment = _epoch(observation.at)
+        agent = observation.agent
+        profile = self._profile(agent)
+        with self._lock:
+            self._attach(agent, profile)
+            profile.observe(
+                observation.tool,
+                key,
+                _RANK[observation.label],
+                denied,
+                moment,
+                observation.delegated_to,
+                self._settings,
+                weight,
+            )
+            self._dirty.add(agent)
+
+    def observe_outcome(self, outcome: OutcomeObservation) -> None:
+        """Learn whether a call the agent ran failed."""
+        profile = self._profile(outcome.agent)
+        with self._lock:
+            self._attach(outcome.agent, profile)
+            profile.observe_outcome(outcome.failed, self._settings)
+            self._dirty.add(outcome.agent)
+
+    def describe(self, agent: str) -> dict[str, Any]:
+        """The agent's baseline as JSON-able evidence: what its normal looks like and
+        its most recent calls."""
+        profile = self._profile(agent)
+        with self._lock:
+            return _describe(profile, self._settings)
+
+    def state(self, agent: str) -> dict[str, Any]:
+        """The agent's baseline exactly as it is saved (JSON-able)."""
+        profile = self._profile(agent)
+        with self._lock:
+            return profile.to_state()
+
+    def flush(self) -> int:
+        """Save every agent whose baseline changed since the last flush; returns how many.
+
+        A failed save keeps them for the next flush and raises :class:`StoreError`.
+        """
+        with self._lock:
+            states = dict(self._evicted)
+            for agent in self._dirty:
+                profile = self._profiles.get(agent)
+                if profile is not None:
+                    states[agent] = profile.to_state()
+            self._dirty.clear()
+            self._evicted.clear()
+        if self._store is None or not states:
+            return len(states) if self._store is not None else 0
+        try:
+            self._store.save_many(states)
+        except StoreError:
+            with self._lock:
+                for agent, state in states.items():
+                    if agent in self._profiles:
+                        self._dirty.add(agent)
+                    else:
+                        self._evicted.setdefault(agent, state)
+            raise
+        return len(states)
+
+    def forget(self, agent: str) -> None:
+        """Drop an agent's baseline (memory and store): it starts learning again."""
+        with self._lock:
+            self._profiles.pop(agent, None)
+            self._dirty.discard(agent)
+            self._evicted.pop(agent, None)
+        if self._store is not None:
+            self._store.delete(agent)
+
+    def agents_in_memory(self) -> int:
+        """How many agents' baselines are held in memory (at most ``max_agents``)."""
+        with self._lock:
+            return len(self._profiles)
+
+    def _attach(self, agent: str, profile: AgentProfile) -> None:
+        """Under the lock: make ``profile`` the agent's held one and the most recent,
+        even if another thread evicted it since it was fetched."""
+        if self._profiles.get(agent) is not profile:
+            self._profiles[agent] = profile
+            self._evicted.pop(agent, None)
+            self._trim()
+        else:
+            self._profiles.move_to_end(agent)
+
+    def _trim(self) -> None:
+        while len(self._profiles) > self._settings.max_agents:
+            evicted, old = self._profiles.popitem(last=False)
+            if evicted in self._dirty:
+                self._dirty.discard(evicted)
+                self._evicted[evicted] = old.to_state()
+
+    def _profile(self, agent: str) -> AgentProfile:
+        """The agent's profile, loading it (outside the lock) on a miss."""
+        with self._lock:
+            profile = self._profiles.get(agent)
+            if profile is not None:
+                return profile
+            pending = self._evicted.pop(agent, None)
+            if pending is not None:
+                self._dirty.add(agent)
+        state = pending if pending is not None else self._load(agent)
+        loaded = self._restore(agent, state)
+        with self._lock:
+            profile = self._profiles.get(agent)
+            if profile is not None:  # another thread won the race
+                return profile
+            self._profiles[agent] = loaded
+            self._trim()
+            return loaded
+
+    def _load(self, agent: str) -> dict[str, Any] | None:
+        if self._store is None:
+            return None
+        try:
+            return self._store.load(agent)
+        except StoreError:
+            # Fail closed: an agent whose baseline cannot be read starts learning.
+            _log.exception("could not load the baseline of %s; it starts learning", agent)
+            return None
+
+    def _restore(self, agent: str, state: dict[str, Any] | None) -> AgentProfile:
+        if state is None:
+            return AgentProfile(self._settings)
+        try:
+            return AgentProfile.from_state(state, self._settings)
+        except (KeyError, TypeError, ValueError, IndexError):
+            _log.warning("the stored baseline of %s is malformed; it starts learning", agent)
+            return AgentProfile(self._settings)
+
+
+def _epoch(at: datetime) -> float:
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.timestamp()
+
+
+def _describe(profile: AgentProfile, settings: BaselineSettings) -> dict[str, Any]:
+    total = profile.total or 1.0
+    top_tools = sorted(profile.tools.items(), key=lambda item: -item[1])[:10]
+    normal = profile.normal_max_label()
+    now = profile.recent[-1][0] if profile.recent else 0.0
+    return {
+        "calls": profile.calls,
+        "learning": profile.is_learning(now, settings),
+        "calls_per_hour": round(profile.reference_rate(now, settings) * 3600.0, 2),
+        "tools": {tool: round(weight / total, 4) for tool, weight in top_tools},
+        "action_classes": {
+            action: round(weight / total, 4)
+            for action, weight in sorted(profile.actions.items(), key=lambda item: -item[1])
+        },
+        "labels": {
+            name: round(weight / total, 4)
+            for name, weight in zip(_LABEL_NAMES, profile.labels, strict=True)
+        },
+        "normal_max_label": _LABEL_NAMES[normal] if normal >= 0 else None,
+        "deny_rate": round(profile.deny_share, 4),
+        "error_rate": round(profile.error_share, 4),
+        "recent_calls": [
+            {
+                "at": datetime.fromtimestamp(at, UTC).isoformat(),
+                "tool": tool,
+                "action": action,
+                "label": _LABEL_NAMES[rank],
+                "denied": denied,
+            }
+            for at, tool, action, rank, denied in profile.recent
+        ],
+    }

@@ -1,0 +1,147 @@
+"""The sliding windows one agent's breaker rules count in, each bounded by its rule."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, datetime
+from typing import Any
+
+from proctor.model import Outcome
+from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
+from proctor.monitor._rules import ActionBurst, AnomalyRun, BreakerRule, Denials, ErrorRate
+
+#: Outcomes an error-rate rule keeps at most (the oldest drop out first).
+MAX_OUTCOMES = 1024
+
+#: A call as a rule remembers it: the observation and its anomaly score, if known.
+Seen = tuple[Observation, float | None]
+
+
+class RuleWindows:
+    """Per-rule recent events of one agent; :meth:`call` and :meth:`outcome` say which
+    rule (if any) tripped and with what evidence."""
+
+    __slots__ = ("_failed", "_rules", "_windows")
+
+    def __init__(self, rules: tuple[BreakerRule, ...]):
+        self._rules = rules
+        self._windows: list[deque[Any]] = [deque(maxlen=_capacity(rule)) for rule in rules]
+        # Failures inside each error-rate window, kept in step with it.
+        self._failed = [0] * len(rules)
+
+    def clear(self) -> None:
+        for window in self._windows:
+            window.clear()
+        self._failed = [0] * len(self._rules)
+
+    def size(self) -> int:
+        return sum(len(window) for window in self._windows)
+
+    def call(
+        self, observation: Observation, facts: AnomalyFacts | None
+    ) -> tuple[BreakerRule, dict[str, Any]] | None:
+        """Count one decided call; the first rule it trips, with the evidence."""
+        at = observation.at
+        score = facts.anomaly_score if facts is not None and not facts.learning else None
+        seen: Seen = (observation, None if facts is None else facts.anomaly_score)
+        for rule, window in zip(self._rules, self._windows, strict=True):
+            if isinstance(rule, Denials):
+                if observation.outcome is not Outcome.DENY:
+                    continue
+                window.append(seen)
+                if len(window) == rule.count and at - window[0][0].at <= rule.within:
+                    return rule, _call_evidence(rule, window)
+            elif isinstance(rule, ActionBurst):
+                if observation.action is not rule.action:
+                    continue
+                window.append(seen)
+                if len(window) == rule.count and at - window[0][0].at <= rule.within:
+                    return rule, _call_evidence(rule, window)
+            elif isinstance(rule, AnomalyRun):
+                if score is None or score < rule.above:
+                    window.clear()
+                    continue
+                window.append(seen)
+                if len(window) == rule.calls:
+                    return rule, _call_evidence(rule, window)
+        return None
+
+    def outcome(self, outcome: OutcomeObservation) -> tuple[BreakerRule, dict[str, Any]] | None:
+        """Count one tool outcome; the error-rate rule it trips, with the evidence."""
+        for index, (rule, window) in enumerate(zip(self._rules, self._windows, strict=True)):
+            if not isinstance(rule, ErrorRate):
+                continue
+            if len(window) == window.maxlen:
+                self._failed[index] -= window.popleft().failed
+            window.append(outcome)
+            self._failed[index] += outcome.failed
+            horizon = outcome.at - rule.within
+            while window and window[0].at < horizon:
+                self._failed[index] -= window.popleft().failed
+            failed = self._failed[index]
+            if len(window) >= rule.min_calls and failed * 100.0 >= rule.percent * len(window):
+                evidence = {
+                    "rule": rule.name,
+                    "threshold": {
+                        "percent": rule.percent,
+                        "min_calls": rule.min_calls,
+                        "within_s": rule.within.total_seconds(),
+                    },
+                    "failed": failed,
+                    "outcomes": len(window),
+                    "recent_outcomes": [
+                        {"at": _iso(seen.at), "tool": seen.tool, "failed": seen.failed}
+                        for seen in list(window)[-20:]
+                    ],
+                }
+                return rule, evidence
+        return None
+
+
+def _capacity(rule: BreakerRule) -> int:
+    if isinstance(rule, Denials | ActionBurst):
+        return rule.count
+    if isinstance(rule, AnomalyRun):
+        return rule.calls
+    return MAX_OUTCOMES
+
+
+def _call_evidence(rule: BreakerRule, window: deque[Seen]) -> dict[str, Any]:
+    threshold: dict[str, Any]
+    if isinstance(rule, Denials):
+        threshold = {"count": rule.count, "within_s": rule.within.total_seconds()}
+    elif isinstance(rule, ActionBurst):
+        threshold = {
+            "action": str(rule.action),
+            "count": rule.count,
+            "within_s": rule.within.total_seconds(),
+        }
+    elif isinstance(rule, AnomalyRun):
+        threshold = {"above": rule.above, "calls": rule.calls}
+    else:
+        threshold = {}
+    return {
+        "rule": rule.name,
+        "threshold": threshold,
+        "calls": [call_summary(observation, score) for observation, score in list(window)[-20:]],
+    }
+
+
+def call_summary(observation: Observation, score: float | None) -> dict[str, Any]:
+    """One call as JSON-able evidence."""
+    summary: dict[str, Any] = {
+        "at": _iso(observation.at),
+        "tool": observation.tool,
+        "action": str(observation.action) if observation.action is not None else None,
+        "label": str(observation.label),
+        "outcome": str(observation.outcome),
+    }
+    if observation.delegated_to is not None:
+        summary["delegated_to"] = observation.delegated_to
+    if score is not None:
+        summary["anomaly_score"] = round(score, 4)
+    return summary
+
+
+def _iso(at: datetime) -> str:
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).isoformat()

@@ -1,0 +1,254 @@
+"""From an agent's baseline and one call to its anomaly facts.
+
+Each kind of evidence gives a component score in [0, 1]; the anomaly score combines
+them as independent pieces of evidence (``1 - prod(1 - s)``), so two moderate signals
+make a strong one. ``docs/monitoring.md`` lists the components and their weights.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from proctor.model import Label
+from proctor.monitor._facts import AnomalyFacts
+from proctor.monitor._profile import FRESH_CALLS, MIN_SPAN_S, RATE_SPANS, AgentProfile
+from proctor.monitor._settings import BaselineSettings
+from proctor.monitor._stats import MAD_TO_SIGMA, binomial_tail_bits, poisson_tail_bits, ramp
+
+# Component weights: what one kind of evidence alone is worth.
+NEW_TOOL = 0.7
+NEW_TOOL_HIGH_RISK = 0.8
+FRESH_TOOL = 0.45
+NEW_ACTION = 0.8
+NEW_ACTION_HIGH_RISK = 0.9
+NOVELTY_BURST = 0.8
+NEW_DELEGATE = 0.5
+LABEL_ONE_STEP = 0.6
+LABEL_TWO_STEPS = 0.8
+RATE = 0.6
+RATE_Z = (4.0, 10.0)
+BURST = 0.95
+BURST_BITS = (8.0, 16.0)
+DENY = 0.5
+DENY_BITS = (10.0, 20.0)
+#: How many times its normal rate a benign burst may reach: the burst test asks how
+#: surprising the calls would be even then.
+BURST_ALLOWANCE = 6.0
+#: The rate z-score's sigma never goes below this (log units), so a metronome-steady
+#: agent does not alert on a slightly early call.
+MIN_RATE_SIGMA = 0.3
+
+_LABEL_NAMES = [str(label) for label in Label]
+_LABEL_KEYS = [f"{label}-or-above data" for label in Label]
+_NO_REASONS: tuple[str, ...] = ()
+
+
+def prepare(most: int) -> None:
+    """Extend the skip table to ``most`` events (a baseline keeping that many recent
+    calls needs it); cheap, and done once per size."""
+    while len(_SKIP) <= most:
+        _SKIP.append(_expected_at(BURST_BITS[0], len(_SKIP)))
+
+
+def _expected_at(bits: float, events: int) -> float:
+    """The expected count above which ``events`` events carry fewer than ``bits`` of
+    surprise, so that the exact tail need not be computed (rounded up: never skips
+    a case that matters)."""
+    low, high = 1e-9, float(events) + 50.0
+    for _ in range(24):
+        middle = math.sqrt(low * high)
+        if poisson_tail_bits(events, middle) > bits:
+            low = middle
+        else:
+            high = middle
+    return high
+
+
+_SKIP: list[float] = [0.0]
+prepare(16)
+_LGAMMA = [math.lgamma(m + 1) for m in range(66)]
+_LN2 = math.log(2.0)
+
+
+def judge(
+    profile: AgentProfile,
+    tool: str,
+    action: str,
+    high_risk: bool,
+    label_rank: int,
+    at: float,
+    delegate: str | None,
+    settings: BaselineSettings,
+) -> AnomalyFacts:
+    """The anomaly facts of one call about to be decided (reads only)."""
+    learning = profile.is_learning(at, settings)
+    reference = profile.reference_rate(at, settings)
+    z = 0.0
+    ratios = profile.log_rate_ratios(at, reference)
+    if ratios is not None:
+        means, deviations = profile.rate_mean, profile.rate_dev
+        z = -math.inf
+        for i in range(len(RATE_SPANS)):
+            sigma = MAD_TO_SIGMA * deviations[i]
+            zi = (ratios[i] - means[i]) / (sigma if sigma > MIN_RATE_SIGMA else MIN_RATE_SIGMA)
+            if zi > z:
+                z = zi
+
+    components: list[tuple[float, str]] = []
+    if z > RATE_Z[0]:
+        phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
+        components.append((RATE * ramp(z, *RATE_Z), phrase))
+    above = sum(profile.labels[label_rank:]) if label_rank else profile.total
+    burst = _burst(
+        profile,
+        at,
+        reference,
+        (
+            ("all tools", profile.recent_times, -1.0),
+            (tool, profile.tool_times.get(tool), profile.tools.get(tool, 0.0)),
+            (action, profile.action_times.get(action), profile.actions.get(action, 0.0)),
+            (
+                _LABEL_KEYS[label_rank],
+                profile.label_times[label_rank] if label_rank else None,
+                above,
+            ),
+        ),
+    )
+    if burst is not None:
+        components.append(burst)
+    recent_n = len(profile.recent)
+    denied = profile.denied_recent
+    deny_rate = denied / recent_n if recent_n else 0.0
+    if denied >= 2:
+        bits = binomial_tail_bits(denied, recent_n, max(profile.deny_share, 0.001))
+        if bits > DENY_BITS[0]:
+            usual = f"{profile.deny_share:.0%}"
+            phrase = f"{denied} of its last {recent_n} calls denied (normally {usual})"
+            components.append((DENY * ramp(bits, *DENY_BITS), phrase))
+
+    if learning:
+        phrase = f"learning: {profile.calls} calls seen, {settings.learning_calls} needed"
+        return AnomalyFacts(
+            learning=True,
+            new_tool=True,
+            new_action_class=True,
+            label_escalation=True,
+            rate_zscore=z,
+            deny_rate=deny_rate,
+            anomaly_score=max(settings.learning_floor, _combine(components)),
+            reasons=(phrase, *_phrases(components)),
+            new_delegate=delegate is not None,
+        )
+
+    new_tool = tool not in profile.tools
+    new_action = action not in profile.actions
+    new_delegate = delegate is not None and delegate not in profile.delegates
+    fresh = False
+    if not new_tool:
+        first = profile.tool_first[tool]
+        fresh = first >= profile.learned_call and profile.calls - first < FRESH_CALLS
+    if new_action:
+        weight = NEW_ACTION_HIGH_RISK if high_risk else NEW_ACTION
+        components.append((weight, f"first use of action class {action}"))
+    if new_tool:
+        weight = NEW_TOOL_HIGH_RISK if high_risk else NEW_TOOL
+        components.append((weight, f"first use of {tool}"))
+    elif fresh:
+        ago = profile.calls - profile.tool_first[tool]
+        components.append((FRESH_TOOL, f"{tool} was first used {ago} calls ago"))
+    if new_tool or new_action or fresh:
+        novel = sum(1 for n in profile.novelties if profile.calls - n < FRESH_CALLS)
+        novel += 1 if new_tool or new_action else 0
+        if novel >= 2:
+            components.append((NOVELTY_BURST, f"{novel} first uses within {FRESH_CALLS} calls"))
+    normal_label = profile.normal_max_label()
+    escalation = label_rank > normal_label
+    if escalation:
+        steps = label_rank - normal_label
+        weight = LABEL_ONE_STEP if steps == 1 or normal_label < 0 else LABEL_TWO_STEPS
+        usual = _LABEL_NAMES[normal_label] if normal_label >= 0 else "nothing"
+        phrase = f"touches {_LABEL_NAMES[label_rank]} data; normally at most {usual}"
+        components.append((weight, phrase))
+    if new_delegate:
+        components.append((NEW_DELEGATE, f"first delegation to {delegate}"))
+    return AnomalyFacts(
+        learning=False,
+        new_tool=new_tool,
+        new_action_class=new_action,
+        label_escalation=escalation,
+        rate_zscore=z,
+        deny_rate=deny_rate,
+        anomaly_score=_combine(components),
+        reasons=_phrases(components),
+        new_delegate=new_delegate,
+    )
+
+
+def _burst(
+    profile: AgentProfile,
+    at: float,
+    reference: float,
+    keys: tuple[tuple[str, deque[float] | None, float], ...],
+) -> tuple[float, str] | None:
+    """The strongest burst among ``keys`` (all calls, this tool, this action class,
+    this label or above), as a component, or None.
+
+    For the last j calls of a key, the surprise is the smaller of two explanations:
+    the agent's normal rate and mix (j events when ``reference * share * span`` were
+    expected), or a benign burst of up to :data:`BURST_ALLOWANCE` times the normal
+    rate that happened to focus on this key (``log2(1/share)`` extra bits).
+    """
+    best, best_phrase = BURST_BITS[0], ""
+    allowed = BURST_ALLOWANCE * reference
+    for name, times, weight in keys:
+        if not times or len(times) < 2:
+            continue
+        share = 1.0 if weight < 0.0 else profile.share(weight)
+        rate = reference * share
+        focus_bits = -math.log2(share) if share < 1.0 else 0.0
+        # Older starts only add span; past this expectation no count can surprise.
+        hopeless = _SKIP[len(times)]
+        events = 0
+        for start in reversed(times):
+            events += 1
+            if events < 2:
+                continue
+            span = at - start
+            span = span if span > MIN_SPAN_S else MIN_SPAN_S
+            expected = rate * span
+            if expected >= _SKIP[events]:
+                if expected >= hopeless:
+                    break
+                continue
+            # P(N >= m) >= P(N = m): a cheap upper bound on the burst explanation's bits.
+            burst_mean = allowed * span
+            bound = (burst_mean - events * math.log(burst_mean) + _LGAMMA[events]) / _LN2
+            if bound + focus_bits <= best:
+                continue
+            bits = poisson_tail_bits(events, burst_mean) + focus_bits
+            if bits <= best:
+                continue
+            bits = min(bits, poisson_tail_bits(events, expected))
+            if bits > best:
+                best = bits
+                best_phrase = (
+                    f"{events + 1} calls of {name} in {span:.0f} s ({expected:.2f} expected)"
+                )
+    if not best_phrase:
+        return None
+    return BURST * ramp(best, *BURST_BITS), best_phrase
+
+
+def _combine(components: list[tuple[float, str]]) -> float:
+    remaining = 1.0
+    for weight, _ in components:
+        remaining *= 1.0 - weight
+    # Rounded so that a single component of weight w scores exactly w.
+    return round(1.0 - remaining, 9)
+
+
+def _phrases(components: list[tuple[float, str]]) -> tuple[str, ...]:
+    if not components:
+        return _NO_REASONS
+    return tuple(phrase for _, phrase in sorted(components, key=lambda c: -c[0]))
