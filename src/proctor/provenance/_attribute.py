@@ -1,0 +1,352 @@
+"""From an argument's value to its provenance fact, on the hot path.
+
+Every argument is cut into parts, each looked up in the session's index:
+
+* ``found``: a typed value in the argument, or a whole string or number, whose
+  canonical form was recorded;
+* ``assembled``: a typed value (or a one-word string) not recorded whole, but made of
+  recorded pieces end to end, such as a value split across two outputs;
+* ``part``: the domain of an e-mail address or URL that was not itself found;
+* ``text``: a 5-word span of free text that was recorded.
+
+A part's fact is that of the sources it was seen in: the instruction among them
+makes it ``user``; trusted and untrusted ones make it ``mixed``. An assembled part
+never counts as ``user``: the requester sanctioned the pieces, not the assembly.
+
+The argument's fact: ``unseen`` when no part counts; ``untrusted`` when every counted
+part is untrusted; ``mixed`` when untrusted content comes with anything else;
+``user`` or ``trusted`` only when the whole argument is accounted for (every typed
+value found, or the whole string). ``part`` and ``text`` parts count only when they
+are untrusted or mixed: a partial match may raise suspicion, never lower it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from proctor.provenance._extract import (
+    MIN_ASSEMBLED,
+    MIN_PIECE,
+    PIECE,
+    START,
+    START_CHARS,
+    TEXT,
+    VALUE,
+    ArgumentLeaf,
+    argument_leaf,
+    walk,
+)
+from proctor.provenance._index import Entry, SessionIndex
+from proctor.provenance._model import (
+    KIND_CODES,
+    KIND_WORDS,
+    ArgumentProvenance,
+    Fact,
+    Source,
+    ValueKind,
+)
+
+_SUSPICIOUS = (Fact.UNTRUSTED, Fact.MIXED)
+_MAX_NAMED_SOURCES = 3
+_VALUE_MARKS = frozenset("@/:._-+#%=~\\0123456789")
+
+
+class _Part(NamedTuple):
+    fact: Fact
+    kind: ValueKind
+    sources: tuple[int, ...]
+    how: str
+
+
+def entry_fact(entry: Entry) -> Fact:
+    if entry[2] >= 0:
+        return Fact.USER
+    if entry[4] >= 0:
+        return Fact.MIXED if entry[3] >= 0 else Fact.UNTRUSTED
+    return Fact.TRUSTED
+
+
+def _entry_sources(entry: Entry, fact: Fact) -> tuple[int, ...]:
+    if fact is Fact.USER:
+        return (entry[2],)
+    return tuple(source for source in (entry[3], entry[4]) if source >= 0)
+
+
+class Attributor:
+    """Looks up the parts of one call's arguments in one session's index."""
+
+    def __init__(self, index: SessionIndex, max_chars: int):
+        self._index = index
+        self._entries = index.entries
+        self._starts = index.starts
+        self._digest = index.digest
+        self._max_chars = max_chars
+        # One call often repeats a canonical form (a one-word value is its own typed
+        # value): each is digested once.
+        self._memo: dict[tuple[int, str], Entry | None] = {}
+
+    def argument(self, name: str, value: object) -> ArgumentProvenance:
+        walked = walk(value, self._max_chars)
+        leaves = [leaf for leaf in map(argument_leaf, walked.leaves) if leaf is not None]
+        parts: list[_Part] = []
+        accounted = not walked.truncated
+        for leaf in leaves:
+            leaf_ok, carries = self._leaf(leaf, parts)
+            if not leaf_ok and (len(leaves) == 1 or carries):
+                accounted = False
+        return self._verdict(name, parts, accounted and bool(leaves))
+
+    def _lookup(self, family: int, canonical: str) -> Entry | None:
+        key = (family, canonical)
+        try:
+            return self._memo[key]
+        except KeyError:
+            entry = self._memo[key] = self._entries.get(self._digest(family, canonical))
+            return entry
+
+    def _lengths(self, start: str) -> int:
+        return self._starts.get(self._digest(START, start), 0)
+
+    def _leaf(self, leaf: ArgumentLeaf, parts: list[_Part]) -> tuple[bool, bool]:
+        """Add the parts of ``leaf``; returns whether it is accounted for and whether
+        it carries a value (so that a benign fact must account for it)."""
+        whole: Entry | None = None
+        whole_kind = ValueKind.IDENTIFIER
+        for kind, canonical in leaf.wholes:
+            entry = self._lookup(VALUE, canonical)
+            if entry is not None:
+                whole_kind = kind if whole is None else whole_kind
+                whole = entry if whole is None else _union(whole, entry)
+        one_word = " " not in leaf.folded
+        if whole is not None and (not leaf.folded or (one_word and whole[2] >= 0)):
+            # A number, or one word the requester wrote exactly so: nothing outranks it.
+            parts.append(self._found(whole, whole_kind))
+            return True, True
+        if not leaf.folded:
+            return False, True
+        found = leaf.found()
+        # When the leaf is one typed value, its whole and typed forms are one value
+        # seen in the union of their sources.
+        merge = len(found) == 1 and (one_word or found[0].span == (0, len(leaf.folded)))
+        typed_ok = bool(found)
+        whole_ok = whole is not None
+        for item in found:
+            entry = self._lookup(VALUE, item.canonical)
+            if merge and whole is not None:
+                entry = whole if entry is None else _union(whole, entry)
+                whole = None
+            if entry is not None:
+                parts.append(self._found(entry, item.kind))
+                continue
+            assembled = self._assembled(item.compact, item.kind)
+            if assembled is not None:
+                parts.append(assembled)
+                continue
+            typed_ok = False
+            for kind, canonical in item.parts:
+                entry = self._lookup(VALUE, canonical)
+                if entry is not None:
+                    fact = entry_fact(entry)
+                    parts.append(_Part(fact, kind, _entry_sources(entry, fact), "part"))
+        if whole is not None:
+            parts.append(self._found(whole, whole_kind))
+        letters = None if found or leaf.is_key else leaf.assembled()
+        if letters is not None and not whole_ok:
+            assembled = self._assembled(letters, ValueKind.IDENTIFIER)
+            if assembled is not None:
+                parts.append(assembled)
+                whole_ok = True
+        for gram in leaf.grams():
+            entry = self._lookup(TEXT, gram)
+            if entry is not None:
+                fact = entry_fact(entry)
+                parts.append(_Part(fact, ValueKind.TEXT, _entry_sources(entry, fact), "text"))
+        carries = bool(found) or letters is not None or _value_like(leaf)
+        return whole_ok or typed_ok, carries
+
+    def _found(self, entry: Entry, kind: ValueKind) -> _Part:
+        fact = entry_fact(entry)
+        if kind is ValueKind.IDENTIFIER:
+            kind = KIND_CODES[entry[1]]
+        return _Part(fact, kind, _entry_sources(entry, fact), "found")
+
+    def _assembled(self, letters: str, kind: ValueKind) -> _Part | None:
+        pieces = assemble(letters, self._lookup, self._lengths)
+        if pieces is None:
+            return None
+        facts = {_assembly_fact(entry) for entry in pieces}
+        fact = facts.pop() if len(facts) == 1 else Fact.MIXED
+        sources: list[int] = []
+        for entry in pieces:
+            for source in _entry_sources(entry, entry_fact(entry)):
+                if source not in sources:
+                    sources.append(source)
+        return _Part(fact, kind, tuple(sources), "assembled")
+
+    def _verdict(self, name: str, parts: list[_Part], accounted: bool) -> ArgumentProvenance:
+        counted = [p for p in parts if p.how in ("found", "assembled") or p.fact in _SUSPICIOUS]
+        if not counted:
+            return self._result(Fact.UNSEEN, name, [p for p in parts if p.how != "text"], None)
+        facts = {part.fact for part in counted}
+        if facts & set(_SUSPICIOUS):
+            fact = Fact.UNTRUSTED if facts == {Fact.UNTRUSTED} else Fact.MIXED
+            return self._result(fact, name, counted, None)
+        if not accounted:
+            return self._result(Fact.UNSEEN, name, counted, None)
+        fact = Fact.USER if facts == {Fact.USER} else Fact.TRUSTED
+        return self._result(fact, name, counted, fact)
+
+    def _result(
+        self, fact: Fact, name: str, parts: list[_Part], settled: Fact | None
+    ) -> ArgumentProvenance:
+        if not parts:
+            return ArgumentProvenance(fact, (), (), unseen(name, self._index.overflowed))
+        source_ids: list[int] = []
+        kinds: list[ValueKind] = []
+        for part in parts:
+            if part.kind not in kinds:
+                kinds.append(part.kind)
+            for source in part.sources:
+                if source not in source_ids:
+                    source_ids.append(source)
+        sources = tuple(self._index.sources[i] for i in source_ids)
+        detail = describe(fact, name, parts, sources, self._index.overflowed, settled)
+        if fact is Fact.UNSEEN:
+            # An unseen argument is attributed to nothing; what was partly seen is
+            # only told in the detail.
+            return ArgumentProvenance(fact, (), (), detail)
+        return ArgumentProvenance(fact, sources, tuple(kinds), detail)
+
+
+def _union(first: Entry, second: Entry) -> Entry:
+    return (
+        first[0],
+        first[1],
+        first[2] if first[2] >= 0 else second[2],
+        first[3] if first[3] >= 0 else second[3],
+        first[4] if first[4] >= 0 else second[4],
+    )
+
+
+def _value_like(leaf: ArgumentLeaf) -> bool:
+    return any(
+        " " not in canonical and any(char in _VALUE_MARKS for char in canonical)
+        for _, canonical in leaf.wholes
+    )
+
+
+def _assembly_fact(entry: Entry) -> Fact:
+    fact = entry_fact(entry)
+    return Fact.TRUSTED if fact is Fact.USER else fact
+
+
+def assemble(
+    letters: str,
+    lookup: Callable[[int, str], Entry | None],
+    lengths: Callable[[str], int],
+) -> list[Entry] | None:
+    """Recorded pieces that, end to end, spell ``letters``; ``None`` if there are none.
+
+    Searched from the left: at each reachable position only the lengths of recorded
+    pieces that start with its next three characters are tried, so a value made of
+    no recorded piece costs one digest.
+    """
+    size = len(letters)
+    if size < MIN_ASSEMBLED:
+        return None
+    reached: dict[int, tuple[int, Entry] | None] = {0: None}
+    for start in range(size - MIN_PIECE + 1):
+        if start not in reached:
+            continue
+        mask = lengths(letters[start : start + START_CHARS])
+        room = size - start
+        while mask:
+            lowest = mask & -mask
+            mask ^= lowest
+            length = lowest.bit_length() - 1 + MIN_PIECE
+            if length > room:
+                break
+            end = start + length
+            if end not in reached:
+                entry = lookup(PIECE, letters[start:end])
+                if entry is not None:
+                    reached[end] = (start, entry)
+        if size in reached:
+            break
+    if size not in reached:
+        return None
+    pieces: list[Entry] = []
+    position = size
+    while position:
+        step = reached[position]
+        assert step is not None
+        position, entry = step
+        pieces.append(entry)
+    return pieces[::-1]
+
+
+def describe(
+    fact: Fact,
+    name: str,
+    parts: list[_Part],
+    sources: tuple[Source, ...],
+    overflowed: bool,
+    settled: Fact | None,
+) -> str:
+    """One sentence for a reason; it names kinds and sources, never the value."""
+    label = f"argument `{name[:64]}`"
+    kinds = _kinds(parts)
+    assembled = any(part.how == "assembled" for part in parts)
+    how = "was assembled from pieces of" if assembled else "came from"
+    if fact is Fact.UNSEEN:
+        if not parts:
+            return unseen(name, overflowed)
+        sentence = (
+            f"{label}: only part of it was seen ({kinds} from {_sources(sources)}); "
+            "the rest was produced by the model."
+        )
+        return sentence + _OVERFLOW_NOTE if overflowed else sentence
+    if fact is Fact.USER:
+        return f"{label}: the {kinds} was given in the requester's instruction."
+    if fact is Fact.TRUSTED and settled is not None:
+        return f"{label}: the {kinds} {how} trusted data ({_sources(sources)})."
+    if fact is Fact.UNTRUSTED:
+        return f"{label}: the {kinds} {how} untrusted content ({_sources(sources)})."
+    return f"{label}: the {kinds} {how} sources of different trust ({_sources(sources)})."
+
+
+_OVERFLOW_NOTE = (
+    " This session overflowed its provenance bound, so an older value may have been dropped."
+)
+
+
+def unseen(name: str, overflowed: bool) -> str:
+    sentence = (
+        f"argument `{name[:64]}`: nothing in it was seen in the requester's instruction or "
+        "in a recorded tool output; the model produced it."
+    )
+    return sentence + _OVERFLOW_NOTE if overflowed else sentence
+
+
+def _kinds(parts: list[_Part]) -> str:
+    names: list[str] = []
+    for part in parts:
+        word = KIND_WORDS[part.kind]
+        if word not in names:
+            names.append(word)
+    if len(names) <= 1:
+        return names[0] if names else "value"
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _sources(sources: tuple[Source, ...]) -> str:
+    trusts = {source.trust for source in sources}
+    if len(trusts) > 1:
+        named = [f"{source.trust.value}: {source.describe()}" for source in sources]
+    else:
+        named = [source.describe() for source in sources]
+    if len(named) > _MAX_NAMED_SOURCES:
+        rest = len(named) - _MAX_NAMED_SOURCES
+        named = [*named[:_MAX_NAMED_SOURCES], f"and {rest} more"]
+    return "; ".join(named)
