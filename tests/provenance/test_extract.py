@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proctor.provenance import Observed, ValueKind, extract
+from proctor.provenance import Observed, ValueKind, extract, normalize
 from proctor.provenance._extract import K_WORDS, WINDOW, kgrams, winnow
 
 INVOICE = """\
@@ -128,3 +128,18 @@ def test_a_copied_span_of_eight_words_shares_a_fingerprint(
     """Winnowing's guarantee: any copied run of window + k - 1 words is detected."""
     recorded = set(winnow(kgrams(" ".join(before + span + after))))
     assert recorded & set(kgrams(" ".join(span)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    address=st.from_regex(
+        r"(mailto:)?[a-z0-9._%+-]{1,12}@(www\.)?([a-z0-9-]{1,8}\.){1,3}(xn--[a-z0-9]{2,6}|[a-z]{2,5})",
+        fullmatch=True,
+    )
+)
+def test_the_scanners_shortcut_for_plain_addresses_agrees_with_normalize(address: str) -> None:
+    found = [item for item in extract(address) if item.kind is ValueKind.EMAIL]
+    for item in found:
+        assert item.normalized == normalize(ValueKind.EMAIL, item.normalized)
+    if found and not address.startswith(("mailto:", ".")):
+        assert found[0].normalized == normalize(ValueKind.EMAIL, address)

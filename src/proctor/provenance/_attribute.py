@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from proctor.provenance._argument import ArgumentLeaf, argument_leaf, number_leaf, text_leaf
 from proctor.provenance._extract import (
     MIN_ASSEMBLED,
     MIN_PIECE,
@@ -33,8 +34,6 @@ from proctor.provenance._extract import (
     START_CHARS,
     TEXT,
     VALUE,
-    ArgumentLeaf,
-    argument_leaf,
     walk,
 )
 from proctor.provenance._index import Entry, SessionIndex
@@ -47,9 +46,10 @@ from proctor.provenance._model import (
     ValueKind,
 )
 
-_SUSPICIOUS = (Fact.UNTRUSTED, Fact.MIXED)
+_SUSPICIOUS = frozenset({Fact.UNTRUSTED, Fact.MIXED})
+_WHOLE = frozenset({"found", "assembled"})
 _MAX_NAMED_SOURCES = 3
-_VALUE_MARKS = frozenset("@/:._-+#%=~\\0123456789")
+_ANSWERS = 1024
 
 
 class _Part(NamedTuple):
@@ -80,59 +80,66 @@ class Attributor:
         self._index = index
         self._entries = index.entries
         self._starts = index.starts
-        self._digest = index.digest
+        self._digest = index.digest.remembered
         self._max_chars = max_chars
-        # One call often repeats a canonical form (a one-word value is its own typed
-        # value): each is digested once.
-        self._memo: dict[tuple[int, str], Entry | None] = {}
 
     def argument(self, name: str, value: object) -> ArgumentProvenance:
-        walked = walk(value, self._max_chars)
-        leaves = [leaf for leaf in map(argument_leaf, walked.leaves) if leaf is not None]
+        leaves: list[ArgumentLeaf]
+        truncated = False
+        if isinstance(value, str) and len(value) <= self._max_chars:
+            leaf = text_leaf(value)
+            leaves = [leaf] if leaf is not None else []
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            leaf = number_leaf(value)
+            leaves = [leaf] if leaf is not None else []
+        else:
+            walked = walk(value, self._max_chars)
+            leaves = [leaf for leaf in map(argument_leaf, walked.leaves) if leaf is not None]
+            truncated = walked.truncated
         parts: list[_Part] = []
-        accounted = not walked.truncated
+        accounted = not truncated and bool(leaves)
         for leaf in leaves:
-            leaf_ok, carries = self._leaf(leaf, parts)
-            if not leaf_ok and (len(leaves) == 1 or carries):
+            if not self._leaf(leaf, parts) and (len(leaves) == 1 or leaf.carries_value()):
                 accounted = False
-        return self._verdict(name, parts, accounted and bool(leaves))
+        if not parts:
+            return unseen(name, self._index.overflowed)
+        return self._verdict(name, parts, accounted)
 
     def _lookup(self, family: int, canonical: str) -> Entry | None:
-        key = (family, canonical)
-        try:
-            return self._memo[key]
-        except KeyError:
-            entry = self._memo[key] = self._entries.get(self._digest(family, canonical))
-            return entry
+        return self._entries.get(self._digest(family, canonical))
 
     def _lengths(self, start: str) -> int:
         return self._starts.get(self._digest(START, start), 0)
 
-    def _leaf(self, leaf: ArgumentLeaf, parts: list[_Part]) -> tuple[bool, bool]:
-        """Add the parts of ``leaf``; returns whether it is accounted for and whether
-        it carries a value (so that a benign fact must account for it)."""
+    def _leaf(self, leaf: ArgumentLeaf, parts: list[_Part]) -> bool:
+        """Add the parts of ``leaf``; returns whether it is accounted for."""
         whole: Entry | None = None
         whole_kind = ValueKind.IDENTIFIER
+        looked_up: dict[str, Entry | None] = {}
         for kind, canonical in leaf.wholes:
-            entry = self._lookup(VALUE, canonical)
+            if canonical in looked_up:
+                continue
+            entry = looked_up[canonical] = self._lookup(VALUE, canonical)
             if entry is not None:
                 whole_kind = kind if whole is None else whole_kind
                 whole = entry if whole is None else _union(whole, entry)
-        one_word = " " not in leaf.folded
-        if whole is not None and (not leaf.folded or (one_word and whole[2] >= 0)):
+        if whole is not None and (not leaf.folded or (leaf.one_word and whole[2] >= 0)):
             # A number, or one word the requester wrote exactly so: nothing outranks it.
             parts.append(self._found(whole, whole_kind))
-            return True, True
+            return True
         if not leaf.folded:
-            return False, True
+            return False
         found = leaf.found()
         # When the leaf is one typed value, its whole and typed forms are one value
         # seen in the union of their sources.
-        merge = len(found) == 1 and (one_word or found[0].span == (0, len(leaf.folded)))
+        merge = len(found) == 1 and (leaf.one_word or found[0].span == (0, len(leaf.folded)))
         typed_ok = bool(found)
         whole_ok = whole is not None
         for item in found:
-            entry = self._lookup(VALUE, item.canonical)
+            if item.canonical in looked_up:
+                entry = looked_up[item.canonical]
+            else:
+                entry = self._lookup(VALUE, item.canonical)
             if merge and whole is not None:
                 entry = whole if entry is None else _union(whole, entry)
                 whole = None
@@ -151,9 +158,9 @@ class Attributor:
                     parts.append(_Part(fact, kind, _entry_sources(entry, fact), "part"))
         if whole is not None:
             parts.append(self._found(whole, whole_kind))
-        letters = None if found or leaf.is_key else leaf.assembled()
-        if letters is not None and not whole_ok:
-            assembled = self._assembled(letters, ValueKind.IDENTIFIER)
+        if not whole_ok:
+            letters = leaf.letters()
+            assembled = None if letters is None else self._assembled(letters, ValueKind.IDENTIFIER)
             if assembled is not None:
                 parts.append(assembled)
                 whole_ok = True
@@ -162,8 +169,7 @@ class Attributor:
             if entry is not None:
                 fact = entry_fact(entry)
                 parts.append(_Part(fact, ValueKind.TEXT, _entry_sources(entry, fact), "text"))
-        carries = bool(found) or letters is not None or _value_like(leaf)
-        return whole_ok or typed_ok, carries
+        return whole_ok or typed_ok
 
     def _found(self, entry: Entry, kind: ValueKind) -> _Part:
         fact = entry_fact(entry)
@@ -185,11 +191,11 @@ class Attributor:
         return _Part(fact, kind, tuple(sources), "assembled")
 
     def _verdict(self, name: str, parts: list[_Part], accounted: bool) -> ArgumentProvenance:
-        counted = [p for p in parts if p.how in ("found", "assembled") or p.fact in _SUSPICIOUS]
+        counted = [p for p in parts if p.how in _WHOLE or p.fact in _SUSPICIOUS]
         if not counted:
             return self._result(Fact.UNSEEN, name, [p for p in parts if p.how != "text"], None)
         facts = {part.fact for part in counted}
-        if facts & set(_SUSPICIOUS):
+        if not facts.isdisjoint(_SUSPICIOUS):
             fact = Fact.UNTRUSTED if facts == {Fact.UNTRUSTED} else Fact.MIXED
             return self._result(fact, name, counted, None)
         if not accounted:
@@ -200,8 +206,6 @@ class Attributor:
     def _result(
         self, fact: Fact, name: str, parts: list[_Part], settled: Fact | None
     ) -> ArgumentProvenance:
-        if not parts:
-            return ArgumentProvenance(fact, (), (), unseen(name, self._index.overflowed))
         source_ids: list[int] = []
         kinds: list[ValueKind] = []
         for part in parts:
@@ -210,13 +214,26 @@ class Attributor:
             for source in part.sources:
                 if source not in source_ids:
                     source_ids.append(source)
-        sources = tuple(self._index.sources[i] for i in source_ids)
-        detail = describe(fact, name, parts, sources, self._index.overflowed, settled)
+        index = self._index
+        assembled = any(part.how == "assembled" for part in parts)
+        key = (fact, name, tuple(kinds), tuple(source_ids), assembled, index.overflowed, settled)
+        answers = index.answers
+        answer = answers.get(key)
+        if answer is not None:
+            return answer
+        sources = tuple(index.sources[i] for i in source_ids)
+        detail = describe(fact, name, parts, sources, index.overflowed, settled)
         if fact is Fact.UNSEEN:
             # An unseen argument is attributed to nothing; what was partly seen is
             # only told in the detail.
-            return ArgumentProvenance(fact, (), (), detail)
-        return ArgumentProvenance(fact, sources, tuple(kinds), detail)
+            answer = ArgumentProvenance(fact, (), (), detail)
+        else:
+            answer = ArgumentProvenance(fact, sources, tuple(kinds), detail)
+        # Answers are values: the same parts from the same sources give the same one.
+        answers[key] = answer
+        if len(answers) > _ANSWERS:
+            answers.popitem(last=False)
+        return answer
 
 
 def _union(first: Entry, second: Entry) -> Entry:
@@ -226,13 +243,6 @@ def _union(first: Entry, second: Entry) -> Entry:
         first[2] if first[2] >= 0 else second[2],
         first[3] if first[3] >= 0 else second[3],
         first[4] if first[4] >= 0 else second[4],
-    )
-
-
-def _value_like(leaf: ArgumentLeaf) -> bool:
-    return any(
-        " " not in canonical and any(char in _VALUE_MARKS for char in canonical)
-        for _, canonical in leaf.wholes
     )
 
 
@@ -301,7 +311,7 @@ def describe(
     how = "was assembled from pieces of" if assembled else "came from"
     if fact is Fact.UNSEEN:
         if not parts:
-            return unseen(name, overflowed)
+            return unseen(name, overflowed).detail
         sentence = (
             f"{label}: only part of it was seen ({kinds} from {_sources(sources)}); "
             "the rest was produced by the model."
@@ -321,12 +331,25 @@ _OVERFLOW_NOTE = (
 )
 
 
-def unseen(name: str, overflowed: bool) -> str:
+_UNSEEN: dict[tuple[str, bool], ArgumentProvenance] = {}
+
+
+def unseen(name: str, overflowed: bool) -> ArgumentProvenance:
+    """The answer for an argument nothing recorded matches (kept per argument name:
+    it is the most common answer and does not depend on the value)."""
+    known = _UNSEEN.get((name, overflowed))
+    if known is not None:
+        return known
     sentence = (
         f"argument `{name[:64]}`: nothing in it was seen in the requester's instruction or "
         "in a recorded tool output; the model produced it."
     )
-    return sentence + _OVERFLOW_NOTE if overflowed else sentence
+    answer = ArgumentProvenance(
+        Fact.UNSEEN, (), (), sentence + _OVERFLOW_NOTE if overflowed else sentence
+    )
+    if len(_UNSEEN) < 4096:
+        _UNSEEN[(name, overflowed)] = answer
+    return answer
 
 
 def _kinds(parts: list[_Part]) -> str:

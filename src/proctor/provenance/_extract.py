@@ -23,14 +23,8 @@ from dataclasses import dataclass, field
 
 from proctor.provenance._fold import fold
 from proctor.provenance._model import Observed, ValueKind
-from proctor.provenance._normalize import (
-    amount_of_number,
-    compact,
-    compact_folded,
-    normalize,
-    words,
-)
-from proctor.provenance._scan import Found, key_hint, scan, without_values
+from proctor.provenance._normalize import amount_of_number, compact, normalize, words
+from proctor.provenance._scan import key_hint, scan, without_values
 
 VALUE, PIECE, START, TEXT = 1, 2, 3, 4
 K_WORDS = 5
@@ -263,64 +257,3 @@ def observed(value: object, max_chars: int) -> list[Observed]:
         for (family, canonical), kind in entries.items()
         if family in (VALUE, TEXT)
     ]
-
-
-@dataclass(slots=True)
-class ArgumentLeaf:
-    """What is looked up for one leaf of an argument: its whole canonical forms first,
-    the typed values in it (scanned only when needed) and its word 5-grams."""
-
-    folded: str
-    wholes: list[tuple[ValueKind, str]]
-    is_key: bool = False
-    _found: list[Found] | None = None
-
-    def found(self) -> list[Found]:
-        if self._found is None:
-            self._found = scan(self.folded)
-        return self._found
-
-    def assembled(self) -> str | None:
-        """The letters of a one-word leaf, to reassemble from pieces."""
-        if " " in self.folded:
-            return None
-        letters = compact_folded(self.folded)
-        return letters if MIN_ASSEMBLED <= len(letters) <= MAX_PIECE else None
-
-    def grams(self) -> list[str]:
-        if self.folded.count(" ") < K_WORDS - 1:
-            return []
-        return kgrams(without_values(self.folded, self.found()))
-
-
-# Argument values recur (the same recipient, the same path): what is found in a short
-# one is kept, first in first out. Look-ups are never cached: the index changes.
-_ANALYSED: dict[tuple[str, ValueKind | None, bool], ArgumentLeaf] = {}
-_ANALYSED_MAX = 4096
-_ANALYSED_TEXT_MAX = 256
-
-
-def argument_leaf(leaf: Leaf) -> ArgumentLeaf | None:
-    if leaf.number is not None:
-        amount = amount_of_number(leaf.number)
-        return None if amount is None else ArgumentLeaf("", [(ValueKind.AMOUNT, amount)])
-    text = leaf.text or ""
-    key = (text, leaf.hint, leaf.is_key)
-    analysed = _ANALYSED.get(key)
-    if analysed is not None:
-        return analysed
-    folded = prepare(text)
-    if not folded:
-        return None
-    wholes = [] if leaf.is_key else whole_values(folded, leaf.hint)
-    analysed = ArgumentLeaf(folded, wholes, leaf.is_key)
-    if len(text) <= _ANALYSED_TEXT_MAX:
-        if len(_ANALYSED) >= _ANALYSED_MAX:
-            _ANALYSED.pop(next(iter(_ANALYSED), key), None)
-        _ANALYSED[key] = analysed
-    return analysed
-
-
-def clear_cache() -> None:
-    """Forget the analysed argument values (for benchmarks of the uncached path)."""
-    _ANALYSED.clear()

@@ -14,12 +14,17 @@ suspicious argument into an ``unseen`` one.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from proctor.provenance._extract import PIECE, START, TEXT, VALUE
 from proctor.provenance._key import Digester
-from proctor.provenance._model import Source, Trust
+from proctor.provenance._model import ArgumentProvenance, Source, Trust
+
+if TYPE_CHECKING:
+    from proctor.provenance._attribute import Attributor
 
 #: (family, kind code, instruction source, trusted source, untrusted source); -1 = none.
 Entry = tuple[int, int, int, int, int]
@@ -77,6 +82,10 @@ class SessionIndex:
         self.read_lock = threading.Lock()
         self.write_lock = threading.Lock()
         self._interned: dict[Entry, Entry] = {}
+        #: The attributor of this index, made on first use (it keeps no per-call state).
+        self.attributor: Attributor | None = None
+        #: Recent answers of look-ups, by their parts (kept by the attributor).
+        self.answers: OrderedDict[tuple[object, ...], ArgumentProvenance] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -18,6 +18,7 @@ import hashlib
 import os
 import secrets
 import stat
+from collections import OrderedDict
 from pathlib import Path
 
 from proctor.errors import InvalidInput
@@ -25,6 +26,7 @@ from proctor.errors import InvalidInput
 KEY_BYTES = 32
 DIGEST_BYTES = 8
 _TASK_PERSONAL = b"proctor-prov-v1"
+_RECENT = 512
 
 
 class ProvenanceKey:
@@ -100,9 +102,14 @@ class ProvenanceKey:
 
 
 class Digester:
-    """Keyed 8-byte digests of one family of canonical forms for one task."""
+    """Keyed 8-byte digests of one family of canonical forms for one task.
 
-    __slots__ = ("_families",)
+    The last few hundred digests are remembered: a call's arguments repeat values
+    (the same recipient, the same account) and piece starts, and a digest costs more
+    than a look-up.
+    """
+
+    __slots__ = ("_families", "_recent")
 
     def __init__(self, task_key: bytes):
         base = hashlib.blake2b(key=task_key, digest_size=DIGEST_BYTES)
@@ -111,8 +118,20 @@ class Digester:
             state = base.copy()
             state.update(bytes((family,)))
             self._families[family] = state
+        self._recent: OrderedDict[tuple[int, str], bytes] = OrderedDict()
 
     def __call__(self, family: int, canonical: str) -> bytes:
         state = self._families[family].copy()
         state.update(canonical.encode("utf-8", "surrogatepass"))
         return state.digest()
+
+    def remembered(self, family: int, canonical: str) -> bytes:
+        """The digest, from the recent ones when it is among them (for look-ups)."""
+        key = (family, canonical)
+        digest = self._recent.get(key)
+        if digest is None:
+            digest = self(family, canonical)
+            self._recent[key] = digest
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+        return digest

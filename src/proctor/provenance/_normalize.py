@@ -26,6 +26,7 @@ _ACCOUNT_SEPARATORS = re.compile(r"[\s\-./]")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _NAME_PREFIX = re.compile(r"^(?:user|group|team|role)\s?:\s?")
 _WORD = re.compile(r"[^\W_]+")
+_NOT_WORD = re.compile(r"[\W_]+")
 CURRENCY = (
     r"[$€£¥₹₽₩₺₴₪฿]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nzd|sek|nok|dkk|pln|czk|huf|"
     r"inr|cny|rmb|rub|brl|mxn|zar|sgd|hkd|krw|try|ils|aed|sar)\b"
@@ -53,7 +54,7 @@ def compact(text: str) -> str:
 
 def compact_folded(folded: str) -> str:
     """:func:`compact` of text that is already folded."""
-    return "".join(_WORD.findall(folded))
+    return _NOT_WORD.sub("", folded)
 
 
 def words(folded: str) -> list[str]:

@@ -112,19 +112,21 @@ class SessionProvenance:
         their argument). With ``targets``, only the arguments so named are attributed
         (the call's recipients, accounts, URLs), sparing the look-up of long bodies."""
         _check_task(task_id)
-        if not isinstance(arguments, Mapping):
+        if type(arguments) is not dict and not isinstance(arguments, Mapping):
             raise InvalidInput("a call's arguments are a mapping", code="provenance_invalid")
-        self._poll()
+        if time.monotonic() >= self._next_poll:
+            self._poll()
         index = self._session(task_id)
-        wanted = frozenset(targets)
-        attributor = Attributor(index, self._max_argument_chars)
+        attributor = index.attributor
+        if attributor is None:
+            attributor = index.attributor = Attributor(index, self._max_argument_chars)
+        wanted = frozenset(targets) if targets else None
         result: dict[str, ArgumentProvenance] = {}
         with index.read_lock:
             for name, value in arguments.items():
-                label = str(name)
-                if wanted and label not in wanted:
-                    continue
-                result[label] = attributor.argument(label, value)
+                label = name if isinstance(name, str) else str(name)
+                if wanted is None or label in wanted:
+                    result[label] = attributor.argument(label, value)
         return result
 
     def summary(self, task_id: str) -> SessionSummary:

@@ -47,10 +47,15 @@ _DIGITS = frozenset("0123456789")
 _JOINERS = frozenset("_-./:#")
 _QUOTE_MARKS = frozenset('`"“”«»')
 _GROUP_KINDS = {"iban": ValueKind.IBAN, "path": ValueKind.PATH, "amount": ValueKind.AMOUNT}
-_CURRENCY_HINT = re.compile(
-    r"[$€£¥₹₽₩₺₴₪฿]|usd|eur|gbp|chf|jpy|cad|aud|nzd|sek|nok|dkk|pln|czk|huf|inr|cny|rmb|rub|"
-    r"brl|mxn|zar|sgd|hkd|krw|try|ils|aed|sar"
-)
+_CURRENCY_SYMBOLS = frozenset("$€£¥₹₽₩₺₴₪฿")
+# fmt: off
+_CURRENCY_CODES = frozenset({
+    "usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln",
+    "czk", "huf", "inr", "cny", "rmb", "rub", "brl", "mxn", "zar", "sgd", "hkd", "krw",
+    "try", "ils", "aed", "sar",
+})
+# fmt: on
+_THREE_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_]{3}(?![^\W\d_])")
 _Patterns = tuple[re.Pattern[str], re.Pattern[str] | None]
 _COMPILED: dict[tuple[str, ...], _Patterns] = {}
 _QUOTED = re.compile(r"[`\"“”«»]([^`\"“”«»\n]{1,64})[`\"“”«»]")
@@ -154,7 +159,7 @@ def _possible(text: str, chars: set[str]) -> tuple[str, ...]:
         names.append("prefixed")
     if dot:
         names.append("domain")
-    if digit and (dot or "," in chars or _CURRENCY_HINT.search(text) is not None):
+    if digit and (dot or "," in chars or _currency(text, chars)):
         names.append("amount")
     if digit and ("+" in chars or "(" in chars or "00" in text):
         names.append("phone")
@@ -163,6 +168,12 @@ def _possible(text: str, chars: set[str]) -> tuple[str, ...]:
     if digit or not _JOINERS.isdisjoint(chars):
         names.append("ident")
     return tuple(names)
+
+
+def _currency(text: str, chars: set[str]) -> bool:
+    if not _CURRENCY_SYMBOLS.isdisjoint(chars):
+        return True
+    return any(word in _CURRENCY_CODES for word in _THREE_LETTERS.findall(text))
 
 
 def _patterns(names: tuple[str, ...]) -> _Patterns:
@@ -187,9 +198,9 @@ def _typed(text: str, chars: set[str]) -> list[Found]:
     if not names:
         return found
     everything, no_iban = _patterns(names)
-    position = 0
+    position, size = 0, len(text)
     pattern: re.Pattern[str] | None = everything
-    while pattern is not None:
+    while pattern is not None and position < size:
         match = pattern.search(text, position)
         pattern = everything
         if match is None:
@@ -205,24 +216,30 @@ def _typed(text: str, chars: set[str]) -> list[Found]:
             end = _end_after_alnum(text, start, length)
         elif group in ("url", "path"):
             end = start + len(_trim_url(match.group()))
-        item = _classify(group, text[start:end])
+        item = _classify(group, text[start:end], (start, end))
         if item is not None:
-            found.append(item._replace(span=(start, end)))
+            found.append(item)
         position = max(end, start + 1)
     return found
 
 
-def _classify(group: str, raw: str) -> Found | None:
+def _classify(group: str, raw: str, span: tuple[int, int]) -> Found | None:
     kind: ValueKind | None
     if group == "url":
         canonical = normalize(ValueKind.URL, raw)
         host = canonical.split("/", 1)[0].split("?", 1)[0].rsplit(":", 1)[0]
-        return Found(ValueKind.URL, canonical, compact_folded(raw), ((ValueKind.DOMAIN, host),))
+        parts = ((ValueKind.DOMAIN, host),)
+        return Found(ValueKind.URL, canonical, compact_folded(raw), parts, span)
     if group == "email":
-        canonical = normalize(ValueKind.EMAIL, raw)
-        domain = canonical.rpartition("@")[2]
-        parts = ((ValueKind.DOMAIN, domain),)
-        return Found(ValueKind.EMAIL, canonical, compact_folded(raw), parts)
+        # The common case needs no normalizing: found in folded text, ASCII, with no
+        # prefix, leading dot, "www." or punycode to take off.
+        plain = raw.isascii() and raw[0] != "." and not raw.startswith("mailto:")
+        if plain and "@www." not in raw and "xn--" not in raw:
+            canonical = raw
+        else:
+            canonical = normalize(ValueKind.EMAIL, raw)
+        parts = ((ValueKind.DOMAIN, canonical.rpartition("@")[2]),)
+        return Found(ValueKind.EMAIL, canonical, compact_folded(raw), parts, span)
     if group == "domain":
         last = raw.rsplit(".", 1)[-1]
         kind = ValueKind.IDENTIFIER if last in _FILE_EXTENSIONS else ValueKind.DOMAIN
@@ -236,12 +253,15 @@ def _classify(group: str, raw: str) -> Found | None:
     elif group == "digits":
         kind = _digits_kind(raw)
     elif group == "ident":
-        kind = ValueKind.IDENTIFIER if len(compact_folded(raw)) >= 3 else None
+        letters = compact_folded(raw)
+        if len(letters) < 3:
+            return None
+        return Found(ValueKind.IDENTIFIER, normalize(ValueKind.IDENTIFIER, raw), letters, (), span)
     else:
         kind = _GROUP_KINDS.get(group)
     if kind is None:
         return None
-    return Found(kind, normalize(kind, raw), compact_folded(raw))
+    return Found(kind, normalize(kind, raw), compact_folded(raw), (), span)
 
 
 def _digits_kind(raw: str) -> ValueKind | None:
