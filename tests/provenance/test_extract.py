@@ -133,7 +133,8 @@ def test_a_copied_span_of_eight_words_shares_a_fingerprint(
 @settings(max_examples=300, deadline=None)
 @given(
     address=st.from_regex(
-        r"(mailto:)?[a-z0-9._%+-]{1,12}@(www\.)?([a-z0-9-]{1,8}\.){1,3}(xn--[a-z0-9]{2,6}|[a-z]{2,5})",
+        r"(mailto:)?[a-z0-9._%+-]{1,12}@(www\.)?([a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?\.){1,3}"
+        r"(xn--[a-z0-9]{2,6}|[a-z]{2,5})",
         fullmatch=True,
     )
 )

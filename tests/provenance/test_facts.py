@@ -310,3 +310,23 @@ def test_a_recorded_value_is_always_attributed(
     shared.record_output(task, " and ".join(recorded), untrusted())
     result = shared.attribute(task, {str(i): value for i, value in enumerate(recorded)})
     assert {item.fact for item in result.values()} == {Fact.UNTRUSTED}
+
+
+def test_the_documented_examples_hold(provenance: SessionProvenance) -> None:
+    """The table in docs/provenance.md, as written there."""
+    provenance.record_instruction(TASK, f"Pay the ACME invoice to {IBAN}")
+    provenance.record_output(
+        TASK, f"Invoice: pay to {IBAN}. Questions: billing@acme.example", untrusted()
+    )
+    examples = {
+        "compact": ("DE89370400440532013000", Fact.USER),
+        "prose": (f"please pay {IBAN} today", Fact.USER),
+        "address": ("billing@acme.example", Fact.UNTRUSTED),
+        "both": (["billing@acme.example", "DE89370400440532013000"], Fact.MIXED),
+        "domain": ("anyone@acme.example", Fact.UNTRUSTED),
+        "new": ("carol@elsewhere.example", Fact.UNSEEN),
+    }
+    result = provenance.attribute(TASK, {name: value for name, (value, _) in examples.items()})
+    assert {name: item.fact for name, item in result.items()} == {
+        name: fact for name, (_, fact) in examples.items()
+    }

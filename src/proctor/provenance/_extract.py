@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from proctor.provenance._fold import fold
 from proctor.provenance._model import Observed, ValueKind
-from proctor.provenance._normalize import amount_of_number, compact, normalize, words
+from proctor.provenance._normalize import amount_of_number, compact_folded, normalize, words
 from proctor.provenance._scan import key_hint, scan, without_values
 
 VALUE, PIECE, START, TEXT = 1, 2, 3, 4
@@ -38,7 +38,8 @@ MAX_DEPTH = 32
 #: JSON integers this small are counts, pages and flags; they collide with anything.
 SMALL_INTEGER = 100
 
-_VALUE_MARKS = frozenset("@/:._-+#%=~\\")
+_VALUE_LIKE = re.compile(r"[\d@/:._\-+#%=~\\]")
+_DIGIT = re.compile(r"\d")
 _EDGE_PUNCTUATION = ",;()[]{}<>\"'`|“”\u2018\u2019«»"
 _TAIL_PUNCTUATION = ".:!?"
 _NUMBERISH = re.compile(r"-?\d[\d.,'\u2019 ]*")
@@ -207,10 +208,11 @@ def _run_pieces(folded: str) -> Iterator[str]:
     last = len(runs) - 1
     group: list[str] = []
     for index, run in enumerate(runs):
-        if index in (0, last) or any(char.isdigit() or char in _VALUE_MARKS for char in run):
-            yield compact(run)
+        value_like = _VALUE_LIKE.search(run) is not None
+        if value_like or index == 0 or index == last:
+            yield compact_folded(run)
         # Short digit groups ("DE89 3704 0044") are one value written in parts.
-        if len(run) <= 6 and run.isalnum() and any(char.isdigit() for char in run):
+        if value_like and len(run) <= 6 and run.isalnum() and _DIGIT.search(run):
             group.append(run)
             continue
         if len(group) > 1:

@@ -29,8 +29,8 @@ from proctor.store import Database, as_utc, utcnow
 DEFAULT_MAX_VALUES = 20_000
 #: Sessions kept in memory; the others are read back from the store when used.
 DEFAULT_MAX_SESSIONS = 128
-#: Entries kept in memory over all cached sessions (about 110 bytes each).
-DEFAULT_MAX_CACHED_VALUES = 1_000_000
+#: Entries kept in memory over all cached sessions (about 135 bytes each).
+DEFAULT_MAX_CACHED_VALUES = 500_000
 #: Characters of one output that are scanned; the rest marks the session overflowed.
 DEFAULT_MAX_OUTPUT_CHARS = 1_000_000
 #: Characters of one argument that are looked up; a longer one cannot be user/trusted.

@@ -224,6 +224,18 @@ class ProvenanceStore:
         return Written(plan, row_id, version, overflowed, dropped, int(last_value or 0))
 
     def _bump(self, connection: Connection, task_id: str, now: datetime) -> int:
+        """Create or advance the session row (locking it until commit); its new version."""
+        bump = {"version": provenance_sessions.c.version + 1, "updated_at": now}
+        where = provenance_sessions.c.task_id == task_id
+        if connection.dialect.update_returning:
+            row = connection.execute(
+                sa.update(provenance_sessions)
+                .where(where)
+                .values(**bump)
+                .returning(provenance_sessions.c.version)
+            ).first()
+            if row is not None:
+                return int(row[0])
         postgres = self._db.engine.dialect.name == "postgresql"
         insert = postgresql.insert if postgres else sqlite.insert
         connection.execute(
@@ -238,13 +250,9 @@ class ProvenanceStore:
             )
             .on_conflict_do_nothing(index_elements=["task_id"])
         )
-        connection.execute(
-            sa.update(provenance_sessions)
-            .where(provenance_sessions.c.task_id == task_id)
-            .values(version=provenance_sessions.c.version + 1, updated_at=now)
-        )
+        connection.execute(sa.update(provenance_sessions).where(where).values(**bump))
         version = connection.execute(
-            sa.select(provenance_sessions.c.version).where(provenance_sessions.c.task_id == task_id)
+            sa.select(provenance_sessions.c.version).where(where)
         ).scalar_one()
         return int(version)
 
