@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proctor.provenance import ValueKind, normalize
+from proctor.provenance._fold import fold
+from proctor.provenance._normalize import identifier_of_folded
 
 
 @pytest.mark.parametrize(
@@ -124,3 +126,10 @@ _SAMPLES = st.one_of(
 def test_normalization_is_idempotent_for_every_kind(kind: ValueKind, text: str) -> None:
     once = normalize(kind, text)
     assert normalize(kind, once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=40))
+def test_the_identifier_shortcut_for_folded_text_agrees_with_normalize(text: str) -> None:
+    folded = fold(text)
+    assert identifier_of_folded(folded) == normalize(ValueKind.IDENTIFIER, folded)

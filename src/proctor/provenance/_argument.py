@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from contextlib import suppress
-
 from proctor.provenance._extract import (
     K_WORDS,
     MAX_PIECE,
@@ -65,9 +62,10 @@ class ArgumentLeaf:
         )
 
 
-# Argument values recur (the same recipient, the same path): the analysis of a short
-# one is kept, first in first out. Look-ups are never kept: the index changes.
-_ANALYSED: OrderedDict[tuple[str, ValueKind | None, bool], ArgumentLeaf] = OrderedDict()
+# Argument values recur (the same recipient, the same path): the analysis of short ones
+# is kept, up to a bound (then all are forgotten at once: cheaper than keeping an
+# order). Look-ups are never kept: the index changes.
+_ANALYSED: dict[tuple[str, ValueKind | None, bool], ArgumentLeaf] = {}
 _ANALYSED_MAX = 4096
 _ANALYSED_TEXT_MAX = 256
 
@@ -84,10 +82,9 @@ def text_leaf(
         return None
     analysed = ArgumentLeaf(folded, [] if is_key else whole_values(folded, hint), is_key)
     if len(text) <= _ANALYSED_TEXT_MAX:
+        if len(_ANALYSED) >= _ANALYSED_MAX:
+            _ANALYSED.clear()
         _ANALYSED[key] = analysed
-        if len(_ANALYSED) > _ANALYSED_MAX:
-            with suppress(KeyError):  # emptied by another thread meanwhile
-                _ANALYSED.popitem(last=False)
     return analysed
 
 

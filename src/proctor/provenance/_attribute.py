@@ -80,7 +80,8 @@ class Attributor:
         self._index = index
         self._entries = index.entries
         self._starts = index.starts
-        self._digest = index.digest.remembered
+        self._recent = index.digest.recent
+        self._remember = index.digest.remember
         self._max_chars = max_chars
 
     def argument(self, name: str, value: object) -> ArgumentProvenance:
@@ -106,20 +107,19 @@ class Attributor:
         return self._verdict(name, parts, accounted)
 
     def _lookup(self, family: int, canonical: str) -> Entry | None:
-        return self._entries.get(self._digest(family, canonical))
+        digest = self._recent[family].get(canonical) or self._remember(family, canonical)
+        return self._entries.get(digest)
 
     def _lengths(self, start: str) -> int:
-        return self._starts.get(self._digest(START, start), 0)
+        digest = self._recent[START].get(start) or self._remember(START, start)
+        return self._starts.get(digest, 0)
 
     def _leaf(self, leaf: ArgumentLeaf, parts: list[_Part]) -> bool:
         """Add the parts of ``leaf``; returns whether it is accounted for."""
         whole: Entry | None = None
         whole_kind = ValueKind.IDENTIFIER
-        looked_up: dict[str, Entry | None] = {}
         for kind, canonical in leaf.wholes:
-            if canonical in looked_up:
-                continue
-            entry = looked_up[canonical] = self._lookup(VALUE, canonical)
+            entry = self._lookup(VALUE, canonical)
             if entry is not None:
                 whole_kind = kind if whole is None else whole_kind
                 whole = entry if whole is None else _union(whole, entry)
@@ -136,10 +136,7 @@ class Attributor:
         typed_ok = bool(found)
         whole_ok = whole is not None
         for item in found:
-            if item.canonical in looked_up:
-                entry = looked_up[item.canonical]
-            else:
-                entry = self._lookup(VALUE, item.canonical)
+            entry = self._lookup(VALUE, item.canonical)
             if merge and whole is not None:
                 entry = whole if entry is None else _union(whole, entry)
                 whole = None
@@ -230,9 +227,9 @@ class Attributor:
         else:
             answer = ArgumentProvenance(fact, sources, tuple(kinds), detail)
         # Answers are values: the same parts from the same sources give the same one.
+        if len(answers) >= _ANSWERS:
+            answers.clear()
         answers[key] = answer
-        if len(answers) > _ANSWERS:
-            answers.popitem(last=False)
         return answer
 
 

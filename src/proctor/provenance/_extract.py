@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 
 from proctor.provenance._fold import fold
 from proctor.provenance._model import Observed, ValueKind
-from proctor.provenance._normalize import amount_of_number, compact_folded, normalize, words
+from proctor.provenance._normalize import (
+    amount_of_number,
+    compact_folded,
+    identifier_of_folded,
+    normalize,
+    words,
+)
 from proctor.provenance._scan import key_hint, scan, without_values
 
 VALUE, PIECE, START, TEXT = 1, 2, 3, 4
@@ -193,7 +199,7 @@ def whole_values(folded: str, hint: ValueKind | None) -> list[tuple[ValueKind, s
     """The canonical forms a whole short string is looked up (and recorded) under."""
     if len(folded) > WHOLE_MAX:
         return []
-    values = [(ValueKind.IDENTIFIER, normalize(ValueKind.IDENTIFIER, folded))]
+    values = [(ValueKind.IDENTIFIER, identifier_of_folded(folded))]
     if hint is not None:
         values.append((hint, normalize(hint, folded)))
     if (folded[0].isdigit() or folded[0] == "-") and _NUMBERISH.fullmatch(folded):

@@ -14,7 +14,6 @@ suspicious argument into an ``unseen`` one.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -85,7 +84,7 @@ class SessionIndex:
         #: The attributor of this index, made on first use (it keeps no per-call state).
         self.attributor: Attributor | None = None
         #: Recent answers of look-ups, by their parts (kept by the attributor).
-        self.answers: OrderedDict[tuple[object, ...], ArgumentProvenance] = OrderedDict()
+        self.answers: dict[tuple[object, ...], ArgumentProvenance] = {}
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -18,7 +18,6 @@ import hashlib
 import os
 import secrets
 import stat
-from collections import OrderedDict
 from pathlib import Path
 
 from proctor.errors import InvalidInput
@@ -109,7 +108,7 @@ class Digester:
     than a look-up.
     """
 
-    __slots__ = ("_families", "_recent")
+    __slots__ = ("_families", "recent")
 
     def __init__(self, task_key: bytes):
         base = hashlib.blake2b(key=task_key, digest_size=DIGEST_BYTES)
@@ -118,20 +117,18 @@ class Digester:
             state = base.copy()
             state.update(bytes((family,)))
             self._families[family] = state
-        self._recent: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        #: Per family, canonical form → digest, for the most recent look-ups.
+        self.recent: list[dict[str, bytes]] = [{} for _ in range(5)]
 
     def __call__(self, family: int, canonical: str) -> bytes:
         state = self._families[family].copy()
         state.update(canonical.encode("utf-8", "surrogatepass"))
         return state.digest()
 
-    def remembered(self, family: int, canonical: str) -> bytes:
-        """The digest, from the recent ones when it is among them (for look-ups)."""
-        key = (family, canonical)
-        digest = self._recent.get(key)
-        if digest is None:
-            digest = self(family, canonical)
-            self._recent[key] = digest
-            if len(self._recent) > _RECENT:
-                self._recent.popitem(last=False)
+    def remember(self, family: int, canonical: str) -> bytes:
+        """Digest ``canonical`` and keep it among the recent ones (for look-ups)."""
+        recent = self.recent[family]
+        if len(recent) >= _RECENT:
+            recent.clear()
+        digest = recent[canonical] = self(family, canonical)
         return digest

@@ -52,6 +52,14 @@ def compact(text: str) -> str:
     return "".join(_WORD.findall(fold(text)))
 
 
+def identifier_of_folded(folded: str) -> str:
+    """``normalize(IDENTIFIER, folded)`` for text that is already folded."""
+    # Folded ASCII is its own identifier form once its quotes are off.
+    if folded.isascii():
+        return folded.strip(_QUOTES + " ")
+    return normalize(ValueKind.IDENTIFIER, folded)
+
+
 def compact_folded(folded: str) -> str:
     """:func:`compact` of text that is already folded."""
     return _NOT_WORD.sub("", folded)
