@@ -55,7 +55,9 @@ _CURRENCY_CODES = frozenset({
     "try", "ils", "aed", "sar",
 })
 # fmt: on
-_THREE_LETTERS = re.compile(r"(?<![^\W\d_])[^\W\d_]{3}(?![^\W\d_])")
+_CURRENCY_CODE = re.compile(
+    r"(?<![^\W\d_])(?:" + "|".join(sorted(_CURRENCY_CODES)) + r")(?![^\W\d_])"
+)
 _Patterns = tuple[re.Pattern[str], re.Pattern[str] | None]
 _COMPILED: dict[tuple[str, ...], _Patterns] = {}
 _QUOTED = re.compile(r"[`\"“”«»]([^`\"“”«»\n]{1,64})[`\"“”«»]")
@@ -173,7 +175,7 @@ def _possible(text: str, chars: set[str]) -> tuple[str, ...]:
 def _currency(text: str, chars: set[str]) -> bool:
     if not _CURRENCY_SYMBOLS.isdisjoint(chars):
         return True
-    return any(word in _CURRENCY_CODES for word in _THREE_LETTERS.findall(text))
+    return _CURRENCY_CODE.search(text) is not None
 
 
 def _patterns(names: tuple[str, ...]) -> _Patterns:
