@@ -15,7 +15,8 @@ what the session bound counts). Then:
   address, a short subject with a new ticket number, an amount never seen). Every
   call draws new values. "cold" clears the analysed-value cache before every call
   (nothing about the arguments is known); "warm" keeps it, as a running gateway does
-  (the three new values are still new every call).
+  (the three new values are still new every call). "2 targets": the same calls with
+  ``targets=("iban", "cc")``, as the gateway asks for a payment's target arguments.
 * record: ``record_output`` of one new 2 KB output, store write included, into
   sessions holding a few thousand entries.
 
@@ -44,6 +45,8 @@ from proctor.store import Database
 SEED = 4411
 SIZES = (1_000, 10_000)
 TARGET_P50_US = 30.0
+#: A payment's target arguments: one recorded IBAN, one new address.
+TARGETS = ("iban", "cc")
 _WORDS = (
     *("the", "invoice", "payment", "account", "please", "transfer", "before", "due"),
     *("date", "team", "update", "review", "quarterly", "report", "access", "grant"),
@@ -166,6 +169,10 @@ def measure(size: int, calls: int, directory: Path) -> dict[str, float]:
             timed(lambda a=a: provenance.attribute(task, a), clear_cache) for a in arguments[:calls]
         ]
         warm = [timed(lambda a=a: provenance.attribute(task, a)) for a in arguments[calls:]]
+        fresh = [call(rng, pool, n) for n in range(calls * 2, calls * 3)]
+        targeted = [
+            timed(lambda a=a: provenance.attribute(task, a, targets=TARGETS)) for a in fresh
+        ]
     finally:
         gc.enable()
     database.dispose()
@@ -176,6 +183,8 @@ def measure(size: int, calls: int, directory: Path) -> dict[str, float]:
         "warm_p50": percentile([wall for wall, _ in warm], 0.5),
         "warm_p99": percentile([wall for wall, _ in warm], 0.99),
         "warm_cpu_p50": percentile([cpu for _, cpu in warm], 0.5),
+        "targets_p50": percentile([wall for wall, _ in targeted], 0.5),
+        "targets_p99": percentile([wall for wall, _ in targeted], 0.99),
     }
 
 
@@ -240,11 +249,12 @@ def main(argv: list[str] | None = None) -> int:
         f"load average before the run: {load:.2f} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
     )
     print("attribute, one call of 5 short arguments (2 match, 3 new), µs:")
-    print("  entries |  cold p50 / p99 |  warm p50 / p99 | warm CPU p50")
+    print("  entries |  cold p50 / p99 |  warm p50 / p99 | warm CPU p50 | 2 targets p50 / p99")
     for row in rows.values():
         print(
             f"{int(row['entries']):>9,} | {row['cold_p50']:>6.1f} / {row['cold_p99']:<6.1f} "
-            f"| {row['warm_p50']:>6.1f} / {row['warm_p99']:<6.1f} | {row['warm_cpu_p50']:>6.1f}"
+            f"| {row['warm_p50']:>6.1f} / {row['warm_p99']:<6.1f} | {row['warm_cpu_p50']:>12.1f} "
+            f"| {row['targets_p50']:>8.1f} / {row['targets_p99']:.1f}"
         )
     print(
         f"record_output, one {record['bytes_mean'] / 1024:.1f} KB output "

@@ -65,7 +65,7 @@ class ArgumentLeaf:
 # Argument values recur (the same recipient, the same path): the analysis of short ones
 # is kept, up to a bound (then all are forgotten at once: cheaper than keeping an
 # order). Look-ups are never kept: the index changes.
-_ANALYSED: dict[tuple[str, ValueKind | None, bool], ArgumentLeaf] = {}
+_ANALYSED: dict[str | tuple[str, ValueKind | None, bool], ArgumentLeaf] = {}
 _ANALYSED_MAX = 4096
 _ANALYSED_TEXT_MAX = 256
 
@@ -73,7 +73,9 @@ _ANALYSED_TEXT_MAX = 256
 def text_leaf(
     text: str, hint: ValueKind | None = None, is_key: bool = False
 ) -> ArgumentLeaf | None:
-    key = (text, hint, is_key)
+    key: str | tuple[str, ValueKind | None, bool] = (
+        text if hint is None and not is_key else (text, hint, is_key)
+    )
     analysed = _ANALYSED.get(key)
     if analysed is not None:
         return analysed
@@ -89,7 +91,7 @@ def text_leaf(
 
 
 def number_leaf(number: int | float) -> ArgumentLeaf | None:
-    amount = amount_of_number(number)
+    amount = str(number) if type(number) is int else amount_of_number(number)
     return None if amount is None else ArgumentLeaf("", [(ValueKind.AMOUNT, amount)])
 
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from proctor.provenance._argument import ArgumentLeaf, argument_leaf, number_leaf, text_leaf
+from proctor.provenance._detail import describe, unseen
 from proctor.provenance._extract import (
     MIN_ASSEMBLED,
     MIN_PIECE,
@@ -37,19 +38,12 @@ from proctor.provenance._extract import (
     walk,
 )
 from proctor.provenance._index import Entry, SessionIndex
-from proctor.provenance._model import (
-    KIND_CODES,
-    KIND_WORDS,
-    ArgumentProvenance,
-    Fact,
-    Source,
-    ValueKind,
-)
+from proctor.provenance._model import KIND_CODES, ArgumentProvenance, Fact, ValueKind
 
 _SUSPICIOUS = frozenset({Fact.UNTRUSTED, Fact.MIXED})
 _WHOLE = frozenset({"found", "assembled"})
-_MAX_NAMED_SOURCES = 3
 _ANSWERS = 1024
+_FACTS = 4096
 
 
 class _Part(NamedTuple):
@@ -83,6 +77,7 @@ class Attributor:
         self._recent = index.digest.recent
         self._remember = index.digest.remember
         self._max_chars = max_chars
+        self._facts: dict[Entry, tuple[Fact, tuple[int, ...]]] = {}
 
     def argument(self, name: str, value: object) -> ArgumentProvenance:
         leaves: list[ArgumentLeaf]
@@ -169,10 +164,16 @@ class Attributor:
         return whole_ok or typed_ok
 
     def _found(self, entry: Entry, kind: ValueKind) -> _Part:
-        fact = entry_fact(entry)
+        known = self._facts.get(entry)
+        if known is None:
+            fact = entry_fact(entry)
+            known = (fact, _entry_sources(entry, fact))
+            if len(self._facts) >= _FACTS:
+                self._facts.clear()
+            self._facts[entry] = known
         if kind is ValueKind.IDENTIFIER:
             kind = KIND_CODES[entry[1]]
-        return _Part(fact, kind, _entry_sources(entry, fact), "found")
+        return _Part(known[0], kind, known[1], "found")
 
     def _assembled(self, letters: str, kind: ValueKind) -> _Part | None:
         pieces = assemble(letters, self._lookup, self._lengths)
@@ -188,6 +189,16 @@ class Attributor:
         return _Part(fact, kind, tuple(sources), "assembled")
 
     def _verdict(self, name: str, parts: list[_Part], accounted: bool) -> ArgumentProvenance:
+        if len(parts) == 1:
+            # The common case, without building sets and lists.
+            part = parts[0]
+            fact = part.fact
+            if fact in _SUSPICIOUS or (part.how in _WHOLE and accounted):
+                settled = None if fact in _SUSPICIOUS else fact
+                return self._answer(fact, name, (part.kind,), part.sources, part.how, settled)
+            if part.how not in _WHOLE and part.how != "part":
+                return unseen(name, self._index.overflowed)
+            return self._answer(Fact.UNSEEN, name, (part.kind,), part.sources, part.how, None)
         counted = [p for p in parts if p.how in _WHOLE or p.fact in _SUSPICIOUS]
         if not counted:
             return self._result(Fact.UNSEEN, name, [p for p in parts if p.how != "text"], None)
@@ -203,6 +214,8 @@ class Attributor:
     def _result(
         self, fact: Fact, name: str, parts: list[_Part], settled: Fact | None
     ) -> ArgumentProvenance:
+        if not parts:
+            return unseen(name, self._index.overflowed)
         source_ids: list[int] = []
         kinds: list[ValueKind] = []
         for part in parts:
@@ -211,21 +224,33 @@ class Attributor:
             for source in part.sources:
                 if source not in source_ids:
                     source_ids.append(source)
+        how = "assembled" if any(part.how == "assembled" for part in parts) else "found"
+        return self._answer(fact, name, tuple(kinds), tuple(source_ids), how, settled)
+
+    def _answer(
+        self,
+        fact: Fact,
+        name: str,
+        kinds: tuple[ValueKind, ...],
+        source_ids: tuple[int, ...],
+        how: str,
+        settled: Fact | None,
+    ) -> ArgumentProvenance:
         index = self._index
-        assembled = any(part.how == "assembled" for part in parts)
-        key = (fact, name, tuple(kinds), tuple(source_ids), assembled, index.overflowed, settled)
+        assembled = how == "assembled"
+        key = (fact, name, kinds, source_ids, assembled, index.overflowed, settled)
         answers = index.answers
         answer = answers.get(key)
         if answer is not None:
             return answer
         sources = tuple(index.sources[i] for i in source_ids)
-        detail = describe(fact, name, parts, sources, index.overflowed, settled)
+        detail = describe(fact, name, list(kinds), assembled, sources, index.overflowed, settled)
         if fact is Fact.UNSEEN:
             # An unseen argument is attributed to nothing; what was partly seen is
             # only told in the detail.
             answer = ArgumentProvenance(fact, (), (), detail)
         else:
-            answer = ArgumentProvenance(fact, sources, tuple(kinds), detail)
+            answer = ArgumentProvenance(fact, sources, kinds, detail)
         # Answers are values: the same parts from the same sources give the same one.
         if len(answers) >= _ANSWERS:
             answers.clear()
@@ -291,82 +316,3 @@ def assemble(
         position, entry = step
         pieces.append(entry)
     return pieces[::-1]
-
-
-def describe(
-    fact: Fact,
-    name: str,
-    parts: list[_Part],
-    sources: tuple[Source, ...],
-    overflowed: bool,
-    settled: Fact | None,
-) -> str:
-    """One sentence for a reason; it names kinds and sources, never the value."""
-    label = f"argument `{name[:64]}`"
-    kinds = _kinds(parts)
-    assembled = any(part.how == "assembled" for part in parts)
-    how = "was assembled from pieces of" if assembled else "came from"
-    if fact is Fact.UNSEEN:
-        if not parts:
-            return unseen(name, overflowed).detail
-        sentence = (
-            f"{label}: only part of it was seen ({kinds} from {_sources(sources)}); "
-            "the rest was produced by the model."
-        )
-        return sentence + _OVERFLOW_NOTE if overflowed else sentence
-    if fact is Fact.USER:
-        return f"{label}: the {kinds} was given in the requester's instruction."
-    if fact is Fact.TRUSTED and settled is not None:
-        return f"{label}: the {kinds} {how} trusted data ({_sources(sources)})."
-    if fact is Fact.UNTRUSTED:
-        return f"{label}: the {kinds} {how} untrusted content ({_sources(sources)})."
-    return f"{label}: the {kinds} {how} sources of different trust ({_sources(sources)})."
-
-
-_OVERFLOW_NOTE = (
-    " This session overflowed its provenance bound, so an older value may have been dropped."
-)
-
-
-_UNSEEN: dict[tuple[str, bool], ArgumentProvenance] = {}
-
-
-def unseen(name: str, overflowed: bool) -> ArgumentProvenance:
-    """The answer for an argument nothing recorded matches (kept per argument name:
-    it is the most common answer and does not depend on the value)."""
-    known = _UNSEEN.get((name, overflowed))
-    if known is not None:
-        return known
-    sentence = (
-        f"argument `{name[:64]}`: nothing in it was seen in the requester's instruction or "
-        "in a recorded tool output; the model produced it."
-    )
-    answer = ArgumentProvenance(
-        Fact.UNSEEN, (), (), sentence + _OVERFLOW_NOTE if overflowed else sentence
-    )
-    if len(_UNSEEN) < 4096:
-        _UNSEEN[(name, overflowed)] = answer
-    return answer
-
-
-def _kinds(parts: list[_Part]) -> str:
-    names: list[str] = []
-    for part in parts:
-        word = KIND_WORDS[part.kind]
-        if word not in names:
-            names.append(word)
-    if len(names) <= 1:
-        return names[0] if names else "value"
-    return ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _sources(sources: tuple[Source, ...]) -> str:
-    trusts = {source.trust for source in sources}
-    if len(trusts) > 1:
-        named = [f"{source.trust.value}: {source.describe()}" for source in sources]
-    else:
-        named = [source.describe() for source in sources]
-    if len(named) > _MAX_NAMED_SOURCES:
-        rest = len(named) - _MAX_NAMED_SOURCES
-        named = [*named[:_MAX_NAMED_SOURCES], f"and {rest} more"]
-    return "; ".join(named)

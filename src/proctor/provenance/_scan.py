@@ -43,11 +43,11 @@ _ALTERNATIVES = {
     # is no identifier, it is the start of a calendar line before an e-mail address.
     r"(?![\w@]|[.\-:/#][\w@/]))",
 }
-_DIGITS = frozenset("0123456789")
-_JOINERS = frozenset("_-./:#")
-_QUOTE_MARKS = frozenset('`"“”«»')
+_DIGIT = re.compile(r"\d")
+_JOINER = re.compile(r"[_\-./:#]")
+_SIX_DIGITS = re.compile(r"\d(?:[ \-./]?\d){5}")
+_QUOTE = re.compile('[`"“”«»]')
 _GROUP_KINDS = {"iban": ValueKind.IBAN, "path": ValueKind.PATH, "amount": ValueKind.AMOUNT}
-_CURRENCY_SYMBOLS = frozenset("$€£¥₹₽₩₺₴₪฿")
 # fmt: off
 _CURRENCY_CODES = frozenset({
     "usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "nzd", "sek", "nok", "dkk", "pln",
@@ -55,8 +55,8 @@ _CURRENCY_CODES = frozenset({
     "try", "ils", "aed", "sar",
 })
 # fmt: on
-_CURRENCY_CODE = re.compile(
-    r"(?<![^\W\d_])(?:" + "|".join(sorted(_CURRENCY_CODES)) + r")(?![^\W\d_])"
+_CURRENCY_MARK = re.compile(
+    r"[$€£¥₹₽₩₺₴₪฿]|(?<![^\W\d_])(?:" + "|".join(sorted(_CURRENCY_CODES)) + r")(?![^\W\d_])"
 )
 _Patterns = tuple[re.Pattern[str], re.Pattern[str] | None]
 _COMPILED: dict[tuple[str, ...], _Patterns] = {}
@@ -120,9 +120,8 @@ def key_hint(key: str) -> ValueKind | None:
 
 def scan(folded: str) -> list[Found]:
     """The typed values in ``folded`` (text already passed through ``fold``)."""
-    chars = set(folded)
-    found = _typed(folded, chars)
-    if not _QUOTE_MARKS.isdisjoint(chars):
+    found = _typed(folded)
+    if _QUOTE.search(folded) is not None:
         found.extend(_quoted(folded))
     return found
 
@@ -142,10 +141,10 @@ def without_values(folded: str, found: list[Found]) -> str:
     return " ".join(pieces)
 
 
-def _possible(text: str, chars: set[str]) -> tuple[str, ...]:
+def _possible(text: str) -> tuple[str, ...]:
     """The kinds ``text`` has the characters for: only they are tried on it."""
-    digit = not _DIGITS.isdisjoint(chars)
-    at, dot, slash, colon = "@" in chars, "." in chars, "/" in chars, ":" in chars
+    digit = _DIGIT.search(text) is not None
+    at, dot, slash, colon = "@" in text, "." in text, "/" in text, ":" in text
     names: list[str] = []
     if (colon and "://" in text) or (slash and dot) or "www." in text:
         names.append("url")
@@ -153,29 +152,27 @@ def _possible(text: str, chars: set[str]) -> tuple[str, ...]:
         names.append("email")
     if digit and len(text) >= 15:
         names.append("iban")
-    if slash or "\\" in chars:
+    if slash or "\\" in text:
         names.append("path")
     if at:
         names.append("mention")
-    if colon:
+    if colon and ("user:" in text or "group:" in text or "team:" in text or "role:" in text):
         names.append("prefixed")
     if dot:
         names.append("domain")
-    if digit and (dot or "," in chars or _currency(text, chars)):
+    if digit and (dot or "," in text or _currency(text)):
         names.append("amount")
-    if digit and ("+" in chars or "(" in chars or "00" in text):
+    if digit and ("+" in text or "(" in text or "00" in text):
         names.append("phone")
-    if digit and len(text) >= 6:
+    if digit and len(text) >= 6 and _SIX_DIGITS.search(text) is not None:
         names.append("digits")
-    if digit or not _JOINERS.isdisjoint(chars):
+    if digit or _JOINER.search(text) is not None:
         names.append("ident")
     return tuple(names)
 
 
-def _currency(text: str, chars: set[str]) -> bool:
-    if not _CURRENCY_SYMBOLS.isdisjoint(chars):
-        return True
-    return _CURRENCY_CODE.search(text) is not None
+def _currency(text: str) -> bool:
+    return _CURRENCY_MARK.search(text) is not None
 
 
 def _patterns(names: tuple[str, ...]) -> _Patterns:
@@ -194,9 +191,9 @@ def _join(names: Iterable[str]) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)(?:" + "|".join(_ALTERNATIVES[name] for name in names) + ")")
 
 
-def _typed(text: str, chars: set[str]) -> list[Found]:
+def _typed(text: str) -> list[Found]:
     found: list[Found] = []
-    names = _possible(text, chars)
+    names = _possible(text)
     if not names:
         return found
     everything, no_iban = _patterns(names)
