@@ -245,9 +245,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         return 0
-    print(
-        f"load average before the run: {load:.2f} ({os.cpu_count()} CPUs), Python {platform.python_version()}"
-    )
+    cpus, python = os.cpu_count(), platform.python_version()
+    print(f"load average before the run: {load:.2f} ({cpus} CPUs), Python {python}")
     print("attribute, one call of 5 short arguments (2 match, 3 new), µs:")
     print("  entries |  cold p50 / p99 |  warm p50 / p99 | warm CPU p50 | 2 targets p50 / p99")
     for row in rows.values():
