@@ -268,3 +268,11 @@ def test_postgresql_round_trip(postgres_url: str, key: ProvenanceKey) -> None:
     finally:
         restarted.dispose()
         database.dispose()
+
+
+def test_a_huge_output_of_tiny_values_is_cut_short_and_flagged(
+    database: Database, key: ProvenanceKey
+) -> None:
+    provenance = SessionProvenance(database, key, max_output_chars=1_000)
+    receipt = provenance.record_output(TASK, [[] for _ in range(100_000)] + [EMAIL], untrusted())
+    assert receipt.overflowed

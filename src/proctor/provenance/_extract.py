@@ -97,7 +97,8 @@ def prepare(text: str) -> str:
 
 
 def walk(value: object, max_chars: int) -> Walk:
-    """The leaves of ``value``, within ``max_chars`` characters and ``MAX_DEPTH`` levels."""
+    """The leaves of ``value``, within ``max_chars`` characters (each non-string value
+    counting as one) and ``MAX_DEPTH`` levels."""
     if type(value) is str and len(value) <= max_chars:
         return Walk([Leaf(text=value)], len(value))
     result = Walk()
@@ -109,6 +110,10 @@ def _walk(value: object, hint: ValueKind | None, depth: int, budget: int, out: W
     if depth > MAX_DEPTH or out.chars >= budget:
         out.truncated = True
         return
+    if not isinstance(value, str):
+        # Every value counts against the budget, so that a million empty lists or
+        # numbers cannot make a scan run long.
+        out.chars += 1
     if isinstance(value, str):
         _add_text(value, hint, False, budget, out)
     elif isinstance(value, bool) or value is None:
