@@ -80,20 +80,26 @@ class Attributor:
         self._facts: dict[Entry, tuple[Fact, tuple[int, ...]]] = {}
 
     def argument(self, name: str, value: object) -> ArgumentProvenance:
-        leaves: list[ArgumentLeaf]
-        truncated = False
+        leaf: ArgumentLeaf | None
         if isinstance(value, str) and len(value) <= self._max_chars:
             leaf = text_leaf(value)
-            leaves = [leaf] if leaf is not None else []
         elif isinstance(value, int | float) and not isinstance(value, bool):
             leaf = number_leaf(value)
-            leaves = [leaf] if leaf is not None else []
         else:
-            walked = walk(value, self._max_chars)
-            leaves = [leaf for leaf in map(argument_leaf, walked.leaves) if leaf is not None]
-            truncated = walked.truncated
+            return self._nested(name, value)
+        if leaf is None:
+            return unseen(name, self._index.overflowed)
         parts: list[_Part] = []
-        accounted = not truncated and bool(leaves)
+        accounted = self._leaf(leaf, parts)
+        if not parts:
+            return unseen(name, self._index.overflowed)
+        return self._verdict(name, parts, accounted)
+
+    def _nested(self, name: str, value: object) -> ArgumentProvenance:
+        walked = walk(value, self._max_chars)
+        leaves = [leaf for leaf in map(argument_leaf, walked.leaves) if leaf is not None]
+        parts: list[_Part] = []
+        accounted = not walked.truncated and bool(leaves)
         for leaf in leaves:
             if not self._leaf(leaf, parts) and (len(leaves) == 1 or leaf.carries_value()):
                 accounted = False

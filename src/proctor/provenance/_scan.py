@@ -14,7 +14,12 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from proctor.provenance._model import ValueKind
-from proctor.provenance._normalize import CURRENCY, compact_folded, normalize
+from proctor.provenance._normalize import (
+    CURRENCY,
+    compact_folded,
+    identifier_of_folded,
+    normalize,
+)
 
 _TLD = r"(?:[^\W\d_]{2,63}|xn--[a-z0-9\-]{1,59})"
 _LABEL = r"[^\W_](?:[\w\-]{0,61}[^\W_])?"
@@ -255,7 +260,7 @@ def _classify(group: str, raw: str, span: tuple[int, int]) -> Found | None:
         letters = compact_folded(raw)
         if len(letters) < 3:
             return None
-        return Found(ValueKind.IDENTIFIER, normalize(ValueKind.IDENTIFIER, raw), letters, (), span)
+        return Found(ValueKind.IDENTIFIER, identifier_of_folded(raw), letters, (), span)
     else:
         kind = _GROUP_KINDS.get(group)
     if kind is None:
@@ -273,9 +278,7 @@ def _quoted(text: str) -> Iterator[Found]:
     for match in _QUOTED.finditer(text):
         inner = match.group(1).strip()
         if len(compact_folded(inner)) >= 2:
-            yield Found(
-                ValueKind.IDENTIFIER, normalize(ValueKind.IDENTIFIER, inner), compact_folded(inner)
-            )
+            yield Found(ValueKind.IDENTIFIER, identifier_of_folded(inner), compact_folded(inner))
 
 
 def _trim_url(raw: str) -> str:
