@@ -1,15 +1,15 @@
 """Value provenance: per-task sessions, the sources values were seen in, and keyed
 digests of the values (never the values themselves).
 
-Revision ID: 0100
-Revises: 0007
+Revision ID: 0013
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0100"
-down_revision = "0007"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
