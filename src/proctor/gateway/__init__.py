@@ -7,6 +7,7 @@ from proctor.gateway._calls import (
     MAX_NAME_LENGTH,
 )
 from proctor.gateway._gateway import MAX_APPROVAL_WAIT, Gateway, OutcomeReceipt
+from proctor.gateway._visibility import MAX_VISIBILITY_NAMES, Visibility
 
 __all__ = [
     "MAX_APPROVAL_WAIT",
@@ -14,6 +15,8 @@ __all__ = [
     "MAX_ARGUMENT_ITEMS",
     "MAX_EXACT_INTEGER",
     "MAX_NAME_LENGTH",
+    "MAX_VISIBILITY_NAMES",
     "Gateway",
     "OutcomeReceipt",
+    "Visibility",
 ]
