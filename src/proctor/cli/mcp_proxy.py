@@ -6,7 +6,7 @@ import logging
 import re
 import sys
 from pathlib import PurePath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
 import typer
@@ -27,17 +27,11 @@ from proctor.cli._common import (
 )
 from proctor.errors import ProctorError
 from proctor.gateway import Gateway
-from proctor.integrations.mcp import (
-    Backend,
-    LocalBackend,
-    McpCatalog,
-    ProxySettings,
-    RelayEnd,
-    RemoteBackend,
-    parse_unannotated,
-    serve_stdio,
-)
 from proctor.sdk import Client
+
+if TYPE_CHECKING:
+    # Imported when used: the MCP SDK takes a while to load, and most commands need none of it.
+    from proctor.integrations.mcp import Backend, McpCatalog, ProxySettings
 
 mcp_app = typer.Typer(
     help="The tools of MCP servers behind the proxy: pins, changes, accepting them.",
@@ -137,6 +131,13 @@ def mcp_proxy(
         )
     if not token:
         fail("the proxy acts for one agent: give its task token (--token or PROCTOR_TOKEN)")
+    from proctor.integrations.mcp import (
+        LocalBackend,
+        ProxySettings,
+        RemoteBackend,
+        parse_unannotated,
+    )
+
     name = server or server_name_for(command)
     try:
         settings = ProxySettings(
@@ -165,6 +166,8 @@ def mcp_proxy(
 
 
 def _run(backend: Backend, token: str, agent: str | None, settings: ProxySettings) -> int:
+    from proctor.integrations.mcp import RelayEnd, serve_stdio
+
     try:
         holder = backend.visibility(token, [])
     except ProctorError as exc:
@@ -246,4 +249,6 @@ def accept(
 
 
 def _catalog(gateway: Gateway) -> McpCatalog:
+    from proctor.integrations.mcp import McpCatalog
+
     return McpCatalog(Admin(gateway))

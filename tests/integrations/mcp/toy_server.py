@@ -2,7 +2,8 @@
 
 Its tools are read from the JSON file named by ``TOY_TOOLS`` at every ``tools/list``
 (so a test can change a description between listings: a "rug pull"); without it, the
-default set below. Calling ``crash`` kills the server mid-call.
+default set below. Calling ``crash`` kills the server mid-call. Every call's tool name
+is appended to the file named by ``TOY_LOG``, so a test can tell what really ran.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ DEFAULT_TOOLS: list[dict[str, Any]] = [
         "inputSchema": {"type": "object", "properties": {"cmd": {"type": "string"}}},
     },
     {
+        "name": "proctor_env",
+        "description": "Which PROCTOR_* variables the server can see.",
+        "inputSchema": {"type": "object"},
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+    },
+    {
         "name": "crash",
         "description": "Kill the server.",
         "inputSchema": {"type": "object"},
@@ -65,6 +72,13 @@ async def list_tools(
 
 
 async def call_tool(_ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    log = os.environ.get("TOY_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(params.name + "\n")
+    if params.name == "proctor_env":
+        seen = sorted(key for key in os.environ if key.startswith("PROCTOR_"))
+        return types.CallToolResult(content=[types.TextContent(text=json.dumps(seen))])
     if params.name == "crash":
         os._exit(3)
     if params.name == "fail":
