@@ -184,8 +184,8 @@ def _run(backend: Backend, token: str, agent: str | None, settings: ProxySetting
     )
     try:
         end = anyio.run(serve_stdio, backend, token, settings)
-    except OSError as exc:
-        fail(f"could not start the upstream server {settings.command[0]!r}: {exc}")
+    except ProctorError as exc:
+        fail(exc.message)
     if end is RelayEnd.UPSTREAM_CLOSED:
         errors.print(
             f"proctor mcp-proxy: the upstream server {settings.server} exited; "

@@ -39,7 +39,9 @@ def test_allowed_call_is_forwarded_and_its_outcome_recorded(setup: Setup) -> Non
     assert not result.is_error
     assert _text(result) == 'read_note ran with {"id": "n1"}'
     assert setup.ran() == ["read_note"]
-    decision = next(e for e in audit_entries(setup.home, "decision") if e["tool"] == "toy.read_note")
+    decision = next(
+        e for e in audit_entries(setup.home, "decision") if e["tool"] == "toy.read_note"
+    )
     assert decision["outcome"] == "allow"
     assert decision["agent"] == "bot"
     outcome = next(e for e in audit_entries(setup.home, "outcome"))

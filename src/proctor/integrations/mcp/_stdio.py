@@ -9,6 +9,7 @@ for the server it fronts.
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import anyio
+import anyio.lowlevel
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.stdio import stdio_server
 
@@ -62,16 +64,42 @@ async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> 
     if not settings.command:
         raise InvalidInput("give the upstream server's command after --", code="no_command")
     command, *args = settings.command
+    if shutil.which(command) is None:
+        raise InvalidInput(
+            f"could not start the upstream server {command!r}: no such program "
+            "(give a path, or a program on PATH)",
+            code="upstream_not_found",
+        )
     upstream = StdioServerParameters(
         command=command, args=args, env=upstream_environment(settings.env)
     )
     gate = CallGate(backend.checker, token, settings.server, approval_wait=settings.approval_wait)
     relay = McpRelay(gate, backend, unannotated=settings.unannotated)
-    async with (
-        stdio_server(stdin=_stdin()) as (client_read, client_write),
-        stdio_client(upstream, errlog=sys.stderr) as (upstream_read, upstream_write),
-    ):
-        return await relay.run(client_read, client_write, upstream_read, upstream_write)
+    was_blocking = _blocking(0)
+    try:
+        return await _serve(relay, upstream, stdin=_stdin())
+    finally:
+        if was_blocking:
+            # stdin may be a terminal shared with the shell that started us.
+            os.set_blocking(0, True)
+
+
+async def _serve(relay: McpRelay, upstream: StdioServerParameters, stdin: Any) -> RelayEnd:
+    with anyio.CancelScope() as agent_side:
+        async with stdio_server(stdin=stdin, stdout=cast(Any, _Output(1))) as (
+            client_read,
+            client_write,
+        ):
+            async with stdio_client(upstream, errlog=sys.stderr) as (upstream_read, upstream_write):
+                end = await relay.run(client_read, client_write, upstream_read, upstream_write)
+            if end is RelayEnd.UPSTREAM_CLOSED:
+                # The agent may keep its side open: let the last answers out, then stop
+                # reading it instead of waiting for it to hang up.
+                await client_write.aclose()
+                for _ in range(3):
+                    await anyio.lowlevel.checkpoint()
+                agent_side.cancel()
+    return end
 
 
 class _Lines:
@@ -103,6 +131,37 @@ class _Lines:
         line, newline, rest = self._buffer.partition(b"\n")
         self._buffer = rest
         return (line + newline).decode("utf-8", errors="replace")
+
+
+class _Output:
+    """stdout written directly (no worker thread): one JSON-RPC line per write."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._closed = False
+
+    async def write(self, text: str) -> None:
+        data = memoryview(text.encode("utf-8"))
+        while data and not self._closed:
+            try:
+                written = os.write(self._fd, data)
+            except BlockingIOError:
+                await anyio.wait_writable(self._fd)
+                continue
+            except (BrokenPipeError, ConnectionResetError):
+                self._closed = True  # the agent is gone; its side's end will end the relay
+                return
+            data = data[written:]
+
+    async def flush(self) -> None:
+        return None
+
+
+def _blocking(fd: int) -> bool:
+    try:
+        return os.get_blocking(fd)
+    except OSError:
+        return False
 
 
 def _stdin() -> Any:
