@@ -142,7 +142,10 @@ class McpRelay:
         """A cancellation of a call still being decided: stop deciding, forward nothing."""
         if notification.method != "notifications/cancelled" or not notification.params:
             return False
-        deciding = self._deciding.get(notification.params.get("requestId"))
+        request_id = notification.params.get("requestId")
+        if not isinstance(request_id, int | str):
+            return False
+        deciding = self._deciding.get(request_id)
         if deciding is None:
             return False
         deciding.cancelled.set()
