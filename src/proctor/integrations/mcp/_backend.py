@@ -27,6 +27,12 @@ class Backend(Protocol):
     @property
     def checker(self) -> Checker: ...
 
+    @property
+    def inline(self) -> bool:
+        """Calls are cheap and local (no network): the proxy may make them on its event
+        loop rather than hop to a worker thread."""
+        ...
+
     def observe(
         self, server: str, listed: Sequence[ListedTool], unannotated: UnannotatedRule
     ) -> list[ToolView]:
@@ -40,6 +46,8 @@ class Backend(Protocol):
 
 class LocalBackend:
     """The gateway in this process, on a data directory."""
+
+    inline = True
 
     def __init__(self, gateway: Gateway):
         self.gateway = gateway
@@ -60,6 +68,8 @@ class LocalBackend:
 
 class RemoteBackend:
     """A gateway behind ``proctor serve``; ``client`` carries the admin key for the catalog."""
+
+    inline = False
 
     def __init__(self, client: Client):
         self.client = client

@@ -71,9 +71,22 @@ class CallGate:
         return ToolCall(f"{self.server}.{name}", dict(arguments or {}))
 
     def decide(self, call: ToolCall, cancelled: threading.Event | None = None) -> Verdict:
-        """Check the call (waiting for people if held and configured); blocking."""
-        decision = self.checker.check(self.token, call)
-        if decision.outcome is Outcome.REQUIRE_APPROVAL and self.approval_wait > 0:
+        """Check the call and settle it (waiting for people if held and configured)."""
+        return self.settle(call, self.checker.check(self.token, call), cancelled)
+
+    def check(self, call: ToolCall) -> Decision:
+        """The gateway's decision on the call (recorded before it returns)."""
+        return self.checker.check(self.token, call)
+
+    def waits(self, decision: Decision) -> bool:
+        """Whether settling ``decision`` may block for a while (waiting for people)."""
+        return decision.outcome is Outcome.REQUIRE_APPROVAL and self.approval_wait > 0
+
+    def settle(
+        self, call: ToolCall, decision: Decision, cancelled: threading.Event | None = None
+    ) -> Verdict:
+        """What to do with the call given its decision; blocks only when :meth:`waits`."""
+        if self.waits(decision):
             answer = self._wait(decision.id, cancelled or threading.Event())
             if cancelled is not None and cancelled.is_set():
                 return Verdict(decision, pending_result(decision))
