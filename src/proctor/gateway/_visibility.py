@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from proctor.errors import InvalidInput, ProctorError
+from proctor.errors import InvalidInput, ProctorError, Unauthorized
 from proctor.gateway._acting import Acting
 from proctor.gateway._calls import check_call
 from proctor.model import CheckRequest, Outcome, ToolCall
@@ -42,6 +42,11 @@ def visibility(gateway: Gateway, token: str, names: Sequence[str]) -> Visibility
     switch, a suspended agent, an expired task)."""
     if len(names) > MAX_VISIBILITY_NAMES:
         raise InvalidInput(f"ask about at most {MAX_VISIBILITY_NAMES} tools at once")
+    if token.startswith(("prk_", "ppk_")):
+        raise Unauthorized(
+            "an API key belongs to a person, not an agent: agents present their task token",
+            code="api_key_not_accepted",
+        )
     credential = gateway.runtime.tokens.verify(token)
     acting = Acting.from_credential(credential)
     hidden: set[str] = set()
@@ -52,9 +57,7 @@ def visibility(gateway: Gateway, token: str, names: Sequence[str]) -> Visibility
             hidden.add(name)
             continue
         request = CheckRequest(acting.agent_id, acting.task_id, name)
-        decision = gateway._decide(
-            "visibility", request, acting, None, credential, recorded=False
-        )
+        decision = gateway._decide("visibility", request, acting, None, credential, recorded=False)
         if decision.outcome is Outcome.DENY:
             if decision.code not in _PER_TOOL_CODES:
                 # Not about this tool (a stopped agent, an expired task): say so once.

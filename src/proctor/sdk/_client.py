@@ -19,8 +19,8 @@ from pydantic import BaseModel, ValidationError
 
 import proctor
 from proctor.approvals import ApprovalRequest
-from proctor.gateway import Visibility
 from proctor.errors import InvalidInput, ProctorError
+from proctor.gateway import Visibility
 from proctor.model import CheckRequest, Decision, Outcome, OutcomeStatus, Reason, ToolCall
 from proctor.sdk._wait import wait
 from proctor.wire import (

@@ -13,6 +13,7 @@ changes any of them after the tool was accepted has changed the tool.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -134,16 +135,15 @@ class ListedTool:
 
 def pin_of(definition: Mapping[str, Any]) -> str:
     """The pin of a definition as :meth:`ListedTool.to_wire` shapes it."""
+    body = {
+        "description": definition.get("description") or "",
+        "inputSchema": definition.get("inputSchema") or {},
+        "annotations": definition.get("annotations"),
+    }
     try:
-        text = canonical_json(
-            {
-                "description": definition.get("description") or "",
-                "inputSchema": definition.get("inputSchema") or {},
-                "annotations": definition.get("annotations"),
-            }
-        )
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(
-            f"a tool definition is not plain JSON: {exc}", code="invalid_mcp_tool"
-        ) from exc
+        text = canonical_json(body)
+    except InvalidInput:
+        # RFC 8785 has no form for integers past 2**53; a server may still list one.
+        # Sorted, compact JSON is as stable for those.
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
