@@ -182,3 +182,24 @@ def test_an_upstream_that_cannot_start_is_reported(setup: Setup) -> None:
 
     assert started.returncode == 1
     assert "could not start the upstream server '/nonexistent/mcp-server'" in started.stderr
+
+
+def test_a_call_cancelled_while_waiting_for_approval_is_dropped(setup: Setup) -> None:
+    raw = RawProxy(setup, "--approval-wait", "30")
+    try:
+        raw.handshake()
+        raw.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        raw.receive()
+        call = {"name": "delete_note", "arguments": {"id": "n1"}}
+        raw.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
+        time.sleep(1.0)  # the call is now waiting for people
+        cancel = {"requestId": 2, "reason": "changed my mind"}
+        raw.send({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": cancel})
+        raw.send({"jsonrpc": "2.0", "id": 3, "method": "prompts/list"})
+
+        answer = raw.receive()  # the cancelled call gets no answer: the next one is id 3
+    finally:
+        raw.close()
+
+    assert answer["id"] == 3
+    assert setup.ran() == []

@@ -158,14 +158,13 @@ class McpRelay:
         self, item: SessionMessage, request: types.JSONRPCRequest, deciding: _Deciding
     ) -> None:
         try:
-            try:
-                params = types.CallToolRequestParams.model_validate(request.params or {})
-            except ValueError as exc:
-                await self._to_client(
-                    _error(request.id, types.INVALID_PARAMS, f"invalid tools/call: {exc}")
-                )
+            params = request.params or {}
+            name, arguments = params.get("name"), params.get("arguments")
+            if not isinstance(name, str) or not name or not isinstance(arguments, dict | None):
+                why = "invalid tools/call: params need a tool name and an arguments object"
+                await self._to_client(_error(request.id, types.INVALID_PARAMS, why))
                 return
-            call = self.gate.tool_call(params.name, params.arguments)
+            call = self.gate.tool_call(name, arguments)
             with deciding.scope:
                 decision = await self._run(self.gate.check, call)
                 if self.gate.waits(decision):
