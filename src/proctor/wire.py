@@ -772,3 +772,77 @@ def decision_from_wire(body: DecisionOut, call: ToolCall | None = None) -> Decis
         chain=tuple(body.chain),
         approval_id=body.approval_id,
     )
+
+
+# -- MCP proxy ---------------------------------------------------------------------------
+
+#: An MCP tool's text (descriptions can be long; the pin covers all of it).
+McpText = Annotated[str, StringConstraints(max_length=65_536)]
+
+
+class McpToolIn(WireIn):
+    """One tool as an upstream MCP server lists it (the fields its pin covers)."""
+
+    name: ToolName
+    description: McpText = ""
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    annotations: dict[str, Any] | None = None
+
+
+class McpToolsIn(WireIn):
+    """An upstream server's ``tools/list`` answer, for the catalog to register and pin.
+
+    ``unannotated``: what a first-seen tool without hints gets (``require_approval``,
+    ``deny``, or an action class).
+    """
+
+    tools: list[McpToolIn] = Field(max_length=1000)
+    unannotated: Name = "require_approval"
+
+
+class McpToolViewOut(WireOut):
+    """Where one listed tool stands, and the definition to show the agent."""
+
+    name: str
+    inventory_name: str | None
+    status: str
+    definition: dict[str, Any]
+
+
+class McpToolsOut(WireOut):
+    tools: list[McpToolViewOut]
+
+
+class McpAcceptIn(WireIn):
+    """Why an admin accepts a changed (or unannotated) MCP tool."""
+
+    reason: Text
+
+
+class McpPinOut(WireOut):
+    """An upstream MCP tool's pin: the accepted definition and any change waiting."""
+
+    server: str
+    tool: str
+    inventory_name: str
+    pin: str
+    registered: bool
+    first_seen: datetime
+    accepted_by: str
+    accepted_at: datetime
+    changed_pin: str | None = None
+    changed_at: datetime | None = None
+
+
+class VisibilityIn(WireIn):
+    """Tool names (as in the inventory) to judge for the calling agent."""
+
+    tools: list[ToolName] = Field(max_length=1000)
+
+
+class VisibilityOut(WireOut):
+    """The token's agent and task, and which of the names a policy denies it outright."""
+
+    agent_id: str
+    task_id: str
+    hidden: list[str]

@@ -9,8 +9,13 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import proctor.runtime  # noqa: F401  (imports every module that declares tables)
+import proctor.integrations.mcp
+import proctor.provenance
+import proctor.runtime
 from proctor.store import Database, metadata
+
+#: Every package that declares tables (imported for their side effect on ``metadata``).
+DECLARING = (proctor.runtime, proctor.provenance, proctor.integrations.mcp)
 
 
 def differences(database: Database) -> list[object]:

@@ -28,6 +28,7 @@ from proctor.cli.discover import discover
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
 from proctor.cli.keys import keys_app
 from proctor.cli.kill import kill_app, revive_app
+from proctor.cli.mcp_proxy import mcp_app, mcp_proxy
 from proctor.cli.people import people_app
 from proctor.cli.policy import policy_app
 from proctor.cli.tokens import tokens_app
@@ -57,6 +58,8 @@ app.add_typer(approvals_app, name="approvals")
 app.add_typer(directory_app, name="directory")
 app.command("apply")(apply)
 app.command("discover")(discover)
+app.command("mcp-proxy")(mcp_proxy)
+app.add_typer(mcp_app, name="mcp")
 
 
 @app.command()

@@ -14,6 +14,7 @@ from proctor.discover.model import (
 )
 from proctor.discover.proxy import is_behind_proctor
 from proctor.discover.scan import discover_servers
+from proctor.discover.wrap import WrapChange, WrapPlan, plan_wrap, write_wrap
 
 __all__ = [
     "Client",
@@ -24,10 +25,14 @@ __all__ = [
     "Layout",
     "Scope",
     "Transport",
+    "WrapChange",
+    "WrapPlan",
     "discover_servers",
     "is_behind_proctor",
     "loads_jsonc",
+    "plan_wrap",
     "project_locations",
     "strip_jsonc",
     "user_locations",
+    "write_wrap",
 ]

@@ -24,7 +24,7 @@ import logging
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -50,6 +50,7 @@ from proctor.gateway._outcomes import (
     reading,
     take_in,
 )
+from proctor.gateway._visibility import Visibility, visibility
 from proctor.identity import Credential
 from proctor.inventory import Caller
 from proctor.model import (
@@ -176,6 +177,11 @@ class Gateway:
         if policy_input is None:
             return decision, None
         return decision, self.runtime.policies.explain(policy_input)
+
+    def visibility(self, token: str, names: Sequence[str]) -> Visibility:
+        """Which of ``names`` a policy would deny the holder of ``token`` outright (to hide
+        them from listings); judged like ``explain``, recorded nowhere."""
+        return visibility(self, token, names)
 
     def _raise_if_stopped(self) -> None:
         switch = self.runtime.kill_switch.state

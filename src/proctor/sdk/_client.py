@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 import proctor
 from proctor.approvals import ApprovalRequest
 from proctor.errors import InvalidInput, ProctorError
+from proctor.gateway import Visibility
 from proctor.model import (
     CheckRequest,
     Decision,
@@ -36,6 +38,11 @@ from proctor.wire import (
     DecisionOut,
     ErrorOut,
     HumanIn,
+    McpAcceptIn,
+    McpPinOut,
+    McpToolIn,
+    McpToolsIn,
+    McpToolsOut,
     OutcomeIn,
     OutcomeOut,
     Put,
@@ -45,6 +52,8 @@ from proctor.wire import (
     TaskOut,
     ToolIn,
     ToolOut,
+    VisibilityIn,
+    VisibilityOut,
     check_to_wire,
     decision_from_wire,
 )
@@ -155,7 +164,29 @@ class Client:
         session's); then call the guarded function again if it was approved."""
         return wait(decision_id, timeout=timeout, checker=self, token=token)
 
+    def visibility(self, token: str, names: Sequence[str]) -> Visibility:
+        """Which of ``names`` a policy denies the holder of ``token`` outright
+        (``POST /v1/mcp/visibility``, with the task token); raises ``ProctorError``."""
+        body = VisibilityIn(tools=list(names)).model_dump_json()
+        answer = self._call("POST", "/v1/mcp/visibility", body, VisibilityOut, credential=token)
+        return Visibility(answer.agent_id, answer.task_id, frozenset(answer.hidden))
+
     # -- admin helpers ---------------------------------------------------------------
+
+    def observe_mcp_tools(
+        self, server: str, tools: Sequence[McpToolIn], unannotated: str = "require_approval"
+    ) -> McpToolsOut:
+        """Register and pin an upstream MCP server's tool listing
+        (``POST /v1/mcp/servers/{server}/tools``)."""
+        body = McpToolsIn(tools=list(tools), unannotated=unannotated).model_dump_json()
+        path = f"/v1/mcp/servers/{quote(server, safe='')}/tools"
+        return self._call("POST", path, body, McpToolsOut)
+
+    def accept_mcp_tool(self, server: str, tool: str, reason: str) -> McpPinOut:
+        """Accept a changed or unannotated MCP tool
+        (``POST /v1/mcp/servers/{server}/tools/{tool}/accept``)."""
+        path = f"/v1/mcp/servers/{quote(server, safe='')}/tools/{quote(tool, safe='')}/accept"
+        return self._call("POST", path, McpAcceptIn(reason=reason).model_dump_json(), McpPinOut)
 
     def put_agent(self, agent: AgentIn) -> Put[AgentOut]:
         """Register or update an agent (``POST /v1/agents``)."""

@@ -24,6 +24,7 @@ from proctor.server import (
     _inventory_routes,
     _kill_routes,
     _link_routes,
+    _mcp_routes,
     _people_routes,
     _policy_routes,
     _token_routes,
@@ -107,6 +108,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         _approval_routes.router,
         _directory_routes.router,
         _link_routes.router,
+        _mcp_routes.router,
+        _mcp_routes.agent_router,
     ):
         app.include_router(router)
     install_error_handlers(app)

@@ -1,0 +1,1 @@
+"""Enforcement points that put other programs' tools behind Proctor (the MCP proxy)."""

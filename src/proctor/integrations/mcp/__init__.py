@@ -1,0 +1,63 @@
+"""The MCP proxy: any MCP server behind Proctor's gateway.
+
+Every ``tools/call`` is checked; tools the upstream server lists are registered on
+first sight and pinned, a changed tool is held for an admin, and tools a policy
+denies are hidden. See ``docs/mcp-proxy.md``.
+"""
+
+from proctor.integrations.mcp._backend import Backend, LocalBackend, RemoteBackend
+from proctor.integrations.mcp._catalog import (
+    McpCatalog,
+    ToolStatus,
+    ToolView,
+    raise_alert,
+    tool_entry,
+)
+from proctor.integrations.mcp._gate import META_KEY, CallGate, Verdict
+from proctor.integrations.mcp._listed import (
+    ListedTool,
+    Unannotated,
+    UnannotatedRule,
+    check_server_name,
+    inventory_name,
+    parse_unannotated,
+    pin_of,
+)
+from proctor.integrations.mcp._pins import ToolPin, ToolPins
+from proctor.integrations.mcp._relay import UPSTREAM_GONE, McpRelay, RelayEnd
+from proctor.integrations.mcp._stdio import (
+    SECRET_ENV,
+    ProxySettings,
+    serve_stdio,
+    upstream_environment,
+)
+
+__all__ = [
+    "META_KEY",
+    "SECRET_ENV",
+    "UPSTREAM_GONE",
+    "Backend",
+    "CallGate",
+    "ListedTool",
+    "LocalBackend",
+    "McpCatalog",
+    "McpRelay",
+    "ProxySettings",
+    "RelayEnd",
+    "RemoteBackend",
+    "ToolPin",
+    "ToolPins",
+    "ToolStatus",
+    "ToolView",
+    "Unannotated",
+    "UnannotatedRule",
+    "Verdict",
+    "check_server_name",
+    "inventory_name",
+    "parse_unannotated",
+    "pin_of",
+    "raise_alert",
+    "serve_stdio",
+    "tool_entry",
+    "upstream_environment",
+]

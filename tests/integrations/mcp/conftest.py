@@ -1,0 +1,105 @@
+"""A data directory with an agent and a task, and MCP clients that reach servers through
+``proctor mcp-proxy`` (a real subprocess) or directly."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from proctor.admin import Admin
+from proctor.gateway import Gateway
+from proctor.model import ActionClass, Agent, Capabilities
+
+TOY_SERVER = Path(__file__).with_name("toy_server.py")
+#: Every test's wait is bounded: no test may hang the suite.
+TIMEOUT_S = 60.0
+
+T = TypeVar("T")
+
+
+def run(test: Callable[[], Awaitable[T]], timeout: float = TIMEOUT_S) -> T:
+    """Run an async test body under a deadline."""
+
+    async def bounded() -> T:
+        with anyio.fail_after(timeout):
+            return await test()
+
+    return anyio.run(bounded)
+
+
+@dataclass
+class Setup:
+    """A data directory with agent ``bot`` on a task granting ``read``, and its token."""
+
+    home: Path
+    token: str
+    task_id: str
+    tools_file: Path
+    log_file: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def proxy(self, *upstream: str, server: str = "toy", options: tuple[str, ...] = ()) -> Any:
+        """Client parameters that start ``proctor mcp-proxy`` in front of ``upstream``."""
+        command = [sys.executable, "-m", "proctor", "mcp-proxy", "--data-dir", str(self.home)]
+        command += ["--server", server, *options, "--", *upstream]
+        env = {"PROCTOR_TOKEN": self.token, **self.env}
+        return StdioServerParameters(command=command[0], args=command[1:], env=env)
+
+    def toy(self, options: tuple[str, ...] = ()) -> Any:
+        """The toy server behind the proxy, reading its tools from ``tools_file``."""
+        return self.proxy(sys.executable, str(TOY_SERVER), options=options)
+
+    def set_tools(self, tools: list[dict[str, Any]]) -> None:
+        self.tools_file.write_text(json.dumps(tools), encoding="utf-8")
+
+    def ran(self) -> list[str]:
+        """The tools the toy server really ran, in order."""
+        if not self.log_file.exists():
+            return []
+        return self.log_file.read_text(encoding="utf-8").split()
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> Setup:
+    home = tmp_path / "home"
+    with Gateway.open(home) as gateway:
+        admin = Admin(gateway)
+        admin.put_agent(Agent(id="bot", name="Notes bot", owner="platform"), actor="t")
+        task = admin.create_task(
+            agent_id="bot",
+            requester="dana",
+            purpose="Summarize the notes",
+            capabilities=Capabilities(actions=frozenset({ActionClass.READ})),
+            actor="dana",
+        )
+        token = admin.issue_task_token(task.id, actor="dana").token
+    from tests.integrations.mcp.toy_server import DEFAULT_TOOLS
+
+    tools_file = tmp_path / "tools.json"
+    log_file = tmp_path / "ran.log"
+    found = Setup(home, token, task.id, tools_file, log_file)
+    found.set_tools(DEFAULT_TOOLS)
+    found.env = {"TOY_TOOLS": str(tools_file), "TOY_LOG": str(log_file)}
+    return found
+
+
+@asynccontextmanager
+async def connected(params: Any, mode: str = "auto") -> AsyncIterator[Client]:
+    """An MCP client session (the SDK's own ``Client``) on ``params``; ``mode`` "legacy"
+    speaks the initialize handshake era, "auto" the newest both sides know."""
+    async with Client(params, mode=mode) as client:
+        yield client
+
+
+def audit_entries(home: Path, kind: str) -> list[dict[str, Any]]:
+    with Gateway.open(home) as gateway:
+        return [entry.body for entry in gateway.runtime.audit.iter_entries(kinds={kind})]

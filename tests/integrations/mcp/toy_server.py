@@ -1,0 +1,108 @@
+"""A small MCP server for the proxy's tests, on the SDK's low-level ``Server``.
+
+Its tools are read from the JSON file named by ``TOY_TOOLS`` at every ``tools/list``
+(so a test can change a description between listings: a "rug pull"); without it, the
+default set below. Calling ``crash`` kills the server mid-call. Every call's tool name
+is appended to the file named by ``TOY_LOG``, so a test can tell what really ran.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+
+DEFAULT_TOOLS: list[dict[str, Any]] = [
+    {
+        "name": "read_note",
+        "description": "Read a note.",
+        "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+    },
+    {
+        "name": "write_note",
+        "description": "Write a note.",
+        "inputSchema": {"type": "object", "properties": {"text": {"type": "string"}}},
+        "annotations": {"readOnlyHint": False, "destructiveHint": False, "openWorldHint": False},
+    },
+    {
+        "name": "delete_note",
+        "description": "Delete a note.",
+        "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}},
+        "annotations": {"destructiveHint": True, "openWorldHint": False},
+    },
+    {
+        "name": "shell",
+        "description": "Run a command.",
+        "inputSchema": {"type": "object", "properties": {"cmd": {"type": "string"}}},
+    },
+    {
+        "name": "proctor_env",
+        "description": "Which PROCTOR_* variables the server can see.",
+        "inputSchema": {"type": "object"},
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+    },
+    {
+        "name": "crash",
+        "description": "Kill the server.",
+        "inputSchema": {"type": "object"},
+        "annotations": {"readOnlyHint": True, "openWorldHint": False},
+    },
+]
+
+
+def _tools() -> list[dict[str, Any]]:
+    path = os.environ.get("TOY_TOOLS")
+    if not path:
+        return DEFAULT_TOOLS
+    with open(path, encoding="utf-8") as file:
+        tools: list[dict[str, Any]] = json.load(file)
+    return tools
+
+
+async def list_tools(
+    _ctx: Any, _params: types.PaginatedRequestParams | None
+) -> types.ListToolsResult:
+    return types.ListToolsResult(tools=[types.Tool.model_validate(tool) for tool in _tools()])
+
+
+async def call_tool(_ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
+    log = os.environ.get("TOY_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as file:
+            file.write(params.name + "\n")
+    if params.name == "proctor_env":
+        seen = sorted(key for key in os.environ if key.startswith("PROCTOR_"))
+        return types.CallToolResult(content=[types.TextContent(text=json.dumps(seen))])
+    if params.name == "crash":
+        os._exit(3)
+    if params.name == "fail":
+        return types.CallToolResult(content=[types.TextContent(text="it broke")], is_error=True)
+    arguments = json.dumps(params.arguments or {}, sort_keys=True)
+    text = f"{params.name} ran with {arguments}"
+    return types.CallToolResult(content=[types.TextContent(text=text)])
+
+
+async def list_prompts(
+    _ctx: Any, _params: types.PaginatedRequestParams | None
+) -> types.ListPromptsResult:
+    return types.ListPromptsResult(prompts=[types.Prompt(name="greet", description="Say hi.")])
+
+
+server = Server(
+    "toy", on_list_tools=list_tools, on_call_tool=call_tool, on_list_prompts=list_prompts
+)
+
+
+async def main() -> None:
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+if __name__ == "__main__":
+    anyio.run(main)
