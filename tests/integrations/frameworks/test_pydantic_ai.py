@@ -1,0 +1,178 @@
+"""PydanticAI toolsets behind Proctor, driven by PydanticAI's TestModel and FunctionModel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from pydantic_ai import Agent, DeferredToolRequests, FunctionToolset
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.test import TestModel
+
+from proctor.integrations.pydantic_ai import ProctorToolset, proctor_approvals
+from proctor.sdk import session
+from tests.integrations.frameworks.conftest import Helper, answer_soon, audit
+
+ran: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def nothing_ran() -> Iterator[None]:
+    ran.clear()
+    return
+
+
+class Query(BaseModel):
+    text: str
+    limit: int = 3
+
+
+def search_docs(query: Query) -> str:
+    """Search the deploy documentation."""
+    ran.append(f"search:{query.text}")
+    return f"{query.limit} pages about {query.text}"
+
+
+def close_ticket(ticket: int) -> str:
+    """Close a support ticket."""
+    ran.append(f"close:{ticket}")
+    return f"closed {ticket}"
+
+
+def post(body: str) -> str:
+    """Post an answer on the company forum."""
+    ran.append(f"post:{body}")
+    return "posted"
+
+
+def broken(query: str) -> str:
+    """A tool that fails."""
+    raise RuntimeError("index unavailable")
+
+
+NAMES = {
+    "search_docs": "docs.search",
+    "close_ticket": "tickets.close",
+    "post": "forum.post",
+    "broken": "docs.search",
+}
+
+
+def toolset(helper: Helper | None, *tools: Any, **options: Any) -> ProctorToolset:
+    credentials = {"checker": helper.gateway, "token": helper.token} if helper else {}
+    return ProctorToolset(FunctionToolset(list(tools)), names=NAMES, **credentials, **options)
+
+
+def scripted(*calls: ToolCallPart) -> FunctionModel:
+    """Calls the tools once, then answers with what the tools answered."""
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=list(calls))
+        answers = [str(getattr(part, "content", "")) for part in messages[-1].parts]
+        return ModelResponse(parts=[TextPart(" | ".join(answers))])
+
+    return FunctionModel(respond)
+
+
+def test_the_model_sees_exactly_the_tools_it_saw_before(helper: Helper) -> None:
+    seen = []
+    for tools in (FunctionToolset([search_docs, post]), toolset(helper, search_docs, post)):
+        model = TestModel(call_tools=[])
+        Agent(model, toolsets=[tools]).run_sync("hello")
+        assert model.last_model_request_parameters is not None
+        seen.append(model.last_model_request_parameters.function_tools)
+    assert seen[0] == seen[1]
+
+
+def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
+    helper: Helper,
+) -> None:
+    model = scripted(
+        ToolCallPart("search_docs", {"query": {"text": "rollback"}}, tool_call_id="c1"),
+        ToolCallPart("close_ticket", {"ticket": 7}, tool_call_id="c2"),
+    )
+    result = Agent(model, toolsets=[toolset(helper, search_docs, close_ticket)]).run_sync("go")
+    assert ran == ["search:rollback"]
+    assert "3 pages about rollback" in result.output
+    assert "Proctor denied the call to close_ticket (policy_denied" in result.output
+
+    by_tool = {d["tool"]: d for d in audit(helper.gateway, "decision")}
+    assert by_tool["docs.search"]["arguments"] == {"query": {"text": "rollback", "limit": 3}}
+    assert by_tool["tickets.close"]["outcome"] == "deny"
+    assert sorted(o["status"] for o in audit(helper.gateway, "outcome")) == [
+        "skipped",
+        "succeeded",
+    ]
+
+
+def test_a_held_call_defers_and_runs_after_approval_in_proctor(helper: Helper) -> None:
+    model = scripted(ToolCallPart("post", {"body": "release notes"}, tool_call_id="c1"))
+    agent = Agent(model, toolsets=[toolset(helper, post)], output_type=[str, DeferredToolRequests])
+    first = agent.run_sync("post the notes")
+    assert isinstance(first.output, DeferredToolRequests)
+    held = first.output.metadata["c1"]["proctor"]
+    assert held["verdict"] == "held"
+    assert ran == []
+
+    # Still pending: the model is told so, and nothing runs.
+    pending = proctor_approvals(first.output, checker=helper.gateway, token=helper.token)
+    assert "still waiting" in str(pending.approvals["c1"])
+
+    helper.gateway.runtime.approvals.approve(held["approval_id"], helper.dana, "fine")
+    answers = proctor_approvals(first.output, checker=helper.gateway, token=helper.token)
+    assert answers.approvals == {"c1": True}
+    second = agent.run_sync(message_history=first.all_messages(), deferred_tool_results=answers)
+    assert ran == ["post:release notes"]
+    assert second.output == "posted"
+    outcome = audit(helper.gateway, "outcome")[-1]
+    assert (outcome["decision_id"], outcome["status"]) == (held["decision_id"], "succeeded")
+
+
+def test_an_app_approval_alone_does_not_lift_proctors_hold(helper: Helper) -> None:
+    from pydantic_ai import DeferredToolResults
+
+    model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
+    agent = Agent(model, toolsets=[toolset(helper, post)], output_type=[str, DeferredToolRequests])
+    first = agent.run_sync("post")
+    approved_by_app = DeferredToolResults(approvals={"c1": True})
+    second = agent.run_sync(
+        message_history=first.all_messages(), deferred_tool_results=approved_by_app
+    )
+    assert ran == []
+    assert "held the call to post" in str(second.output)
+
+
+def test_on_hold_fail_tells_the_model_without_deferring(helper: Helper) -> None:
+    model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
+    result = Agent(model, toolsets=[toolset(helper, post, on_hold="fail")]).run_sync("post")
+    assert "held the call to post" in result.output
+    assert ran == []
+
+
+def test_a_held_call_that_waits_runs_once_a_person_approves(helper: Helper) -> None:
+    answer_soon(helper, approve=True)
+    model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
+    tools = toolset(helper, post, wait=timedelta(seconds=10))
+    assert Agent(model, toolsets=[tools]).run_sync("post").output == "posted"
+    assert ran == ["post:notes"]
+
+
+def test_a_failing_tool_is_recorded_as_failed(helper: Helper) -> None:
+    model = scripted(ToolCallPart("broken", {"query": "x"}, tool_call_id="c1"))
+    with pytest.raises(RuntimeError, match="index unavailable"):
+        Agent(model, toolsets=[toolset(helper, broken)]).run_sync("go")
+    [outcome] = audit(helper.gateway, "outcome")
+    assert outcome["status"] == "failed"
+
+
+def test_the_session_supplies_checker_and_token(helper: Helper) -> None:
+    model = scripted(ToolCallPart("search_docs", {"query": {"text": "x"}}, tool_call_id="c1"))
+    agent = Agent(model, toolsets=[toolset(None, search_docs)])
+    with session(helper.gateway, token=helper.token):
+        result = agent.run_sync("go")
+    assert "3 pages about x" in result.output
