@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -26,9 +25,8 @@ ran: list[str] = []
 
 
 @pytest.fixture(autouse=True)
-def nothing_ran() -> Iterator[None]:
+def nothing_ran() -> None:
     ran.clear()
-    return
 
 
 @tool

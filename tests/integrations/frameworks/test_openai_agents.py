@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,11 +23,10 @@ ran: list[str] = []
 
 
 @pytest.fixture(autouse=True)
-def quiet() -> Iterator[None]:
+def quiet() -> None:
     # No network: traces would otherwise be exported to the platform.
     set_tracing_disabled(True)
     ran.clear()
-    return
 
 
 @function_tool

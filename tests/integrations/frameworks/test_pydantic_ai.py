@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -21,9 +20,8 @@ ran: list[str] = []
 
 
 @pytest.fixture(autouse=True)
-def nothing_ran() -> Iterator[None]:
+def nothing_ran() -> None:
     ran.clear()
-    return
 
 
 class Query(BaseModel):
