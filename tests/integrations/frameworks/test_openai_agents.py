@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -75,7 +76,9 @@ def guarded(helper: Helper, tools: list[FunctionTool], **options: Any) -> list[F
 
 def run(tools: list[FunctionTool], calls: list[Any]) -> RunResult:
     model = ScriptedModel([calls, [assistant_message("done")]])
-    return Runner.run_sync(Agent(name="helper", model=model, tools=tools), "help me")
+    # asyncio.run, not Runner.run_sync: run_sync leaves the thread's default event loop
+    # open after shutting down its async generators, which breaks later users of that loop.
+    return asyncio.run(Runner.run(Agent(name="helper", model=model, tools=tools), "help me"))
 
 
 def outputs(result: RunResult) -> dict[str, Any]:
