@@ -149,7 +149,7 @@ class ClaudeCodeHook:
             if event.name == "PreToolUse":
                 return self.pre_tool_use(event)
             if event.name in ("PostToolUse", "PostToolUseFailure"):
-                return self.post_tool_use(event)
+                return self._after(event)
             return refuse(
                 f"the hook does not handle {event.name!r} events; "
                 "wire it to PreToolUse, PostToolUse and PostToolUseFailure"
@@ -230,6 +230,13 @@ class ClaudeCodeHook:
             log.warning("could not keep decision %s for PostToolUse", decision.id, exc_info=True)
 
     # -- after ----------------------------------------------------------------
+
+    def _after(self, event: HookEvent) -> HookResult:
+        try:
+            return self.post_tool_use(event)
+        except Exception as exc:
+            log.exception("the Claude Code hook failed after %s", event.tool_name)
+            return _warn(f"Proctor could not record the outcome ({type(exc).__name__}: {exc})")
 
     def post_tool_use(self, event: HookEvent) -> HookResult:
         pending = self.state.take(event.session_id, event.tool_use_id)
