@@ -302,3 +302,16 @@ def test_tool_use_ids_never_become_paths(coding: Coding, tmp_path: Path) -> None
     hook.handle(pre("Read", {"file_path": "/r"}, "../../escape"))
     assert not (tmp_path / "escape").exists()
     assert [p.suffix for p in coding.state.directory.iterdir()] == [".json"]
+
+
+def test_over_http_the_hook_decides_and_records_the_same_way(coding: Coding) -> None:
+    from proctor.server import create_app
+    from tests.server.live import live_server
+
+    with live_server(create_app(coding.gateway)) as url, Client(url) as client:
+        hook = ClaudeCodeHook(client, coding.token, state=coding.state)
+        assert decision_of(hook.handle(pre("Read", {"file_path": "/r/a"}, "toolu_h")))[0] == "allow"
+        assert_denied(hook.handle(pre("Bash", {"command": "make"})), "does not grant execute")
+        hook.handle(event("PostToolUse", "Read", {"file_path": "/r/a"}, "toolu_h"))
+    [outcome] = audit(coding.gateway, "outcome")
+    assert outcome["status"] == "succeeded"
