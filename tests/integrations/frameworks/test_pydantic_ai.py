@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -52,6 +53,11 @@ def broken(query: str) -> str:
     raise RuntimeError("index unavailable")
 
 
+def run(agent: Agent[Any, Any], *args: Any, **kwargs: Any) -> Any:
+    # asyncio.run, not run_sync: run_sync leaves the thread's default event loop open.
+    return asyncio.run(agent.run(*args, **kwargs))
+
+
 NAMES = {
     "search_docs": "docs.search",
     "close_ticket": "tickets.close",
@@ -81,7 +87,7 @@ def test_the_model_sees_exactly_the_tools_it_saw_before(helper: Helper) -> None:
     seen = []
     for tools in (FunctionToolset([search_docs, post]), toolset(helper, search_docs, post)):
         model = TestModel(call_tools=[])
-        Agent(model, toolsets=[tools]).run_sync("hello")
+        run(Agent(model, toolsets=[tools]), "hello")
         assert model.last_model_request_parameters is not None
         seen.append(model.last_model_request_parameters.function_tools)
     assert seen[0] == seen[1]
@@ -94,7 +100,7 @@ def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
         ToolCallPart("search_docs", {"query": {"text": "rollback"}}, tool_call_id="c1"),
         ToolCallPart("close_ticket", {"ticket": 7}, tool_call_id="c2"),
     )
-    result = Agent(model, toolsets=[toolset(helper, search_docs, close_ticket)]).run_sync("go")
+    result = run(Agent(model, toolsets=[toolset(helper, search_docs, close_ticket)]), "go")
     assert ran == ["search:rollback"]
     assert "3 pages about rollback" in result.output
     assert "Proctor denied the call to close_ticket (policy_denied" in result.output
@@ -111,7 +117,7 @@ def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
 def test_a_held_call_defers_and_runs_after_approval_in_proctor(helper: Helper) -> None:
     model = scripted(ToolCallPart("post", {"body": "release notes"}, tool_call_id="c1"))
     agent = Agent(model, toolsets=[toolset(helper, post)], output_type=[str, DeferredToolRequests])
-    first = agent.run_sync("post the notes")
+    first = run(agent, "post the notes")
     assert isinstance(first.output, DeferredToolRequests)
     held = first.output.metadata["c1"]["proctor"]
     assert held["verdict"] == "held"
@@ -124,7 +130,7 @@ def test_a_held_call_defers_and_runs_after_approval_in_proctor(helper: Helper) -
     helper.gateway.runtime.approvals.approve(held["approval_id"], helper.dana, "fine")
     answers = proctor_approvals(first.output, checker=helper.gateway, token=helper.token)
     assert answers.approvals == {"c1": True}
-    second = agent.run_sync(message_history=first.all_messages(), deferred_tool_results=answers)
+    second = run(agent, message_history=first.all_messages(), deferred_tool_results=answers)
     assert ran == ["post:release notes"]
     assert second.output == "posted"
     outcome = audit(helper.gateway, "outcome")[-1]
@@ -136,18 +142,16 @@ def test_an_app_approval_alone_does_not_lift_proctors_hold(helper: Helper) -> No
 
     model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
     agent = Agent(model, toolsets=[toolset(helper, post)], output_type=[str, DeferredToolRequests])
-    first = agent.run_sync("post")
+    first = run(agent, "post")
     approved_by_app = DeferredToolResults(approvals={"c1": True})
-    second = agent.run_sync(
-        message_history=first.all_messages(), deferred_tool_results=approved_by_app
-    )
+    second = run(agent, message_history=first.all_messages(), deferred_tool_results=approved_by_app)
     assert ran == []
     assert "held the call to post" in str(second.output)
 
 
 def test_on_hold_fail_tells_the_model_without_deferring(helper: Helper) -> None:
     model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
-    result = Agent(model, toolsets=[toolset(helper, post, on_hold="fail")]).run_sync("post")
+    result = run(Agent(model, toolsets=[toolset(helper, post, on_hold="fail")]), "post")
     assert "held the call to post" in result.output
     assert ran == []
 
@@ -156,14 +160,14 @@ def test_a_held_call_that_waits_runs_once_a_person_approves(helper: Helper) -> N
     answer_soon(helper, approve=True)
     model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
     tools = toolset(helper, post, wait=timedelta(seconds=10))
-    assert Agent(model, toolsets=[tools]).run_sync("post").output == "posted"
+    assert run(Agent(model, toolsets=[tools]), "post").output == "posted"
     assert ran == ["post:notes"]
 
 
 def test_a_failing_tool_is_recorded_as_failed(helper: Helper) -> None:
     model = scripted(ToolCallPart("broken", {"query": "x"}, tool_call_id="c1"))
     with pytest.raises(RuntimeError, match="index unavailable"):
-        Agent(model, toolsets=[toolset(helper, broken)]).run_sync("go")
+        run(Agent(model, toolsets=[toolset(helper, broken)]), "go")
     [outcome] = audit(helper.gateway, "outcome")
     assert outcome["status"] == "failed"
 
@@ -172,5 +176,5 @@ def test_the_session_supplies_checker_and_token(helper: Helper) -> None:
     model = scripted(ToolCallPart("search_docs", {"query": {"text": "x"}}, tool_call_id="c1"))
     agent = Agent(model, toolsets=[toolset(None, search_docs)])
     with session(helper.gateway, token=helper.token):
-        result = agent.run_sync("go")
+        result = run(agent, "go")
     assert "3 pages about x" in result.output
