@@ -1,4 +1,4 @@
-"""A real gateway on a fresh data directory with a helper agent, its tools and a task.
+"""A real gateway on a fresh data directory with a support agent, its tools and a task.
 
 The task (for dana) grants ``read``: ``docs.search`` runs, ``tickets.close`` (write) is
 denied, ``forum.post`` (publish) is held for dana's approval.
@@ -21,22 +21,22 @@ from proctor.people import Person, Role
 
 
 @dataclass(frozen=True)
-class Helper:
+class Support:
     gateway: Gateway
     token: str
     dana: Person
 
 
 @pytest.fixture
-def helper(gateway: Gateway, admin: Admin) -> Helper:
-    admin.put_agent(Agent(id="helper-bot", name="Helper", owner="platform"), actor="t")
+def support(gateway: Gateway, admin: Admin) -> Support:
+    admin.put_agent(Agent(id="support-bot", name="Support", owner="platform"), actor="t")
     admin.put_tool(Tool("docs.search", ActionClass.READ), actor="t")
     admin.put_tool(Tool("tickets.close", ActionClass.WRITE), actor="t")
     admin.put_tool(
         Tool("forum.post", ActionClass.PUBLISH, audience=Audience.ORGANIZATION), actor="t"
     )
     task = admin.create_task(
-        agent_id="helper-bot",
+        agent_id="support-bot",
         requester="dana",
         purpose="Answer the question about the deploy docs",
         capabilities=Capabilities(actions=frozenset({ActionClass.READ})),
@@ -44,7 +44,7 @@ def helper(gateway: Gateway, admin: Admin) -> Helper:
     )
     token = admin.issue_task_token(task.id, actor="dana").token
     dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
-    return Helper(gateway, token, dana)
+    return Support(gateway, token, dana)
 
 
 def audit(gateway: Gateway, kind: str) -> list[dict[str, Any]]:
@@ -56,19 +56,19 @@ def pending_request(gateway: Gateway) -> str:
     return request.id
 
 
-def answer_soon(helper: Helper, *, approve: bool) -> threading.Thread:
+def answer_soon(support: Support, *, approve: bool) -> threading.Thread:
     """In another thread: wait for the held call's request, then answer it as dana."""
 
     def answer() -> None:
         deadline = time.monotonic() + 10
-        approvals = helper.gateway.runtime.approvals
+        approvals = support.gateway.runtime.approvals
         while time.monotonic() < deadline:
             pending = approvals.list(status=ApprovalStatus.PENDING)
             if pending:
                 if approve:
-                    approvals.approve(pending[0].id, helper.dana, "fine")
+                    approvals.approve(pending[0].id, support.dana, "fine")
                 else:
-                    approvals.deny(pending[0].id, helper.dana, "not in public")
+                    approvals.deny(pending[0].id, support.dana, "not in public")
                 return
             time.sleep(0.02)
 

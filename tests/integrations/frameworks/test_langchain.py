@@ -19,7 +19,7 @@ from langgraph.types import Command
 from proctor.errors import ProctorError
 from proctor.integrations.langchain import ProctorRefusal, guard_tool, guard_tools
 from proctor.sdk import session
-from tests.integrations.frameworks.conftest import Helper, answer_soon, audit, pending_request
+from tests.integrations.frameworks.conftest import Support, answer_soon, audit, pending_request
 
 ran: list[str] = []
 
@@ -64,9 +64,9 @@ NAMES = {
 }
 
 
-def guarded(helper: Helper, tools: list[BaseTool], **options: Any) -> list[BaseTool]:
+def guarded(support: Support, tools: list[BaseTool], **options: Any) -> list[BaseTool]:
     return [
-        guard_tool(t, name=NAMES[t.name], checker=helper.gateway, token=helper.token, **options)
+        guard_tool(t, name=NAMES[t.name], checker=support.gateway, token=support.token, **options)
         for t in tools
     ]
 
@@ -91,16 +91,16 @@ def tool_messages(result: dict[str, Any]) -> dict[str, ToolMessage]:
     return {m.tool_call_id: m for m in result["messages"] if isinstance(m, ToolMessage)}
 
 
-def test_the_model_sees_exactly_the_tools_it_saw_before(helper: Helper) -> None:
+def test_the_model_sees_exactly_the_tools_it_saw_before(support: Support) -> None:
     tools: list[BaseTool] = [search_docs, close_ticket, post]
-    for original, wrapped in zip(tools, guarded(helper, tools), strict=True):
+    for original, wrapped in zip(tools, guarded(support, tools), strict=True):
         assert convert_to_openai_tool(wrapped) == convert_to_openai_tool(original)
         assert wrapped.name == original.name
         assert wrapped.args == original.args
 
 
 def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
-    helper: Helper,
+    support: Support,
 ) -> None:
     replies = [
         call("search_docs", {"query": "rollback"}, "c1"),
@@ -108,7 +108,7 @@ def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
         call("post", {"body": "widen the permissions"}, "c3"),
         AIMessage("done"),
     ]
-    graph = agent_graph(guarded(helper, [search_docs, close_ticket, post]), replies)
+    graph = agent_graph(guarded(support, [search_docs, close_ticket, post]), replies)
     result = graph.invoke({"messages": [HumanMessage("how do I roll back?")]})
     answers = tool_messages(result)
 
@@ -121,58 +121,58 @@ def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
     assert "held the call to post for a person's approval" in answers["c3"].content
     assert result["messages"][-1].content == "done"
 
-    decisions = audit(helper.gateway, "decision")
+    decisions = audit(support.gateway, "decision")
     assert [d["outcome"] for d in decisions] == ["allow", "deny", "require_approval"]
     assert decisions[0]["arguments"] == {"query": "rollback"}
     assert decisions[2]["arguments"] == {"body": "widen the permissions"}  # no injected id
-    assert [o["status"] for o in audit(helper.gateway, "outcome")] == ["succeeded", "skipped"]
+    assert [o["status"] for o in audit(support.gateway, "outcome")] == ["succeeded", "skipped"]
 
 
-def test_a_failing_tool_is_recorded_as_failed_and_raises_as_before(helper: Helper) -> None:
-    [wrapped] = guarded(helper, [broken])
+def test_a_failing_tool_is_recorded_as_failed_and_raises_as_before(support: Support) -> None:
+    [wrapped] = guarded(support, [broken])
     with pytest.raises(RuntimeError, match="index unavailable"):
         wrapped.invoke({"query": "x"})
-    [outcome] = audit(helper.gateway, "outcome")
+    [outcome] = audit(support.gateway, "outcome")
     assert outcome["status"] == "failed"
     assert "index unavailable" in outcome["summary"]
 
 
-def test_handle_refusal_false_raises_the_tool_exception(helper: Helper) -> None:
-    [wrapped] = guarded(helper, [close_ticket], handle_refusal=False)
+def test_handle_refusal_false_raises_the_tool_exception(support: Support) -> None:
+    [wrapped] = guarded(support, [close_ticket], handle_refusal=False)
     with pytest.raises(ProctorRefusal) as refused:
         wrapped.invoke({"ticket": 7})
     assert refused.value.answer.code == "policy_denied"
     assert ran == []
 
 
-def test_a_held_call_that_waits_runs_once_a_person_approves(helper: Helper) -> None:
-    [wrapped] = guarded(helper, [post], wait=timedelta(seconds=10))
-    answer_soon(helper, approve=True)
+def test_a_held_call_that_waits_runs_once_a_person_approves(support: Support) -> None:
+    [wrapped] = guarded(support, [post], wait=timedelta(seconds=10))
+    answer_soon(support, approve=True)
     message = wrapped.invoke(
         {"type": "tool_call", "id": "c9", "name": "post", "args": {"body": "release notes"}}
     )
     assert message.content == "posted (c9)"
     assert ran == ["post:release notes"]
-    held, approved = audit(helper.gateway, "decision")
+    held, approved = audit(support.gateway, "decision")
     assert approved["decision_id"] == held["decision_id"]
     assert approved["code"] == "approved"
-    [outcome] = audit(helper.gateway, "outcome")
+    [outcome] = audit(support.gateway, "outcome")
     assert (outcome["decision_id"], outcome["status"]) == (held["decision_id"], "succeeded")
 
 
-def test_a_held_call_that_people_deny_does_not_run(helper: Helper) -> None:
-    [wrapped] = guarded(helper, [post], wait=timedelta(seconds=10))
-    answer_soon(helper, approve=False)
+def test_a_held_call_that_people_deny_does_not_run(support: Support) -> None:
+    [wrapped] = guarded(support, [post], wait=timedelta(seconds=10))
+    answer_soon(support, approve=False)
     result = wrapped.invoke({"body": "release notes"})
     assert "approval_denied" in result
     assert "not in public" in result
     assert ran == []
 
 
-def test_on_hold_interrupt_pauses_the_graph_and_resumes_after_approval(helper: Helper) -> None:
+def test_on_hold_interrupt_pauses_the_graph_and_resumes_after_approval(support: Support) -> None:
     replies = [call("post", {"body": "release notes"}, "c1"), AIMessage("posted it")]
     graph = agent_graph(
-        guarded(helper, [post], on_hold="interrupt"), replies, checkpointer=InMemorySaver()
+        guarded(support, [post], on_hold="interrupt"), replies, checkpointer=InMemorySaver()
     )
     thread = {"configurable": {"thread_id": "t1"}}
 
@@ -180,10 +180,10 @@ def test_on_hold_interrupt_pauses_the_graph_and_resumes_after_approval(helper: H
     [interruption] = paused["__interrupt__"]
     held = interruption.value["proctor"]
     assert held["verdict"] == "held"
-    assert held["approval_id"] == pending_request(helper.gateway)
+    assert held["approval_id"] == pending_request(support.gateway)
     assert ran == []
 
-    helper.gateway.runtime.approvals.approve(held["approval_id"], helper.dana, "fine")
+    support.gateway.runtime.approvals.approve(held["approval_id"], support.dana, "fine")
     done = graph.invoke(Command(resume="approved"), thread)
     assert ran == ["post:release notes"]
     assert tool_messages(done)["c1"].content == "posted (c1)"
@@ -191,11 +191,11 @@ def test_on_hold_interrupt_pauses_the_graph_and_resumes_after_approval(helper: H
 
 
 def test_on_hold_interrupt_resumed_without_approval_tells_the_model_it_is_pending(
-    helper: Helper,
+    support: Support,
 ) -> None:
     replies = [call("post", {"body": "notes"}, "c1"), AIMessage("ok")]
     graph = agent_graph(
-        guarded(helper, [post], on_hold="interrupt"), replies, checkpointer=InMemorySaver()
+        guarded(support, [post], on_hold="interrupt"), replies, checkpointer=InMemorySaver()
     )
     thread = {"configurable": {"thread_id": "t2"}}
     graph.invoke({"messages": [HumanMessage("post")]}, thread)
@@ -204,8 +204,8 @@ def test_on_hold_interrupt_resumed_without_approval_tells_the_model_it_is_pendin
     assert "held the call to post" in tool_messages(done)["c1"].content
 
 
-def test_async_invocation_is_checked_the_same_way(helper: Helper) -> None:
-    allowed, denied = guarded(helper, [search_docs, close_ticket])
+def test_async_invocation_is_checked_the_same_way(support: Support) -> None:
+    allowed, denied = guarded(support, [search_docs, close_ticket])
 
     async def agent() -> tuple[Any, Any]:
         return await allowed.ainvoke({"query": "deploy"}), await denied.ainvoke({"ticket": 1})
@@ -216,24 +216,24 @@ def test_async_invocation_is_checked_the_same_way(helper: Helper) -> None:
     assert ran == ["search:deploy"]
 
 
-def test_the_session_supplies_checker_and_token(helper: Helper) -> None:
+def test_the_session_supplies_checker_and_token(support: Support) -> None:
     [wrapped] = guard_tools([search_docs], prefix="")
     with pytest.raises(ProctorError) as missing:
         wrapped.invoke({"query": "x"})
     assert missing.value.code == "no_session"
     wrapped = guard_tool(search_docs, name="docs.search")
-    with session(helper.gateway, token=helper.token):
+    with session(support.gateway, token=support.token):
         assert wrapped.invoke({"query": "x"}) == "3 pages about x"
 
 
-def test_a_resource_function_names_the_resource_from_the_arguments(helper: Helper) -> None:
+def test_a_resource_function_names_the_resource_from_the_arguments(support: Support) -> None:
     wrapped = guard_tool(
         search_docs,
         name="docs.search",
         resource=lambda args: f"docs:{args['query']}",
-        checker=helper.gateway,
-        token=helper.token,
+        checker=support.gateway,
+        token=support.token,
     )
     wrapped.invoke({"query": "deploy"})
-    [decision] = audit(helper.gateway, "decision")
+    [decision] = audit(support.gateway, "decision")
     assert decision["resource"] == "docs:deploy"

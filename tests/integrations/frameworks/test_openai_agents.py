@@ -18,7 +18,7 @@ from proctor.integrations.openai_agents import (
     guard_function_tools,
 )
 from proctor.sdk import session
-from tests.integrations.frameworks.conftest import Helper, answer_soon, audit
+from tests.integrations.frameworks.conftest import Support, answer_soon, audit
 
 ran: list[str] = []
 
@@ -65,10 +65,10 @@ NAMES = {
 }
 
 
-def guarded(helper: Helper, tools: list[FunctionTool], **options: Any) -> list[FunctionTool]:
+def guarded(support: Support, tools: list[FunctionTool], **options: Any) -> list[FunctionTool]:
     return [
         guard_function_tool(
-            t, name=NAMES[t.name], checker=helper.gateway, token=helper.token, **options
+            t, name=NAMES[t.name], checker=support.gateway, token=support.token, **options
         )
         for t in tools
     ]
@@ -78,7 +78,7 @@ def run(tools: list[FunctionTool], calls: list[Any]) -> RunResult:
     model = ScriptedModel([calls, [assistant_message("done")]])
     # asyncio.run, not Runner.run_sync: run_sync leaves the thread's default event loop
     # open after shutting down its async generators, which breaks later users of that loop.
-    return asyncio.run(Runner.run(Agent(name="helper", model=model, tools=tools), "help me"))
+    return asyncio.run(Runner.run(Agent(name="support", model=model, tools=tools), "help me"))
 
 
 def outputs(result: RunResult) -> dict[str, Any]:
@@ -89,20 +89,20 @@ def outputs(result: RunResult) -> dict[str, Any]:
     }
 
 
-def test_the_model_sees_exactly_the_tools_it_saw_before(helper: Helper) -> None:
+def test_the_model_sees_exactly_the_tools_it_saw_before(support: Support) -> None:
     originals = [search_docs, close_ticket, post]
-    for original, wrapped in zip(originals, guarded(helper, originals), strict=True):
+    for original, wrapped in zip(originals, guarded(support, originals), strict=True):
         assert (wrapped.name, wrapped.description) == (original.name, original.description)
         assert wrapped.params_json_schema == original.params_json_schema
         assert wrapped.strict_json_schema == original.strict_json_schema
-    assert search_docs.on_invoke_tool is not guarded(helper, [search_docs])[0].on_invoke_tool
+    assert search_docs.on_invoke_tool is not guarded(support, [search_docs])[0].on_invoke_tool
 
 
 def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
-    helper: Helper,
+    support: Support,
 ) -> None:
     result = run(
-        guarded(helper, [search_docs, close_ticket, post]),
+        guarded(support, [search_docs, close_ticket, post]),
         [
             function_call("search_docs", {"query": "rollback"}, call_id="c1"),
             function_call("close_ticket", {"ticket": 7}, call_id="c2"),
@@ -116,72 +116,72 @@ def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
     assert "held the call to post for a person's approval" in answers["c3"]
     assert result.final_output == "done"
 
-    decisions = audit(helper.gateway, "decision")
+    decisions = audit(support.gateway, "decision")
     assert sorted(d["outcome"] for d in decisions) == ["allow", "deny", "require_approval"]
     by_tool = {d["tool"]: d for d in decisions}
     assert by_tool["docs.search"]["arguments"] == {"query": "rollback"}
-    assert sorted(o["status"] for o in audit(helper.gateway, "outcome")) == [
+    assert sorted(o["status"] for o in audit(support.gateway, "outcome")) == [
         "skipped",
         "succeeded",
     ]
 
 
-def test_raise_on_refusal_stops_the_run(helper: Helper) -> None:
-    tools = guarded(helper, [close_ticket], raise_on_refusal=True)
+def test_raise_on_refusal_stops_the_run(support: Support) -> None:
+    tools = guarded(support, [close_ticket], raise_on_refusal=True)
     with pytest.raises(ProctorToolRefused) as refused:
         run(tools, [function_call("close_ticket", {"ticket": 7}, call_id="c1")])
     assert refused.value.answer.code == "policy_denied"
     assert ran == []
 
 
-def test_a_failing_tool_is_recorded_as_failed(helper: Helper) -> None:
+def test_a_failing_tool_is_recorded_as_failed(support: Support) -> None:
     with pytest.raises(Exception, match="index unavailable"):
-        run(guarded(helper, [broken]), [function_call("broken", {"query": "x"}, call_id="c1")])
-    [outcome] = audit(helper.gateway, "outcome")
+        run(guarded(support, [broken]), [function_call("broken", {"query": "x"}, call_id="c1")])
+    [outcome] = audit(support.gateway, "outcome")
     assert outcome["status"] == "failed"
     assert "index unavailable" in outcome["summary"]
 
 
-def test_a_held_call_that_waits_runs_once_a_person_approves(helper: Helper) -> None:
-    answer_soon(helper, approve=True)
+def test_a_held_call_that_waits_runs_once_a_person_approves(support: Support) -> None:
+    answer_soon(support, approve=True)
     result = run(
-        guarded(helper, [post], wait=timedelta(seconds=10)),
+        guarded(support, [post], wait=timedelta(seconds=10)),
         [function_call("post", {"body": "release notes"}, call_id="c1")],
     )
     assert outputs(result)["c1"] == "posted"
     assert ran == ["post:release notes"]
-    held, approved = audit(helper.gateway, "decision")
+    held, approved = audit(support.gateway, "decision")
     assert (approved["decision_id"], approved["code"]) == (held["decision_id"], "approved")
 
 
-def test_a_held_call_that_people_deny_does_not_run(helper: Helper) -> None:
-    answer_soon(helper, approve=False)
+def test_a_held_call_that_people_deny_does_not_run(support: Support) -> None:
+    answer_soon(support, approve=False)
     result = run(
-        guarded(helper, [post], wait=timedelta(seconds=10)),
+        guarded(support, [post], wait=timedelta(seconds=10)),
         [function_call("post", {"body": "release notes"}, call_id="c1")],
     )
     assert "approval_denied" in outputs(result)["c1"]
     assert ran == []
 
 
-def test_arguments_that_are_not_json_are_judged_as_they_came(helper: Helper) -> None:
+def test_arguments_that_are_not_json_are_judged_as_they_came(support: Support) -> None:
     result = run(
-        guarded(helper, [search_docs]),
+        guarded(support, [search_docs]),
         [function_call("search_docs", "{not json", call_id="c1")],
     )
-    [decision] = audit(helper.gateway, "decision")
+    [decision] = audit(support.gateway, "decision")
     assert decision["arguments"] == {"input": "{not json"}
     assert ran == []  # allowed, but the SDK refuses the arguments before the function runs
     assert "c1" in outputs(result)
 
 
-def test_the_session_supplies_checker_and_token(helper: Helper) -> None:
+def test_the_session_supplies_checker_and_token(support: Support) -> None:
     [wrapped] = guard_function_tools([search_docs], prefix="docs.")
     wrapped.name = "search"  # the inventory name was fixed when it was wrapped
     with pytest.raises(Exception, match="needs a checker and a task token") as missing:
         run([wrapped], [function_call("search", {"query": "x"}, call_id="c1")])
     assert isinstance(missing.value.__cause__, ProctorError)
     assert missing.value.__cause__.code == "no_session"
-    with session(helper.gateway, token=helper.token):
+    with session(support.gateway, token=support.token):
         run([wrapped], [function_call("search", {"query": "x"}, call_id="c1")])
-    assert [d["tool"] for d in audit(helper.gateway, "decision")] == ["docs.search_docs"]
+    assert [d["tool"] for d in audit(support.gateway, "decision")] == ["docs.search_docs"]

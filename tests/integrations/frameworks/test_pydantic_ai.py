@@ -15,7 +15,7 @@ from pydantic_ai.models.test import TestModel
 
 from proctor.integrations.pydantic_ai import ProctorToolset, proctor_approvals
 from proctor.sdk import session
-from tests.integrations.frameworks.conftest import Helper, answer_soon, audit
+from tests.integrations.frameworks.conftest import Support, answer_soon, audit
 
 ran: list[str] = []
 
@@ -66,8 +66,8 @@ NAMES = {
 }
 
 
-def toolset(helper: Helper | None, *tools: Any, **options: Any) -> ProctorToolset:
-    credentials = {"checker": helper.gateway, "token": helper.token} if helper else {}
+def toolset(support: Support | None, *tools: Any, **options: Any) -> ProctorToolset:
+    credentials = {"checker": support.gateway, "token": support.token} if support else {}
     return ProctorToolset(FunctionToolset(list(tools)), names=NAMES, **credentials, **options)
 
 
@@ -83,9 +83,9 @@ def scripted(*calls: ToolCallPart) -> FunctionModel:
     return FunctionModel(respond)
 
 
-def test_the_model_sees_exactly_the_tools_it_saw_before(helper: Helper) -> None:
+def test_the_model_sees_exactly_the_tools_it_saw_before(support: Support) -> None:
     seen = []
-    for tools in (FunctionToolset([search_docs, post]), toolset(helper, search_docs, post)):
+    for tools in (FunctionToolset([search_docs, post]), toolset(support, search_docs, post)):
         model = TestModel(call_tools=[])
         run(Agent(model, toolsets=[tools]), "hello")
         assert model.last_model_request_parameters is not None
@@ -94,29 +94,29 @@ def test_the_model_sees_exactly_the_tools_it_saw_before(helper: Helper) -> None:
 
 
 def test_an_agent_run_executes_allowed_calls_and_shows_refusals_to_the_model(
-    helper: Helper,
+    support: Support,
 ) -> None:
     model = scripted(
         ToolCallPart("search_docs", {"query": {"text": "rollback"}}, tool_call_id="c1"),
         ToolCallPart("close_ticket", {"ticket": 7}, tool_call_id="c2"),
     )
-    result = run(Agent(model, toolsets=[toolset(helper, search_docs, close_ticket)]), "go")
+    result = run(Agent(model, toolsets=[toolset(support, search_docs, close_ticket)]), "go")
     assert ran == ["search:rollback"]
     assert "3 pages about rollback" in result.output
     assert "Proctor denied the call to close_ticket (policy_denied" in result.output
 
-    by_tool = {d["tool"]: d for d in audit(helper.gateway, "decision")}
+    by_tool = {d["tool"]: d for d in audit(support.gateway, "decision")}
     assert by_tool["docs.search"]["arguments"] == {"query": {"text": "rollback", "limit": 3}}
     assert by_tool["tickets.close"]["outcome"] == "deny"
-    assert sorted(o["status"] for o in audit(helper.gateway, "outcome")) == [
+    assert sorted(o["status"] for o in audit(support.gateway, "outcome")) == [
         "skipped",
         "succeeded",
     ]
 
 
-def test_a_held_call_defers_and_runs_after_approval_in_proctor(helper: Helper) -> None:
+def test_a_held_call_defers_and_runs_after_approval_in_proctor(support: Support) -> None:
     model = scripted(ToolCallPart("post", {"body": "release notes"}, tool_call_id="c1"))
-    agent = Agent(model, toolsets=[toolset(helper, post)], output_type=[str, DeferredToolRequests])
+    agent = Agent(model, toolsets=[toolset(support, post)], output_type=[str, DeferredToolRequests])
     first = run(agent, "post the notes")
     assert isinstance(first.output, DeferredToolRequests)
     held = first.output.metadata["c1"]["proctor"]
@@ -124,24 +124,24 @@ def test_a_held_call_defers_and_runs_after_approval_in_proctor(helper: Helper) -
     assert ran == []
 
     # Still pending: the model is told so, and nothing runs.
-    pending = proctor_approvals(first.output, checker=helper.gateway, token=helper.token)
+    pending = proctor_approvals(first.output, checker=support.gateway, token=support.token)
     assert "still waiting" in str(pending.approvals["c1"])
 
-    helper.gateway.runtime.approvals.approve(held["approval_id"], helper.dana, "fine")
-    answers = proctor_approvals(first.output, checker=helper.gateway, token=helper.token)
+    support.gateway.runtime.approvals.approve(held["approval_id"], support.dana, "fine")
+    answers = proctor_approvals(first.output, checker=support.gateway, token=support.token)
     assert answers.approvals == {"c1": True}
     second = run(agent, message_history=first.all_messages(), deferred_tool_results=answers)
     assert ran == ["post:release notes"]
     assert second.output == "posted"
-    outcome = audit(helper.gateway, "outcome")[-1]
+    outcome = audit(support.gateway, "outcome")[-1]
     assert (outcome["decision_id"], outcome["status"]) == (held["decision_id"], "succeeded")
 
 
-def test_an_app_approval_alone_does_not_lift_proctors_hold(helper: Helper) -> None:
+def test_an_app_approval_alone_does_not_lift_proctors_hold(support: Support) -> None:
     from pydantic_ai import DeferredToolResults
 
     model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
-    agent = Agent(model, toolsets=[toolset(helper, post)], output_type=[str, DeferredToolRequests])
+    agent = Agent(model, toolsets=[toolset(support, post)], output_type=[str, DeferredToolRequests])
     first = run(agent, "post")
     approved_by_app = DeferredToolResults(approvals={"c1": True})
     second = run(agent, message_history=first.all_messages(), deferred_tool_results=approved_by_app)
@@ -149,32 +149,32 @@ def test_an_app_approval_alone_does_not_lift_proctors_hold(helper: Helper) -> No
     assert "held the call to post" in str(second.output)
 
 
-def test_on_hold_fail_tells_the_model_without_deferring(helper: Helper) -> None:
+def test_on_hold_fail_tells_the_model_without_deferring(support: Support) -> None:
     model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
-    result = run(Agent(model, toolsets=[toolset(helper, post, on_hold="fail")]), "post")
+    result = run(Agent(model, toolsets=[toolset(support, post, on_hold="fail")]), "post")
     assert "held the call to post" in result.output
     assert ran == []
 
 
-def test_a_held_call_that_waits_runs_once_a_person_approves(helper: Helper) -> None:
-    answer_soon(helper, approve=True)
+def test_a_held_call_that_waits_runs_once_a_person_approves(support: Support) -> None:
+    answer_soon(support, approve=True)
     model = scripted(ToolCallPart("post", {"body": "notes"}, tool_call_id="c1"))
-    tools = toolset(helper, post, wait=timedelta(seconds=10))
+    tools = toolset(support, post, wait=timedelta(seconds=10))
     assert run(Agent(model, toolsets=[tools]), "post").output == "posted"
     assert ran == ["post:notes"]
 
 
-def test_a_failing_tool_is_recorded_as_failed(helper: Helper) -> None:
+def test_a_failing_tool_is_recorded_as_failed(support: Support) -> None:
     model = scripted(ToolCallPart("broken", {"query": "x"}, tool_call_id="c1"))
     with pytest.raises(RuntimeError, match="index unavailable"):
-        run(Agent(model, toolsets=[toolset(helper, broken)]), "go")
-    [outcome] = audit(helper.gateway, "outcome")
+        run(Agent(model, toolsets=[toolset(support, broken)]), "go")
+    [outcome] = audit(support.gateway, "outcome")
     assert outcome["status"] == "failed"
 
 
-def test_the_session_supplies_checker_and_token(helper: Helper) -> None:
+def test_the_session_supplies_checker_and_token(support: Support) -> None:
     model = scripted(ToolCallPart("search_docs", {"query": {"text": "x"}}, tool_call_id="c1"))
     agent = Agent(model, toolsets=[toolset(None, search_docs)])
-    with session(helper.gateway, token=helper.token):
+    with session(support.gateway, token=support.token):
         result = run(agent, "go")
     assert "3 pages about x" in result.output
