@@ -25,6 +25,7 @@ from proctor.cli.approvals import approvals_app
 from proctor.cli.audit import audit_app
 from proctor.cli.directory import directory_app
 from proctor.cli.discover import discover
+from proctor.cli.hook import hook_app
 from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, tools_app
 from proctor.cli.keys import keys_app
 from proctor.cli.kill import kill_app, revive_app
@@ -56,6 +57,7 @@ app.add_typer(revive_app, name="revive")
 app.add_typer(people_app, name="people")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(directory_app, name="directory")
+app.add_typer(hook_app, name="hook")
 app.command("apply")(apply)
 app.command("discover")(discover)
 app.command("mcp-proxy")(mcp_proxy)
