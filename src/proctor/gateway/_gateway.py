@@ -386,7 +386,7 @@ class Gateway:
         tool_label = tool.label.value if tool else "restricted"
         if not resource_id:
             return ResourceFacts(id="", known=False, label=tool_label, owner="")
-        resource = self.runtime.inventory.snapshot.resources.get(resource_id)
+        resource = self.runtime.inventory.snapshot.resource(resource_id)
         if resource is None:
             # Unknown data is treated as the most sensitive kind: fail closed.
             return ResourceFacts(id=resource_id, known=False, label="restricted", owner="")

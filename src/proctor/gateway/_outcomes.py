@@ -64,7 +64,7 @@ def reading(
         return None
     if label is None and tool.action_class is not ActionClass.READ:
         return None
-    resource = snapshot.resources.get(ref.resource) if ref.resource else None
+    resource = snapshot.resource(ref.resource) if ref.resource else None
     if label is None:
         label = snapshot.data_label(tool, ref.resource)
     trusted_source = not tool.untrusted_output if untrusted is None else not untrusted

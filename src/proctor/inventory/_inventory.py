@@ -184,11 +184,11 @@ class Inventory:
     def _load(self) -> InventorySnapshot:
         with self._db.connect() as connection:
             version = read_version(connection, _VERSION_KEY)
-            return InventorySnapshot(
-                version=version,
-                agents=_rows(connection, agents, _agent_from_row, "id"),
-                tools=_rows(connection, tools, _tool_from_row, "name"),
-                resources=_rows(connection, resources, _resource_from_row, "id"),
+            return InventorySnapshot.of(
+                version,
+                _rows(connection, agents, _agent_from_row, "id"),
+                _rows(connection, tools, _tool_from_row, "name"),
+                _rows(connection, resources, _resource_from_row, "id"),
             )
 
 

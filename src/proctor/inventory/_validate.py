@@ -9,7 +9,7 @@ from proctor.model import ActionClass, Tool
 
 _AGENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}")
 _TOOL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/-]{0,199}")
-_RESOURCE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:/@#+=-]{0,299}")
+_RESOURCE_ID = re.compile(r"[A-Za-z0-9_*?\[][A-Za-z0-9_.:/@#+=*?\[\]!-]{0,299}")
 
 
 def check_agent_id(value: str, what: str = "agent id") -> str:
@@ -32,7 +32,7 @@ def check_resource_id(value: str) -> str:
     if not _RESOURCE_ID.fullmatch(value):
         raise InvalidInput(
             f"resource id {value!r} is not valid: use letters, digits and . _ : / @ # + = - "
-            "(max 300)"
+            "(max 300; * ? [ ] make it a pattern)"
         )
     return value
 

@@ -35,6 +35,7 @@ def coding(gateway: Gateway, admin: Admin, tmp_path: Path) -> Coding:
     manifest = tmp_path / "claude-code.yaml"
     manifest.write_text(inventory_manifest())
     apply_manifest(admin, load_manifest(manifest), actor="t")
+    dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
     task = admin.create_task(
         agent_id="claude-code",
         requester="dana",
@@ -43,7 +44,6 @@ def coding(gateway: Gateway, admin: Admin, tmp_path: Path) -> Coding:
         actor="dana",
     )
     token = admin.issue_task_token(task.id, actor="dana").token
-    dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
     return Coding(gateway, token, dana, CallState(tmp_path / "state"))
 
 

@@ -35,6 +35,7 @@ def support(gateway: Gateway, admin: Admin) -> Support:
     admin.put_tool(
         Tool("forum.post", ActionClass.PUBLISH, audience=Audience.ORGANIZATION), actor="t"
     )
+    dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
     task = admin.create_task(
         agent_id="support-bot",
         requester="dana",
@@ -43,7 +44,6 @@ def support(gateway: Gateway, admin: Admin) -> Support:
         actor="dana",
     )
     token = admin.issue_task_token(task.id, actor="dana").token
-    dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
     return Support(gateway, token, dana)
 
 

@@ -74,6 +74,7 @@ def setup(tmp_path: Path) -> Setup:
     with Gateway.open(home) as gateway:
         admin = Admin(gateway)
         admin.put_agent(Agent(id="bot", name="Notes bot", owner="platform"), actor="t")
+        gateway.runtime.people.add("dana", "Dana")
         task = admin.create_task(
             agent_id="bot",
             requester="dana",

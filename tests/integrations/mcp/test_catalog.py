@@ -217,6 +217,8 @@ def test_the_pin_ignores_key_order_and_catches_any_change(
 
 def _token(admin: Admin, actions: set[ActionClass]) -> str:
     admin.put_agent(Agent(id="bot", name="bot", owner="o"), actor="t")
+    if admin.runtime.people.find("dana") is None:
+        admin.runtime.people.add("dana", "Dana")
     task = admin.create_task(
         agent_id="bot",
         requester="dana",

@@ -106,7 +106,7 @@ def test_a_failing_tool_is_recorded_as_failed(setup: Setup) -> None:
 
 def test_held_call_answers_pending_then_runs_once_after_approval(setup: Setup) -> None:
     with Gateway.open(setup.home) as gateway:
-        dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
+        dana = gateway.runtime.people.set_roles("dana", [Role.APPROVER])
 
     async def first() -> CallToolResult:
         async with connected(setup.toy()) as client:
@@ -141,7 +141,7 @@ def test_held_call_answers_pending_then_runs_once_after_approval(setup: Setup) -
 
 def test_held_call_waits_for_people_when_told_to(setup: Setup) -> None:
     with Gateway.open(setup.home) as gateway:
-        dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
+        dana = gateway.runtime.people.set_roles("dana", [Role.APPROVER])
 
     def approve_when_asked() -> None:
         deadline = time.monotonic() + 30
@@ -171,7 +171,7 @@ def test_held_call_waits_for_people_when_told_to(setup: Setup) -> None:
 
 def test_held_call_that_people_deny_does_not_run(setup: Setup) -> None:
     with Gateway.open(setup.home) as gateway:
-        dana = gateway.runtime.people.add("dana", "Dana", [Role.APPROVER])
+        dana = gateway.runtime.people.set_roles("dana", [Role.APPROVER])
 
     def deny_when_asked() -> None:
         deadline = time.monotonic() + 30

@@ -69,6 +69,23 @@ def inventory_manifest(agent_id: str = "claude-code", owner: str = "platform-tea
             }
         ],
         "tools": tools,
+        # Every file and working directory the session touches, as one entry each:
+        # internal data of the agent's owner (add entries of your own, by id or
+        # pattern, for files and directories that are more sensitive).
+        "resources": [
+            {
+                "id": "file:*",
+                "owner": owner,
+                "label": "internal",
+                "description": "Files the coding session reads and writes",
+            },
+            {
+                "id": "dir:*",
+                "owner": owner,
+                "label": "internal",
+                "description": "Directories the coding session runs commands in",
+            },
+        ],
     }
     header = (
         "# Claude Code's tools as the Proctor hook checks them. Apply with:\n"
