@@ -19,6 +19,7 @@ from proctor.model import (
     Task,
     Tool,
 )
+from proctor.policy import InvalidPolicies, argument_types
 from proctor.store import utcnow
 from proctor.tasks import DEFAULT_TASK_TTL
 
@@ -108,12 +109,26 @@ class Admin:
         if problem:
             raise Forbidden(problem, code="grant_exceeds_creator")
 
+    def _refuse_breaking_arguments(self, tool: Tool) -> None:
+        catalog = dict(self.runtime.inventory.snapshot.tools)
+        before = catalog.get(tool.name)
+        if before is not None and before.policy_arguments == tool.policy_arguments:
+            return
+        catalog[tool.name] = tool
+        arguments = argument_types(catalog.values())
+        problems = self.runtime.policy_store.problems_with_arguments(arguments)
+        if problems:
+            raise InvalidPolicies(problems)
+
     @staticmethod
     def _require_reason(reason: str) -> None:
         if not reason.strip():
             raise InvalidInput("say why: stopping or resuming agents needs a reason for the log")
 
     def put_tool(self, tool: Tool, *, actor: str) -> Change:
+        """Register or update a tool; a change of its policy arguments that a stored
+        policy would no longer validate against is refused, changing nothing."""
+        self._refuse_breaking_arguments(tool)
         change = self.runtime.inventory.put_tool(tool)
         self._record(change, "tool.put", actor, tool.name, _tool_body(tool))
         return change
@@ -148,9 +163,13 @@ class Admin:
         actor: str,
         deliverable: Deliverable | None = None,
         ttl: timedelta = DEFAULT_TASK_TTL,
+        instruction: str = "",
     ) -> Task:
         """A task for a registered, active agent; the requester is the human it serves (or,
         for a service task, ``group:<team>``, its owning team).
+
+        ``instruction`` is the requester's own request text: with the purpose, it is
+        what value provenance counts as theirs (only keyed digests are kept).
 
         The requester must be in the directory; when a person creates the task
         (``actor`` ``person:<id>``), it may grant only what that person could do.
@@ -172,7 +191,22 @@ class Admin:
             ttl=ttl,
         )
         self._record(Change.CREATED, "task.create", actor, task.id, _task_body(task))
+        # What the requester asked, in their own words: values in it count as theirs.
+        self.runtime.provenance.record_instruction(
+            task.id, "\n".join(part for part in (task.purpose, instruction) if part)
+        )
         return task
+
+    def add_instruction(self, task_id: str, text: str, *, actor: str) -> None:
+        """More of the requester's own words for a live task (a follow-up message):
+        values in them count as theirs from now on (only keyed digests are kept)."""
+        task = self.runtime.tasks.get(task_id)
+        if task.is_expired(utcnow()):
+            raise InvalidInput(f"task {task.id} expired at {task.expires_at}", code="task_expired")
+        if not text.strip():
+            raise InvalidInput("an instruction needs some text", code="invalid_instruction")
+        self.runtime.provenance.record_instruction(task.id, text)
+        self._record(Change.UPDATED, "task.instruction", actor, task.id, {"characters": len(text)})
 
     def issue_task_token(
         self, task_id: str, *, actor: str, ttl: timedelta | None = None

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proctor.errors import InvalidInput
 from proctor.store import Durability
@@ -69,6 +69,46 @@ class DirectorySettings(BaseModel):
     )
 
 
+class FlowSettings(BaseModel):
+    """Information flow: where the organization ends, and how tool outputs are read."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organization_domains: list[str] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="the organization's e-mail and web domains (subdomains included); a "
+        "send_external to any other is held; none configured: every recipient is outside",
+    )
+    injection_threshold: float = Field(
+        default=0.55, gt=0, le=1, description="the injection screen's flagging threshold"
+    )
+    stamp_template: str = Field(
+        default="— Written by AI agent {agent} for {on_behalf_of} (task {task}, decision "
+        "{decision_id}); {review}.",
+        min_length=1,
+        max_length=1000,
+        description="the provenance stamp put on what agents publish or send; fields: "
+        "{agent}, {on_behalf_of}, {task}, {decision_id}, {review}",
+    )
+
+    @field_validator("stamp_template")
+    @classmethod
+    def _stamp_fields(cls, template: str) -> str:
+        return _check_stamp_template(template)
+
+
+def _check_stamp_template(template: str) -> str:
+    try:
+        template.format(agent="a", on_behalf_of="p", task="t", decision_id="d", review="r")
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValueError(
+            "the stamp template may use {agent}, {on_behalf_of}, {task}, {decision_id}, "
+            f"{{review}} only ({exc})"
+        ) from None
+    return template
+
+
 class Settings(BaseModel):
     """What an operator may tune; every field has a safe default."""
 
@@ -92,6 +132,7 @@ class Settings(BaseModel):
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     directory: DirectorySettings = Field(default_factory=DirectorySettings)
+    flow: FlowSettings = Field(default_factory=FlowSettings)
 
 
 def default_home() -> Path:
@@ -135,6 +176,10 @@ class Home:
     @property
     def approval_link_key_path(self) -> Path:
         return self.path / "approval-links.key"
+
+    @property
+    def provenance_key_path(self) -> Path:
+        return self.path / "provenance.key"
 
     @property
     def settings_path(self) -> Path:

@@ -20,7 +20,7 @@ from proctor.directory import Human, grants_from, put_access, put_group, put_hum
 from proctor.errors import InvalidInput
 from proctor.inventory import Change
 from proctor.people import parse_roles
-from proctor.policy import InvalidPolicies, compile_matrix
+from proctor.policy import InvalidPolicies, argument_types, compile_matrix
 from proctor.wire import AccessRuleIn, AgentIn, GroupIn, HumanIn, ResourceIn, ToolIn
 
 
@@ -105,7 +105,10 @@ def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> Apply
     Every policy text is validated before anything changes, so a bad policy never
     leaves the inventory half applied.
     """
-    problems = admin.runtime.policy_store.problems_if_replaced(loaded.policy_texts)
+    catalog = dict(admin.runtime.inventory.snapshot.tools)
+    catalog.update({tool.name: tool.to_model() for tool in loaded.manifest.tools})
+    arguments = argument_types(catalog.values())
+    problems = admin.runtime.policy_store.problems_if_replaced(loaded.policy_texts, arguments)
     if problems:
         raise InvalidPolicies(problems)
     report = ApplyReport()

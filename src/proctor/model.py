@@ -138,6 +138,9 @@ class Tool:
     #: When set, every call is held for an admin, with this as the reason (an
     #: unannotated MCP tool, a description that changed since it was pinned...).
     review: str | None = None
+    #: Arguments policies may judge, by name and type (``long``, ``string``, ``bool``):
+    #: they appear, typed, in ``context.args``.
+    policy_arguments: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,13 +161,17 @@ class Deliverable:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a task grants: action classes and/or tool-name patterns (fnmatch style).
+    """What a task grants: action classes and/or tool-name patterns (fnmatch style),
+    and optionally the resources it may touch (resource-id patterns).
 
-    Empty means nothing is granted, never everything.
+    Empty actions and tools mean nothing is granted, never everything. ``resources``
+    None means the task is not limited to particular resources; a tuple (even empty)
+    limits every call that names a resource to those matching one of its patterns.
     """
 
     actions: frozenset[ActionClass] = frozenset()
     tools: tuple[str, ...] = ()
+    resources: tuple[str, ...] | None = None
 
     def grants_action(self, action: ActionClass) -> bool:
         return action in self.actions
@@ -175,9 +182,20 @@ class Capabilities:
     def grants_tool_by_name(self, tool_name: str) -> bool:
         return tool_name in self.tools
 
+    def grants_resource(self, resource_id: str | None) -> bool:
+        """Whether a call on ``resource_id`` stays within the task's resources (a call
+        naming no resource does; so does any call of a task not limited to some)."""
+        if self.resources is None or resource_id is None:
+            return True
+        return any(fnmatch.fnmatchcase(resource_id, pattern) for pattern in self.resources)
+
     def describe(self) -> str:
         parts = sorted(a.value for a in self.actions) + list(self.tools)
-        return ", ".join(parts) if parts else "nothing"
+        granted = ", ".join(parts) if parts else "nothing"
+        if self.resources is not None:
+            on = ", ".join(self.resources) or "no resource"
+            granted += f" on {on}"
+        return granted
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +271,8 @@ class Decision:
     chain: tuple[str, ...] = ()
     #: The approval request a held call opened (or the approval that let it through).
     approval_id: str | None = None
+    #: Who approved the call, when people let it through.
+    reviewed_by: tuple[str, ...] = ()
 
     @property
     def allowed(self) -> bool:

@@ -48,6 +48,7 @@ class TaskSpec(_Strict):
     purpose: str
     actions: list[ActionClass] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
+    resources: list[str] | None = None
     deliverable: DeliverableSpec | None = None
 
 
@@ -118,7 +119,11 @@ def _create_task(admin: Admin, spec: TaskSpec) -> str:
         agent_id=spec.agent,
         requester=spec.requester,
         purpose=spec.purpose,
-        capabilities=Capabilities(actions=frozenset(spec.actions), tools=tuple(spec.tools)),
+        capabilities=Capabilities(
+            actions=frozenset(spec.actions),
+            tools=tuple(spec.tools),
+            resources=tuple(spec.resources) if spec.resources is not None else None,
+        ),
         deliverable=deliverable,
         ttl=timedelta(minutes=10),
         actor="policy-test",

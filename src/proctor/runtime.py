@@ -33,7 +33,9 @@ from proctor.model import AgentStatus
 from proctor.monitor import KillSwitch
 from proctor.notify import DeliveryLog, DeliveryResult, Notifier, RetryPolicy, WebhookNotifier
 from proctor.people import People, Person
-from proctor.policy import PolicyEngine, PolicyStore
+from proctor.policy import PolicyEngine, PolicyStore, argument_types
+from proctor.provenance import ProvenanceKey, SessionProvenance
+from proctor.screening import Detector, HeuristicDetector
 from proctor.store import Database, utcnow
 from proctor.tasks import Tasks
 
@@ -63,6 +65,8 @@ class Runtime:
     people: People
     directory: Directory
     sessions: Sessions
+    provenance: SessionProvenance
+    detector: Detector
     notifier: Notifier | None = None
     created: bool = False
     admin_key: str | None = None
@@ -88,9 +92,15 @@ class Runtime:
             _, admin_key = admin_keys.create("initial admin key")
             home.write_admin_key(admin_key)
             created = True
-        policy_store = PolicyStore(database)
         inventory = Inventory(database, poll_interval_s=settings.inventory_poll_interval_s)
-        policies = PolicyEngine(policy_store.documents())
+        policy_store = PolicyStore(
+            database, arguments=lambda: argument_types(inventory.snapshot.tools.values())
+        )
+        policies = PolicyEngine()
+        policies.set_inventory(
+            inventory.snapshot.agents.values(), inventory.snapshot.tools.values()
+        )
+        policies.load(policy_store.documents())
         audit = AuditLog(
             database,
             CheckpointSigner.load_or_create(home.audit_key_path),
@@ -162,6 +172,13 @@ class Runtime:
             people=people,
             directory=directory,
             sessions=Sessions(database, poll_interval_s=settings.inventory_poll_interval_s),
+            provenance=SessionProvenance(
+                database,
+                ProvenanceKey.load_or_create(home.provenance_key_path),
+                poll_interval_s=settings.inventory_poll_interval_s,
+                home_domains=settings.flow.organization_domains,
+            ),
+            detector=HeuristicDetector(threshold=settings.flow.injection_threshold),
             notifier=notifier,
             created=created,
             admin_key=admin_key,
@@ -190,8 +207,14 @@ def _approver_reach(inventory: Inventory, directory: Directory) -> Reach:
         if tool is None:
             return f"tool {request.tool} is not in the inventory"
         label = snapshot.data_label(tool, request.resource)
+        owner = snapshot.resource(request.resource) if request.resource else None
         bound = directory.index.bound(
-            (person.id,), tool.action_class, label, request.resource, request.tool
+            (person.id,),
+            tool.action_class,
+            label,
+            request.resource,
+            request.tool,
+            owner.owner if owner else None,
         )
         return "" if bound.cleared and bound.permitted else bound.why
 

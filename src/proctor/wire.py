@@ -27,6 +27,7 @@ from proctor.identity import IssuedToken
 from proctor.inventory import (
     action_class_from_annotations,
     check_annotations,
+    check_policy_arguments,
     untrusted_from_annotations,
 )
 from proctor.model import (
@@ -135,6 +136,8 @@ class DecisionOut(WireOut):
     chain: list[str] = Field(default_factory=list)
     #: Held: the approval request to answer; allowed after approval: the approval used.
     approval_id: str | None = None
+    #: Allowed after approval: the people who signed it off.
+    reviewed_by: list[str] = Field(default_factory=list)
 
 
 class ExplainOut(WireOut):
@@ -154,17 +157,22 @@ class OutcomeIn(WireIn):
     summary: Text = ""
     label: Label | None = None
     untrusted: bool | None = None
+    #: What the tool returned (JSON): screened for instructions aimed at the agent, and
+    #: its values recorded as keyed digests for value provenance.
+    result: Any = None
 
 
 class OutcomeOut(WireOut):
     """The outcome's audit entry; ``violation`` means a call ran that was not allowed, or
-    returned data above the requester's clearance (``problems`` says which)."""
+    returned data above the requester's clearance (``problems`` says which);
+    ``injection`` says why the result was flagged as carrying instructions."""
 
     decision_id: str
     status: OutcomeStatus
     audit_seq: int
     violation: bool
     problems: list[str] = Field(default_factory=list)
+    injection: str = ""
 
 
 # -- inventory and tasks -------------------------------------------------------------
@@ -270,6 +278,11 @@ class ToolIn(WireIn):
     targets: list[Name] = Field(default_factory=list, max_length=20)
     permission_arguments: PermissionArgumentsWire | None = None
     review: Text | None = None
+    #: Arguments policies may judge, typed (``long``, ``string``, ``bool``):
+    #: ``context.args.<name>`` (test ``context.args has <name>`` first).
+    policy_arguments: dict[Annotated[str, StringConstraints(max_length=64)], str] = Field(
+        default_factory=dict, max_length=32
+    )
 
     def to_model(self) -> Tool:
         annotations = check_annotations(self.annotations)
@@ -299,6 +312,7 @@ class ToolIn(WireIn):
                 PermissionArguments(arguments.grantee, arguments.level) if arguments else None
             ),
             review=self.review,
+            policy_arguments=check_policy_arguments(self.name, self.policy_arguments),
         )
 
 
@@ -315,6 +329,7 @@ class ToolOut(WireOut):
     targets: list[str] = Field(default_factory=list)
     permission_arguments: PermissionArgumentsWire | None = None
     review: str | None = None
+    policy_arguments: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def from_model(cls, tool: Tool) -> ToolOut:
@@ -334,11 +349,8 @@ class ToolOut(WireOut):
                 else None
             ),
             review=tool.review,
+            policy_arguments=dict(tool.policy_arguments),
         )
-
-    def to_in(self) -> ToolIn:
-        """The same entry as a request body (to send back, changed)."""
-        return ToolIn.model_validate(self.model_dump())
 
 
 #: Who may do what: ``{"group:engineering": "read", "dana": "admin"}``.
@@ -475,11 +487,20 @@ class TaskIn(WireIn):
     purpose: Text
     actions: list[ActionClass] = Field(default_factory=list)
     tools: list[ToolName] = Field(default_factory=list, max_length=100)
+    #: The resources the task is limited to (id patterns); leave out for no limit.
+    resources: list[Id] | None = Field(default=None, max_length=100)
     deliverable: DeliverableWire | None = None
     ttl_seconds: int = Field(default=3600, ge=1, le=86_400)
+    #: The requester's own words (their request), beside the purpose: values in it count
+    #: as theirs when an argument later reuses them (value provenance). Never stored as
+    #: text; only keyed digests of the values in it are kept.
+    instruction: Annotated[str, StringConstraints(max_length=65_536)] = ""
 
     def capabilities(self) -> Capabilities:
-        return Capabilities(actions=frozenset(self.actions), tools=tuple(self.tools))
+        resources = tuple(self.resources) if self.resources is not None else None
+        return Capabilities(
+            actions=frozenset(self.actions), tools=tuple(self.tools), resources=resources
+        )
 
     def ttl(self) -> timedelta:
         return timedelta(seconds=self.ttl_seconds)
@@ -509,6 +530,7 @@ class TaskOut(WireOut):
     purpose: str
     actions: list[ActionClass]
     tools: list[str]
+    resources: list[str] | None = None
     deliverable: DeliverableWire | None
     created_at: datetime
     expires_at: datetime
@@ -525,6 +547,11 @@ class TaskOut(WireOut):
             purpose=task.purpose,
             actions=sorted(task.capabilities.actions),
             tools=list(task.capabilities.tools),
+            resources=(
+                list(task.capabilities.resources)
+                if task.capabilities.resources is not None
+                else None
+            ),
             deliverable=(
                 DeliverableWire(description=deliverable.description, audience=deliverable.audience)
                 if deliverable
@@ -742,6 +769,7 @@ def decision_to_wire(decision: Decision) -> DecisionOut:
         task_id=decision.request.task_id if decision.request else None,
         chain=list(decision.chain),
         approval_id=decision.approval_id,
+        reviewed_by=list(decision.reviewed_by),
     )
 
 
@@ -771,6 +799,7 @@ def decision_from_wire(body: DecisionOut, call: ToolCall | None = None) -> Decis
         audit_seq=body.audit_seq,
         chain=tuple(body.chain),
         approval_id=body.approval_id,
+        reviewed_by=tuple(body.reviewed_by),
     )
 
 

@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -22,13 +23,13 @@ posted: list[str] = []
 
 
 @guarded(tool="forum.post", wait=timedelta(seconds=20))
-def post_and_wait(thread: str, body: str) -> str:
+def post_and_wait(thread: str, body: str, proctor_stamp: dict[str, Any] | None = None) -> str:
     posted.append(body)
     return f"posted to {thread}"
 
 
 @guarded(tool="forum.post")
-def post_now(thread: str, body: str) -> str:
+def post_now(thread: str, body: str, proctor_stamp: dict[str, Any] | None = None) -> str:
     posted.append(body)
     return f"posted to {thread}"
 

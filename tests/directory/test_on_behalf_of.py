@@ -24,6 +24,7 @@ from proctor.model import (
     Label,
     Outcome,
     OutcomeStatus,
+    PermissionArguments,
     Resource,
     Task,
     Tool,
@@ -43,7 +44,14 @@ def setting(admin: Admin) -> Admin:
     admin.put_agent(Agent("summarizer", "Summarizer", "platform-team"), actor="t")
     admin.put_agent(Agent("helper", "Helper", "platform-team"), actor="t")
     admin.put_tool(Tool("repo.read_file", ActionClass.READ, Label.INTERNAL), actor="t")
-    admin.put_tool(Tool("repo.set_permissions", ActionClass.MODIFY_PERMISSIONS), actor="t")
+    admin.put_tool(
+        Tool(
+            "repo.set_permissions",
+            ActionClass.MODIFY_PERMISSIONS,
+            permission_arguments=PermissionArguments("grantee", "level"),
+        ),
+        actor="t",
+    )
     admin.put_tool(Tool("forum.post", ActionClass.PUBLISH), actor="t")
     admin.put_resource(Resource("repo:acme/vault-core", "sec-lead", Label.RESTRICTED), actor="t")
     admin.put_resource(Resource("repo:acme/docs", "dana", Label.INTERNAL), actor="t")
@@ -131,7 +139,9 @@ def test_a_group_grant_reaches_members_of_nested_groups(gateway: Gateway, settin
         actor="nia",
     )
     token = task_token(setting, task)
-    lock = ToolCall("repo.set_permissions", {"grantee": "none"}, "repo:acme/vault-core")
+    lock = ToolCall(
+        "repo.set_permissions", {"grantee": "bob", "level": "none"}, "repo:acme/vault-core"
+    )
     assert gateway.check(token, lock).outcome is not Outcome.DENY
     # Leaving the nested group takes effect on the very next check.
     put_group(setting, Group("vault-admins", "Vault admins"), actor="t")
@@ -270,7 +280,9 @@ def test_an_approver_can_only_lift_what_they_could_do(gateway: Gateway, setting:
         actor="rita",
     )  # fmt: skip
     token = task_token(setting, task)
-    widen = ToolCall("repo.set_permissions", {"grantee": "all"}, "repo:acme/vault-core")
+    ledger = Resource("repo:acme/ledger", "sec-lead", Label.CONFIDENTIAL)
+    setting.put_resource(ledger, actor="t")
+    widen = ToolCall("repo.set_permissions", {"grantee": "all"}, ledger.id)
     held = gateway.check(token, widen)
     assert held.outcome is Outcome.REQUIRE_APPROVAL
     request = gateway.runtime.approvals.get(held.approval_id or "")
@@ -306,8 +318,12 @@ def test_data_above_clearance_is_a_violation_and_holds_later_sinks(
     assert gateway.runtime.sessions.get(task.id).over_clearance
     held = gateway.check(token, post)
     assert held.outcome is Outcome.REQUIRE_APPROVAL
-    assert [r.policy_id for r in held.reasons] == ["hold-sink-after-over-clearance"]
-    assert held.reasons[0].approver == "role:security"
+    approvers = {r.policy_id: r.approver for r in held.reasons}
+    assert approvers == {
+        "hold-sink-after-over-clearance": "role:security",
+        # The forum reaches the organization, and the task read confidential data.
+        "hold-confidential-to-wide-audience": "data_owner",
+    }
     outcome = [e.body for e in gateway.runtime.audit.iter_entries(kinds={"outcome"})][-1]
     assert outcome["violation"] is True
     assert outcome["read"] == {"label": "confidential", "untrusted": False}

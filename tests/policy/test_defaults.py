@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from proctor.model import Outcome
-from proctor.policy import PolicyEngine, ResourceFacts, TaskFacts
+from proctor.policy import CallFacts, PolicyEngine, ResourceFacts, TaskFacts
 from tests.policy.policy_support import call, engine, task
 
 
@@ -65,21 +67,34 @@ def test_an_ungranted_write_is_denied_not_held(defaults: PolicyEngine) -> None:
     assert defaults.evaluate(call("forum.edit", task("read"))).outcome is Outcome.DENY
 
 
-def test_permission_change_on_a_confidential_resource_needs_its_owner(
+WIDENS = CallFacts(widens_access=True, why="it opens repo:payroll to all-employees")
+
+
+def test_widening_access_to_a_confidential_resource_needs_its_owner(
     defaults: PolicyEngine,
 ) -> None:
-    """Even a task that grants modify_permissions cannot change who sees sensitive data."""
+    """Even a task that grants modify_permissions cannot widen who sees sensitive data."""
     resource = ResourceFacts(id="repo:payroll", known=True, label="confidential", owner="carol")
     facts = call("repo.set_permissions", task("modify_permissions", action=True), resource=resource)
-    judgment = defaults.evaluate(facts)
+    judgment = defaults.evaluate(replace(facts, call=WIDENS))
     assert judgment.outcome is Outcome.REQUIRE_APPROVAL
     (reason,) = judgment.reasons
-    assert reason.policy_id == "hold-permission-change-on-sensitive-resource"
+    assert reason.policy_id == "hold-widening-on-confidential-resource"
     assert reason.approver == "resource_owner"
     assert reason.text == (
-        "changing permissions on confidential resource repo:payroll "
-        "needs its owner carol to approve"
+        "it opens repo:payroll to all-employees; widening access to confidential resource "
+        "repo:payroll needs its owner carol to approve"
     )
+    narrowing = defaults.evaluate(replace(facts, call=CallFacts(widens_access=False)))
+    assert narrowing.outcome is Outcome.ALLOW, "narrowing is not held"
+
+
+def test_widening_access_to_a_restricted_resource_is_denied(defaults: PolicyEngine) -> None:
+    resource = ResourceFacts(id="repo:keys", known=True, label="restricted", owner="carol")
+    facts = call("repo.set_permissions", task("modify_permissions", action=True), resource=resource)
+    judgment = defaults.evaluate(replace(facts, call=WIDENS))
+    assert judgment.outcome is Outcome.DENY
+    assert "deny-widening-on-restricted-resource" in judgment.policy_ids
 
 
 def test_permission_change_on_an_internal_resource_follows_the_task(
@@ -121,12 +136,20 @@ def test_the_defaults_are_listed_with_their_sources(defaults: PolicyEngine) -> N
         "hold-tool-under-review",
         "deny-beyond-requester",
         "hold-sink-after-over-clearance",
+        "deny-resource-outside-task",
         "permit-within-task",
         "permit-deliverable",
         "permit-high-risk-once-approved",
         "hold-ungranted-high-risk",
         "deny-ungranted",
-        "hold-permission-change-on-sensitive-resource",
+        "hold-widening-on-confidential-resource",
+        "deny-widening-on-restricted-resource",
+        "hold-confidential-to-wide-audience",
+        "hold-internal-to-public",
+        "deny-restricted-beyond-requester",
+        "hold-send-outside-organization",
+        "hold-high-risk-after-injection",
+        "hold-high-risk-target-from-untrusted-content",
         "deny-restricted-tool-unless-named",
     }
     hold = infos["hold-ungranted-high-risk"]

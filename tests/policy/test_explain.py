@@ -15,7 +15,7 @@ def test_an_explanation_lists_candidates_and_matches() -> None:
     explanation = _explain_publish()
     assert explanation.judgment.outcome is Outcome.REQUIRE_APPROVAL
     assert "hold-ungranted-high-risk" in explanation.candidates
-    assert "hold-permission-change-on-sensitive-resource" not in explanation.candidates
+    assert "hold-widening-on-confidential-resource" not in explanation.candidates
     assert explanation.total == len(engine().policies())
     assert [m.policy.id for m in explanation.matched] == ["hold-ungranted-high-risk"]
     assert [m.policy.id for m in explanation.matched_once_approved] == [

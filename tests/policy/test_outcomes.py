@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from proctor.model import Obligation, Outcome
-from proctor.policy import Judgment, ResourceFacts
+from proctor.policy import CallFacts, Judgment, ResourceFacts
 from tests.policy.policy_support import call, engine, task
 
 NO_FORUM_POSTS = """
@@ -54,14 +56,15 @@ def test_a_hold_that_approval_does_not_lift_denies() -> None:
 
 
 def test_several_holds_are_all_reported_with_their_approvers() -> None:
-    resource = ResourceFacts(id="repo:payroll", known=True, label="restricted", owner="carol")
+    resource = ResourceFacts(id="repo:payroll", known=True, label="confidential", owner="carol")
     facts = call("repo.set_permissions", task("read"), resource=resource)
-    judgment = engine(HOLD_EVERYTHING).evaluate(facts)
+    widening = replace(facts, call=CallFacts(widens_access=True))
+    judgment = engine(HOLD_EVERYTHING).evaluate(widening)
     assert judgment.outcome is Outcome.REQUIRE_APPROVAL
     approvers = {reason.policy_id: reason.approver for reason in judgment.reasons}
     assert approvers == {
         "hold-everything": "role:security",
-        "hold-permission-change-on-sensitive-resource": "resource_owner",
+        "hold-widening-on-confidential-resource": "resource_owner",
         "hold-ungranted-high-risk": "requester",
     }
 

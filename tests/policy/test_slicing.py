@@ -125,7 +125,7 @@ def policy_input(draw: st.DrawFn) -> PolicyInput:
     name = draw(st.sampled_from(TOOL_NAMES))
     tool = next((t for t in TOOLS if t.name == name), None)
     action = tool.action_class.value if tool else UNCLASSIFIED_ACTION
-    facts = TaskFacts("t", "p", "bob", "read", *draw(st.tuples(*[st.booleans()] * 4)))
+    facts = TaskFacts("t", "p", "bob", "read", *draw(st.tuples(*[st.booleans()] * 5)))
     label = draw(st.sampled_from([label.value for label in Label]))
     resource = ResourceFacts(draw(st.sampled_from(["", "r1"])), draw(st.booleans()), label, "")
     requester = RequesterFacts("internal", draw(st.booleans()), draw(st.booleans()))

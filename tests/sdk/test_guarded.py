@@ -265,11 +265,15 @@ def test_unreachable_gateway_denies_and_the_function_does_not_run() -> None:
 
 
 def test_guarded_over_http(client: Client, gateway: Gateway, incident_token: str) -> None:
-    @guarded("forum.reply_private")
+    sent: list[str] = []
+
+    @guarded("forum.reply_private", stamp="text")
     def reply(text: str) -> str:
+        sent.append(text)
         return "sent"
 
     with session(client, token=incident_token):
         assert reply("Here is my analysis") == "sent"
+    assert sent[0].startswith("Here is my analysis\n\n— Written by AI agent forum-bot for dana")
     (outcome,) = _entries(gateway, "outcome")
     assert (outcome["status"], outcome["summary"]) == ("succeeded", "'sent'")

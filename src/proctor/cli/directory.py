@@ -117,8 +117,9 @@ def explain(
         if known is None:
             fail(f"tool {tool!r} is not in the inventory")
         label = snapshot.data_label(known, resource)
+        entry = snapshot.resource(resource) if resource else None
         bound = gateway.runtime.directory.index.bound(
-            (person,), known.action_class, label, resource, tool
+            (person,), known.action_class, label, resource, tool, entry.owner if entry else None
         )
     if bound.cleared and bound.permitted:
         console.print(

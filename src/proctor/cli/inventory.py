@@ -206,6 +206,13 @@ def tasks_create(
     purpose: Annotated[str, typer.Option(help="What the agent is asked to do.")],
     action: Annotated[list[str] | None, typer.Option(help="Granted action class.")] = None,
     tool: Annotated[list[str] | None, typer.Option(help="Granted tool name or pattern.")] = None,
+    resource: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit the task to this resource id or pattern (repeatable)."),
+    ] = None,
+    instruction: Annotated[
+        str, typer.Option(help="The requester's own words: values in it count as theirs.")
+    ] = "",
     deliverable: Annotated[str | None, typer.Option(help="What the task produces.")] = None,
     audience: Annotated[str | None, typer.Option(help="Widest audience of it.")] = None,
     ttl_minutes: Annotated[int, typer.Option(help="Lifetime in minutes (max 1440).")] = 60,
@@ -224,10 +231,15 @@ def tasks_create(
             agent_id=agent,
             requester=requester,
             purpose=purpose,
-            capabilities=Capabilities(actions=actions, tools=tuple(tool or [])),
+            capabilities=Capabilities(
+                actions=actions,
+                tools=tuple(tool or []),
+                resources=tuple(resource) if resource else None,
+            ),
             deliverable=target,
             ttl=timedelta(minutes=ttl_minutes),
             actor=_ACTOR,
+            instruction=instruction,
         )
         issued = admin.issue_task_token(task.id, actor=_ACTOR)
     if json_output:

@@ -179,9 +179,13 @@ class DirectoryIndex:
         label: Label,
         resource: str | None,
         tool: str,
+        owner: str | None = None,
     ) -> Bound:
         """What every human in ``humans`` (the requester, or a task's owning team, and any
-        other person of the delegation chain) allows for one call."""
+        other person of the delegation chain) allows for one call.
+
+        ``owner``: the resource's owner (a person, or a group by its id), who holds
+        admin on it whatever its access list says; their clearance still applies."""
         needs = LEVEL_FOR_ACTION.get(action, AccessLevel.ADMIN) if action else AccessLevel.ADMIN
         lowest: Label | None = None
         for human in humans:
@@ -193,7 +197,7 @@ class DirectoryIndex:
                     if lowest is None
                     else min(lowest, principal.clearance, key=lambda item: item.rank)
                 )
-                problem = self._missing(principal, needs, label, resource, tool)
+                problem = self._missing(principal, needs, label, resource, tool, owner)
             if problem is not None:
                 cleared, why = problem
                 return Bound(lowest, cleared, False, needs, why)
@@ -248,6 +252,7 @@ class DirectoryIndex:
         label: Label,
         resource: str | None,
         tool: str,
+        owner: str | None = None,
     ) -> tuple[bool, str] | None:
         """(cleared, why) for what ``principal`` lacks for the call, or None."""
         what = resource or tool
@@ -258,7 +263,7 @@ class DirectoryIndex:
             )
             return False, why
         targets = [(TargetKind.TOOL, tool)]
-        if resource:
+        if resource and not _owns(principal, owner):
             targets.insert(0, (TargetKind.RESOURCE, resource))
         for kind, target in targets:
             held = self.level(principal, kind, target)
@@ -270,6 +275,12 @@ class DirectoryIndex:
                 )
                 return True, why
         return None
+
+
+def _owns(principal: Principal, owner: str | None) -> bool:
+    if not owner:
+        return False
+    return owner in principal.subjects or group_subject(owner) in principal.subjects
 
 
 def _unknown(human: str, principal: Principal | None) -> tuple[bool, str] | None:

@@ -172,6 +172,9 @@ class Grants:
     def tool_by_name(self, name: str) -> bool:
         return self._both(lambda grant: grant.grants_tool_by_name(name))
 
+    def resource(self, resource_id: str | None) -> bool:
+        return self._both(lambda grant: grant.grants_resource(resource_id))
+
     def describe(self) -> str:
         if self.token is None or self.token == self.task:
             return self.task.describe()

@@ -42,12 +42,16 @@ from proctor.gateway._acting import (
 )
 from proctor.gateway._calls import check_call, recordable
 from proctor.gateway._decisions import decision_from, reason_body, refusal
+from proctor.gateway._flow import call_facts, provenance_facts
 from proctor.gateway._holds import settle_hold
+from proctor.gateway._obligations import with_obligations
 from proctor.gateway._outcomes import (
     MAX_SUMMARY,
     DecisionRef,
     OutcomeReceipt,
+    output_of,
     reading,
+    screen_result,
     take_in,
 )
 from proctor.gateway._visibility import Visibility, visibility
@@ -67,12 +71,15 @@ from proctor.model import (
     ToolCall,
 )
 from proctor.policy import (
+    CallFacts,
     Explanation,
     PolicyInput,
+    ProvenanceFacts,
     RequesterFacts,
     ResourceFacts,
     SessionFacts,
     TaskFacts,
+    typed_arguments,
 )
 from proctor.runtime import Runtime
 from proctor.store import ChangeWatch, utcnow
@@ -82,6 +89,8 @@ log = logging.getLogger("proctor.gateway")
 _RECENT_DECISIONS = 100_000
 _OUTCOME_LOOKBACK = 100_000
 _NOTHING_TAKEN_IN = SessionFacts()
+_NO_CALL_FACTS = CallFacts()
+_NO_PROVENANCE = ProvenanceFacts()
 #: The longest an agent may long-poll for an approval in one call.
 MAX_APPROVAL_WAIT = timedelta(seconds=60)
 
@@ -248,12 +257,17 @@ class Gateway:
         if unfit is not None or task is None:
             return unfit or refusal(decision_id, request, "unknown_task", "no task")
         tool = snapshot.tools.get(request.tool)
+        if tool is not None and tool.policy_arguments:
+            _, problem = typed_arguments(tool, request.arguments)
+            if problem is not None:
+                return refusal(decision_id, request, "invalid_input", problem)
         policy_input = self._policy_input(request, acting, agent, task, tool)
         judgment = self.runtime.policies.evaluate(policy_input)
         decision = decision_from(decision_id, request, judgment, tool, policy_input)
         if recorded and decision.outcome is Outcome.REQUIRE_APPROVAL:
-            return settle_hold(self.runtime, decision, acting, agent, task, policy_input)
-        return decision
+            decision = settle_hold(self.runtime, decision, acting, agent, task, policy_input)
+        template = self.runtime.settings.flow.stamp_template
+        return with_obligations(decision, tool, policy_input, template)
 
     def approval_for(self, token: str, decision_id: str) -> ApprovalRequest:
         """The approval request a held decision opened, as it stands now.
@@ -332,8 +346,13 @@ class Gateway:
             grants_tool=grants.tool(request.tool),
             grants_tool_by_name=grants.tool_by_name(request.tool),
             delivers=delivers,
+            grants_resource=grants.resource(request.resource),
         )
         resource = self._resource_facts(request.resource, tool)
+        call, provenance = _NO_CALL_FACTS, _NO_PROVENANCE
+        if tool is not None:
+            call = call_facts(self.runtime, tool, request.arguments, request.resource)
+            provenance, _ = provenance_facts(self.runtime, task.id, tool, request.arguments)
         return PolicyInput(
             agent=agent,
             tool_name=request.tool,
@@ -343,6 +362,9 @@ class Gateway:
             resource=resource,
             requester=self._requester_facts(task, tool, resource, request),
             session=self._session_facts(task),
+            call=call,
+            provenance=provenance,
+            arguments=typed_arguments(tool, request.arguments)[0] if tool else {},
         )
 
     def _session_facts(self, task: Task) -> SessionFacts:
@@ -378,6 +400,7 @@ class Gateway:
             Label(resource.label),
             request.resource,
             request.tool,
+            resource.owner or None,
         )
         clearance = bound.clearance.value if bound.clearance else ""
         return RequesterFacts(clearance, bound.cleared, bound.permitted, bound.why)
@@ -463,6 +486,7 @@ class Gateway:
         *,
         label: Label | None = None,
         untrusted: bool | None = None,
+        result: object = None,
     ) -> OutcomeReceipt:
         """Record what happened after a decision, and what the call took in.
 
@@ -477,6 +501,11 @@ class Gateway:
         organization (else what the catalog says of the tool). It is a violation when
         a call ran that was not allowed, or returned data above the requester's
         clearance.
+
+        ``result`` is what the tool returned (JSON-like): it is screened for
+        instructions aimed at the agent (a finding marks the task's session, so later
+        high-risk calls are held), and its values are recorded, as keyed digests, so a
+        later argument can be traced to it (value provenance).
         """
         if len(summary) > MAX_SUMMARY:
             raise InvalidInput(f"an outcome summary is at most {MAX_SUMMARY} characters")
@@ -490,13 +519,20 @@ class Gateway:
         problems: list[str] = []
         if status is OutcomeStatus.SUCCEEDED and ref.outcome is not Outcome.ALLOW:
             problems.append(f"{ref.tool} ran although it was {ref.outcome.value}")
-        read = (
-            reading(self.runtime, ref, label, untrusted)
-            if status is OutcomeStatus.SUCCEEDED
-            else None
-        )
+        ran = status is OutcomeStatus.SUCCEEDED
+        read = reading(self.runtime, ref, label, untrusted) if ran else None
+        screened = None
+        if ran and result is not None:
+            screened = screen_result(self.runtime, decision_id, ref, read, result)
+        injected = screened is not None and screened.screening.flagged
+        if injected and read is None:
+            read = output_of(self.runtime, ref)
         if read is not None:
-            problems.extend(take_in(self.runtime, decision_id, ref, read, credential.requester))
+            problems.extend(
+                take_in(
+                    self.runtime, decision_id, ref, read, credential.requester, injected=injected
+                )
+            )
         entry = self.runtime.audit.append(
             "outcome",
             {
@@ -511,11 +547,15 @@ class Gateway:
                 "read": (
                     {"label": read.label.value, "untrusted": read.untrusted} if read else None
                 ),
+                "screened": screened.record() if screened else None,
             },
         )
         for problem in problems:
             log.warning("violation by %s: %s", ref.agent_id, problem)
-        return OutcomeReceipt(decision_id, status, entry.seq, bool(problems), tuple(problems))
+        injection = screened.screening.summary() if screened and injected else ""
+        return OutcomeReceipt(
+            decision_id, status, entry.seq, bool(problems), tuple(problems), injection
+        )
 
     def _remember(self, decision_id: str, request: CheckRequest, outcome: Outcome) -> None:
         ref = DecisionRef(

@@ -91,6 +91,7 @@ def _allow_approved(
         reasons=(*judgment.reasons, reason),
         obligations=judgment.obligations,
         approval_id=approval.id,
+        reviewed_by=tuple(sorted({signoff.by for signoff in approval.signoffs})),
     )
 
 
@@ -109,6 +110,9 @@ def _held_call(
         "requester": task.requester,
         "agent_owner": agent.owner,
         "resource_owner": facts.resource.owner or None,
+        # The owner of the resource the sensitive data came from; when the session does
+        # not know it (the data came from a tool, not a resource), the agent's owner.
+        "data_owner": facts.session.owner or agent.owner,
     }
     rules = [reason.approver for reason in held.reasons if reason.approver]
     holding = {reason.policy_id for reason in held.reasons if reason.approver}

@@ -3,7 +3,9 @@
 An outcome is a violation when a call ran that was not allowed, or when what a tool
 returned was labelled above what the requester may see (the agent reached further
 than its requester). A call that read data adds the data's label and whether it was
-untrusted to the task's session, so later calls are judged knowing it.
+untrusted to the task's session, so later calls are judged knowing it. What a tool
+returned (``result``) is screened for instructions aimed at the agent, and its values
+are recorded (as keyed digests) for value provenance.
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from dataclasses import dataclass
 
 from proctor.flow import Source
 from proctor.model import ActionClass, Label, Outcome, OutcomeStatus
+from proctor.provenance import Source as ProvenanceSource
+from proctor.provenance import Trust
 from proctor.runtime import Runtime
+from proctor.screening import Screening, screen_value
+from proctor.store import utcnow
 
 MAX_SUMMARY = 4096
 
@@ -38,6 +44,8 @@ class OutcomeReceipt:
     violation: bool
     #: Why it was a violation, in words (empty when it was not).
     problems: tuple[str, ...] = ()
+    #: When the injection screen flagged the result: why, in one line.
+    injection: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +79,76 @@ def reading(
     return Reading(label, resource.owner if resource else None, not trusted_source)
 
 
+def output_of(runtime: Runtime, ref: DecisionRef) -> Reading:
+    """What a call that is not a read took in when its output still matters to the
+    session (it carried instructions aimed at the agent): its tool's label and trust."""
+    snapshot = runtime.inventory.snapshot
+    tool = snapshot.tools.get(ref.tool)
+    label = snapshot.data_label(tool, ref.resource) if tool else Label.RESTRICTED
+    resource = snapshot.resource(ref.resource) if ref.resource else None
+    untrusted = bool(tool and tool.untrusted_output)
+    return Reading(label, resource.owner if resource else None, untrusted)
+
+
+@dataclass(frozen=True, slots=True)
+class Screened:
+    """What the injection screen and value provenance made of a tool's result."""
+
+    screening: Screening
+    kept: int
+    dropped: int
+
+    def record(self) -> dict[str, object]:
+        found = self.screening
+        return {
+            "injection": found.flagged,
+            "score": round(found.score, 3),
+            "rules": sorted(found.rules()),
+            "values_kept": self.kept,
+            "values_dropped": self.dropped,
+        }
+
+
+def screen_result(
+    runtime: Runtime, decision_id: str, ref: DecisionRef, read: Reading | None, result: object
+) -> Screened:
+    """Screen what a tool returned for instructions aimed at the agent, and record its
+    values (keyed digests) as the task's sources for value provenance."""
+    snapshot = runtime.inventory.snapshot
+    tool = snapshot.tools.get(ref.tool)
+    untrusted = read.untrusted if read else bool(tool and tool.untrusted_output)
+    label = read.label if read else (tool.label if tool else Label.RESTRICTED)
+    screening = screen_value(runtime.detector, result)
+    receipt = runtime.provenance.record_output(
+        ref.task_id,
+        result,
+        ProvenanceSource(
+            id=decision_id,
+            trust=Trust.UNTRUSTED if untrusted else Trust.TRUSTED,
+            tool=ref.tool,
+            resource=ref.resource,
+            label=label.value,
+            recorded_at=utcnow(),
+        ),
+    )
+    return Screened(screening, receipt.kept, receipt.dropped)
+
+
 def take_in(
-    runtime: Runtime, decision_id: str, ref: DecisionRef, read: Reading, requester: str
+    runtime: Runtime,
+    decision_id: str,
+    ref: DecisionRef,
+    read: Reading,
+    requester: str,
+    *,
+    injected: bool = False,
 ) -> tuple[str, ...]:
-    """Add what the call read to the task's session; the problems it raises (data above
-    the requester's clearance)."""
+    """Add what the call took in to the task's session; the problems it raises (data
+    above the requester's clearance)."""
     principal = runtime.directory.index.principal(requester)
     clearance = principal.clearance if principal is not None else None
     over = clearance is None or read.label.rank > clearance.rank
-    source = Source(decision_id, ref.tool, ref.resource, read.label, read.untrusted)
+    source = Source(decision_id, ref.tool, ref.resource, read.label, read.untrusted, injected)
     runtime.sessions.take_in(ref.task_id, source, owner=read.owner, over_clearance=over)
     if not over:
         return ()

@@ -384,6 +384,7 @@ def _token_of(row: _Row, last_used: datetime | None, state: TokenState) -> Ledge
         capabilities=Capabilities(
             actions=frozenset(ActionClass(action) for action in claim.get("actions", ())),
             tools=tuple(claim.get("tools", ())),
+            resources=(tuple(claim["resources"]) if claim.get("resources") is not None else None),
         ),
         may_deliver=bool(claim.get("deliver", False)),
         issued_by=row.issued_by,

@@ -80,21 +80,34 @@ def narrowing_refusal(granted: Capabilities, requested: Capabilities) -> str | N
         names = ", ".join(sorted(action.value for action in extra_actions))
         return f"action classes not granted to the delegator: {names}"
     for pattern in requested.tools:
-        if pattern in granted.tools:
-            continue
-        if _WILDCARDS.isdisjoint(pattern) and any(
-            fnmatch.fnmatchcase(pattern, grant) for grant in granted.tools
-        ):
-            continue
-        return f"tool pattern {pattern!r} is not covered by the delegator's grant"
+        if not _covered(pattern, granted.tools):
+            return f"tool pattern {pattern!r} is not covered by the delegator's grant"
+    if granted.resources is not None:
+        if requested.resources is None:
+            return "the delegator is limited to some resources; the delegated token must be too"
+        for pattern in requested.resources:
+            if not _covered(pattern, granted.resources):
+                return f"resource pattern {pattern!r} is not covered by the delegator's grant"
     return None
 
 
+def _covered(pattern: str, granted: tuple[str, ...]) -> bool:
+    """Whether ``pattern`` is one of ``granted``, or a literal name one of them matches."""
+    if pattern in granted:
+        return True
+    return _WILDCARDS.isdisjoint(pattern) and any(
+        fnmatch.fnmatchcase(pattern, grant) for grant in granted
+    )
+
+
 def capabilities_claim(capabilities: Capabilities) -> dict[str, list[str]]:
-    return {
+    claim = {
         "actions": sorted(action.value for action in capabilities.actions),
         "tools": list(capabilities.tools),
     }
+    if capabilities.resources is not None:
+        claim["resources"] = list(capabilities.resources)
+    return claim
 
 
 def act_claim(actors: tuple[str, ...]) -> dict[str, Any] | None:
@@ -143,16 +156,20 @@ def credential_from_claims(claims: Mapping[str, Any], kid: str) -> Credential:
 
 
 def _capabilities(value: object) -> Capabilities:
-    if not isinstance(value, dict) or set(value) != {"actions", "tools"}:
-        raise _invalid("caps must be an object with 'actions' and 'tools'")
+    if not isinstance(value, dict) or set(value) - {"resources"} != {"actions", "tools"}:
+        raise _invalid("caps must be an object with 'actions', 'tools' and maybe 'resources'")
     actions, tools = value["actions"], value["tools"]
+    resources = value.get("resources")
     if not _strings(actions) or not _strings(tools):
         raise _invalid("caps.actions and caps.tools must be lists of strings")
+    if resources is not None and not _strings(resources):
+        raise _invalid("caps.resources must be a list of strings")
     try:
         granted = frozenset(ActionClass(action) for action in actions)
     except ValueError as exc:
         raise _invalid(f"caps.actions names an unknown action class: {exc}") from exc
-    return Capabilities(actions=granted, tools=tuple(tools))
+    limited = tuple(resources) if resources is not None else None
+    return Capabilities(actions=granted, tools=tuple(tools), resources=limited)
 
 
 def _lineage(value: object) -> tuple[DelegationLink, ...]:

@@ -10,7 +10,9 @@ from proctor.inventory._inventory import Change, Inventory
 from proctor.inventory._shadow import SHADOW_OVERFLOW, Caller, ShadowAgent, ShadowAgents
 from proctor.inventory._snapshot import InventorySnapshot
 from proctor.inventory._validate import (
+    POLICY_ARGUMENT_TYPES,
     check_agent_id,
+    check_policy_arguments,
     check_resource_id,
     check_tool,
     check_tool_name,
@@ -18,6 +20,7 @@ from proctor.inventory._validate import (
 
 __all__ = [
     "ANNOTATION_DEFAULTS",
+    "POLICY_ARGUMENT_TYPES",
     "SHADOW_OVERFLOW",
     "Caller",
     "Change",
@@ -28,6 +31,7 @@ __all__ = [
     "action_class_from_annotations",
     "check_agent_id",
     "check_annotations",
+    "check_policy_arguments",
     "check_resource_id",
     "check_tool",
     "check_tool_name",

@@ -128,6 +128,7 @@ class Inventory:
                 {"grantee": arguments.grantee, "level": arguments.level} if arguments else None
             ),
             "review": tool.review,
+            "policy_arguments": dict(tool.policy_arguments),
         }
         return self._upsert(tools, tools.c.name, tool.name, values)
 
@@ -279,6 +280,7 @@ def _tool_from_row(row: Any) -> Tool:
             PermissionArguments(arguments["grantee"], arguments.get("level")) if arguments else None
         ),
         review=row["review"],
+        policy_arguments=tuple(sorted(row["policy_arguments"].items())),
     )
 
 

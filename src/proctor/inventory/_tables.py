@@ -34,6 +34,8 @@ tools = sa.Table(
     sa.Column("targets", sa.JSON, nullable=False, server_default="[]"),
     sa.Column("permission_arguments", sa.JSON, nullable=True),
     sa.Column("review", sa.Text, nullable=True),
+    # Migration 0016: arguments policies may judge, by name and type.
+    sa.Column("policy_arguments", sa.JSON, nullable=False, server_default="{}"),
 )
 
 resources = sa.Table(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from proctor.errors import InvalidInput
 from proctor.model import ActionClass, Tool
@@ -59,6 +60,7 @@ def check_tool(tool: Tool) -> Tool:
         _check_argument(tool.name, arguments.grantee)
         if arguments.level is not None:
             _check_argument(tool.name, arguments.level)
+    check_policy_arguments(tool.name, dict(tool.policy_arguments))
     if tool.review is not None and not 0 < len(tool.review.strip()) <= _MAX_REVIEW:
         raise InvalidInput(f"tool {tool.name}: a review reason is 1 to {_MAX_REVIEW} characters")
     return tool
@@ -70,3 +72,29 @@ def _check_argument(tool: str, argument: str) -> None:
             f"tool {tool}: argument name {argument!r} is not valid (letters, digits, _ . -; "
             "a dotted name reaches into a nested object)"
         )
+
+
+#: The types a policy argument may have (``context.args`` holds them typed).
+POLICY_ARGUMENT_TYPES = ("long", "string", "bool")
+_ARGUMENT_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+#: Cedar words an attribute may not be named (they would not parse as ``args.<name>``).
+_CEDAR_WORDS = frozenset({"true", "false", "if", "then", "else", "in", "is", "like", "has"})
+
+
+def check_policy_arguments(tool: str, declared: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """A tool's declared policy arguments, checked: identifier names, known types."""
+    checked = []
+    for name, kind in declared.items():
+        if not _ARGUMENT_IDENTIFIER.fullmatch(name) or name in _CEDAR_WORDS:
+            raise InvalidInput(
+                f"tool {tool}: policy argument {name!r} must be an identifier (not a Cedar word)",
+                code="invalid_policy_argument",
+            )
+        if kind not in POLICY_ARGUMENT_TYPES:
+            raise InvalidInput(
+                f"tool {tool}: policy argument {name} has type {kind!r}; use "
+                + ", ".join(POLICY_ARGUMENT_TYPES),
+                code="invalid_policy_argument",
+            )
+        checked.append((name, kind))
+    return tuple(sorted(checked))

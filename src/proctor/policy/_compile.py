@@ -11,7 +11,7 @@ from cedarpy import pst
 
 from proctor.errors import PolicyError
 from proctor.people import Role
-from proctor.policy._resources import schema
+from proctor.policy._arguments import ArgumentTypes, schema_for
 from proctor.policy._source import (
     Diagnostic,
     LineMap,
@@ -26,7 +26,7 @@ from proctor.policy._source import (
 #: The annotation that turns a forbid into an approval hold.
 HOLD = "approval"
 _ONE_ACTION = re.compile(r' for Action::"[^"]*"')
-_APPROVERS = frozenset({"requester", "agent_owner", "resource_owner"})
+_APPROVERS = frozenset({"requester", "agent_owner", "resource_owner", "data_owner"})
 _ROLES = frozenset(role.value for role in Role)
 
 
@@ -79,20 +79,23 @@ class InvalidPolicies(PolicyError):
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in the policies:\n{listing}")
 
 
-def validate_documents(documents: Sequence[PolicyDocument]) -> list[Diagnostic]:
+def validate_documents(
+    documents: Sequence[PolicyDocument], arguments: ArgumentTypes = ()
+) -> list[Diagnostic]:
     """Every parse, schema, annotation and duplicate-id problem in ``documents``."""
-    return compile_documents(documents)[1]
+    return compile_documents(documents, arguments)[1]
 
 
 def compile_documents(
-    documents: Sequence[PolicyDocument],
+    documents: Sequence[PolicyDocument], arguments: ArgumentTypes = ()
 ) -> tuple[list[CompiledPolicy], list[Diagnostic]]:
-    """The policies of ``documents`` in order, and the problems found in them."""
+    """The policies of ``documents`` in order, and the problems found in them
+    (validated against the schema with ``context.args`` typed for ``arguments``)."""
     policies: list[CompiledPolicy] = []
     diagnostics: list[Diagnostic] = []
     first_seen: dict[str, PolicyInfo] = {}
     for document in documents:
-        compiled, problems = _compile_document(document)
+        compiled, problems = _compile_document(document, arguments)
         diagnostics.extend(problems)
         for policy in compiled:
             info = policy.info
@@ -110,7 +113,9 @@ def compile_documents(
     return policies, diagnostics
 
 
-def _compile_document(document: PolicyDocument) -> tuple[list[CompiledPolicy], list[Diagnostic]]:
+def _compile_document(
+    document: PolicyDocument, arguments: ArgumentTypes
+) -> tuple[list[CompiledPolicy], list[Diagnostic]]:
     statements = split_statements(document.text)
     lines = LineMap(document.text)
     diagnostics: list[Diagnostic] = []
@@ -137,7 +142,7 @@ def _compile_document(document: PolicyDocument) -> tuple[list[CompiledPolicy], l
 
     if parsed:
         joined = "\n".join(statement.text for _, statement, _ in parsed)
-        result = cedarpy.validate_policies(joined, schema())
+        result = cedarpy.validate_policies(joined, schema_for(arguments))
         for error in result.errors:
             position = _positional_index(error.policy_id)
             if position is None or position >= len(parsed):
@@ -226,5 +231,5 @@ def approver_problem(approver: str) -> str | None:
             return None
         # A role nobody can hold would leave every call it holds waiting forever.
         return f"approver {approver!r} names no role; roles are {', '.join(sorted(_ROLES))}"
-    allowed = "requester, agent_owner, resource_owner or role:<name>"
+    allowed = "requester, agent_owner, resource_owner, data_owner or role:<name>"
     return f"approver {approver!r} is not one of {allowed}"

@@ -10,6 +10,7 @@ from typing import Any
 import cedarpy
 
 from proctor.model import Agent, Tool
+from proctor.policy._arguments import ArgumentTypes, argument_types
 from proctor.policy._compile import InvalidPolicies, PolicyInfo, compile_documents
 from proctor.policy._explain import Explanation, explain
 from proctor.policy._facts import PolicyInput, request
@@ -54,6 +55,8 @@ class PolicyEngine:
         self._cache_size = cache_size
         self._agents: dict[str, Agent] = {}
         self._tools: dict[str, Tool] = {}
+        self._documents: tuple[PolicyDocument, ...] = ()
+        self._arguments: ArgumentTypes = ()
         self._version = 0
         self._lock = threading.Lock()
         self._state: State | None = None
@@ -64,23 +67,46 @@ class PolicyEngine:
         """Goes up by one each time a policy set is loaded."""
         return self._version
 
+    @property
+    def arguments(self) -> ArgumentTypes:
+        """The tool arguments policies may judge (``context.args``), from the catalog."""
+        return self._arguments
+
     def load(self, documents: Sequence[PolicyDocument]) -> None:
         """Compile and validate ``documents`` (after the defaults) and make them the set."""
-        every = [*(default_documents() if self._include_defaults else ()), *documents]
-        policies, diagnostics = compile_documents(every)
-        if diagnostics:
-            raise InvalidPolicies(diagnostics)
-        loaded = LoadedSet(policies, self._cache_size)
+        loaded = self._compiled(documents, self._arguments)
         with self._lock:
+            self._documents = tuple(documents)
             self._state = State(loaded, self._agents, self._tools, self._cache_size)
             self._version += 1
 
     def set_inventory(self, agents: Iterable[Agent], tools: Iterable[Tool]) -> None:
-        """The agents and tools calls will name; their entities are built once, here."""
+        """The agents and tools calls will name; their entities are built once, here.
+
+        When the catalog declares other policy arguments than before, the policy set
+        is validated again for them (raising :class:`InvalidPolicies` and keeping the
+        previous state when a policy no longer fits)."""
+        tools = list(tools)
+        arguments = argument_types(tools)
+        loaded = (
+            self._compiled(self._documents, arguments)
+            if arguments != self._arguments
+            else self._current.loaded
+        )
         with self._lock:
             self._agents = {agent.id: agent for agent in agents}
             self._tools = {tool.name: tool for tool in tools}
-            self._state = State(self._current.loaded, self._agents, self._tools, self._cache_size)
+            if arguments != self._arguments:
+                self._arguments = arguments
+                self._version += 1
+            self._state = State(loaded, self._agents, self._tools, self._cache_size)
+
+    def _compiled(self, documents: Sequence[PolicyDocument], arguments: ArgumentTypes) -> LoadedSet:
+        every = [*(default_documents() if self._include_defaults else ()), *documents]
+        policies, diagnostics = compile_documents(every, arguments)
+        if diagnostics:
+            raise InvalidPolicies(diagnostics)
+        return LoadedSet(policies, self._cache_size)
 
     def policies(self) -> list[PolicyInfo]:
         """The loaded policies, in the order they were loaded."""

@@ -6,8 +6,8 @@ the entities and context that ``schema.cedarschema`` declares.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from proctor.model import HIGH_RISK_ACTIONS, Agent, Tool
@@ -29,6 +29,8 @@ class TaskFacts:
     grants_tool: bool
     grants_tool_by_name: bool
     delivers: bool
+    #: The call's resource is within the resources the task (and token) are limited to.
+    grants_resource: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,42 @@ class SessionFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What the call's own arguments say, as ``context.call``.
+
+    ``external_recipient``: a ``send_external`` call reaches an address outside the
+    organization's domains; ``widens_access``: a ``modify_permissions`` call gives a
+    wider audience, or a higher level, access to its resource.
+    """
+
+    external_recipient: bool = False
+    widens_access: bool = False
+    #: For reasons only: what the call sends or grants, in words.
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ProvenanceFacts:
+    """Where the call's values came from, as ``context.provenance``.
+
+    ``target``: the worst provenance fact among the tool's target arguments
+    (``untrusted`` > ``mixed`` > ``unseen`` > ``trusted`` > ``user``; ``none`` when the
+    tool declares no target); ``untrusted_content``: another argument carries untrusted
+    content; ``overflowed``: the task's provenance memory overflowed (an ``unseen``
+    value may be one that was dropped).
+    """
+
+    target: str = "none"
+    untrusted_content: bool = False
+    overflowed: bool = False
+    #: For reasons only: which argument, which source, which earlier call.
+    why: str = ""
+    #: The content arguments carrying untrusted values (flagged, not held), and why.
+    flagged: tuple[str, ...] = ()
+    content_why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyInput:
     """One call to judge: who, which tool (``tool`` is None if not in the inventory),
     which action class (``unclassified`` for an unknown tool), and the facts."""
@@ -92,6 +130,10 @@ class PolicyInput:
     resource: ResourceFacts
     requester: RequesterFacts
     session: SessionFacts = SessionFacts()
+    call: CallFacts = CallFacts()
+    provenance: ProvenanceFacts = ProvenanceFacts()
+    #: The call's arguments the catalog declares for policies, typed (``context.args``).
+    arguments: Mapping[str, object] = field(default_factory=dict)
     approved: bool = False
 
 
@@ -111,6 +153,7 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
             "grants_tool": task.grants_tool,
             "grants_tool_by_name": task.grants_tool_by_name,
             "delivers": task.delivers,
+            "grants_resource": task.grants_resource,
         },
         "resource": {
             "id": resource.id,
@@ -129,6 +172,16 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
             "injected": session.injected,
             "over_clearance": session.over_clearance,
         },
+        "call": {
+            "external_recipient": facts.call.external_recipient,
+            "widens_access": facts.call.widens_access,
+        },
+        "provenance": {
+            "target": facts.provenance.target,
+            "untrusted_content": facts.provenance.untrusted_content,
+            "overflowed": facts.provenance.overflowed,
+        },
+        "args": dict(facts.arguments),
         "approved": approved,
     }
     return {

@@ -43,6 +43,8 @@ def placeholders(facts: PolicyInput) -> dict[str, str]:
         "session.label": facts.session.label or _EMPTY,
         "session.owner": facts.session.owner or _EMPTY,
         "session.why": facts.session.why or _EMPTY,
+        "call.why": facts.call.why or _EMPTY,
+        "provenance.why": facts.provenance.why or _EMPTY,
     }
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from proctor.errors import NotFound
+from proctor.policy._arguments import ArgumentTypes
 from proctor.policy._compile import InvalidPolicies, validate_documents
 from proctor.policy._resources import default_documents
 from proctor.policy._source import Diagnostic, PolicyDocument
@@ -40,8 +41,12 @@ class StoredPolicy:
 class PolicyStore:
     """The ``policies`` table: add (after validation), remove, list."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(
+        self, database: Database, *, arguments: Callable[[], ArgumentTypes] = lambda: ()
+    ) -> None:
         self._database = database
+        #: The policy arguments the catalog declares now (what stored texts validate for).
+        self.arguments = arguments
 
     def add(self, name: str, text: str, created_by: str) -> str:
         """Validate ``text`` next to the defaults and the stored documents, then store it.
@@ -52,7 +57,8 @@ class PolicyStore:
         # Report problems under the name the admin knows; the text loads as store:<id>.
         document = PolicyDocument(name, text)
         existing = [*default_documents(), *self.documents()]
-        problems = [d for d in validate_documents([*existing, document]) if d.file == name]
+        every = [*existing, document]
+        problems = [d for d in validate_documents(every, self.arguments()) if d.file == name]
         if problems:
             raise InvalidPolicies(problems)
         policy_id = uuid.uuid4().hex
@@ -69,18 +75,29 @@ class PolicyStore:
             self._database.bump_version(connection, VERSION_NAME)
         return policy_id
 
-    def problems_if_replaced(self, texts: Mapping[str, str]) -> builtins.list[Diagnostic]:
+    def problems_if_replaced(
+        self, texts: Mapping[str, str], arguments: ArgumentTypes | None = None
+    ) -> builtins.list[Diagnostic]:
         """The problems ``texts`` would have if each replaced the stored text of its name.
 
         Validated together with the defaults and every other stored document, so a
         duplicate ``@id`` across names is caught; problems are named by the admin's name.
+        ``arguments`` are the policy arguments to validate for (default: the catalog's).
         """
         if not texts:
             return []
         kept = [record.document for record in self.list() if record.name not in texts]
         candidates = [PolicyDocument(name, text) for name, text in texts.items()]
         every = [*default_documents(), *kept, *candidates]
-        return [problem for problem in validate_documents(every) if problem.file in texts]
+        declared = self.arguments() if arguments is None else arguments
+        return [problem for problem in validate_documents(every, declared) if problem.file in texts]
+
+    def problems_with_arguments(self, arguments: ArgumentTypes) -> builtins.list[Diagnostic]:
+        """The problems every stored policy would have if the catalog declared
+        ``arguments`` (a tool change that would break a stored policy is refused)."""
+        # Named as the admin named them, so the refusal says which policy would break.
+        stored = [PolicyDocument(record.name, record.text) for record in self.list()]
+        return validate_documents([*default_documents(), *stored], arguments)
 
     def put(self, name: str, text: str, created_by: str) -> bool:
         """Store ``text`` as the one document named ``name``, replacing any earlier text.

@@ -6,7 +6,9 @@ Every argument is cut into parts, each looked up in the session's index:
   canonical form was recorded;
 * ``assembled``: a typed value (or a one-word string) not recorded whole, but made of
   recorded pieces end to end, such as a value split across two outputs;
-* ``part``: the domain of an e-mail address or URL that was not itself found;
+* ``part``: the domain of an e-mail address or URL that was not itself found (never
+  one of the organization's own domains: untrusted text naming them is common and
+  says nothing about an address at them);
 * ``text``: a 5-word span of free text that was recorded.
 
 A part's fact is that of the sources it was seen in: the instruction among them
@@ -70,8 +72,9 @@ def _entry_sources(entry: Entry, fact: Fact) -> tuple[int, ...]:
 class Attributor:
     """Looks up the parts of one call's arguments in one session's index."""
 
-    def __init__(self, index: SessionIndex, max_chars: int):
+    def __init__(self, index: SessionIndex, max_chars: int, home_domains: tuple[str, ...] = ()):
         self._index = index
+        self._home_domains = home_domains
         self._entries = index.entries
         self._starts = index.starts
         self._recent = index.digest.recent
@@ -150,6 +153,8 @@ class Attributor:
                 continue
             typed_ok = False
             for kind, canonical in item.parts:
+                if kind is ValueKind.DOMAIN and self._at_home(canonical):
+                    continue
                 entry = self._lookup(VALUE, canonical)
                 if entry is not None:
                     fact = entry_fact(entry)
@@ -168,6 +173,9 @@ class Attributor:
                 fact = entry_fact(entry)
                 parts.append(_Part(fact, ValueKind.TEXT, _entry_sources(entry, fact), "text"))
         return whole_ok or typed_ok
+
+    def _at_home(self, host: str) -> bool:
+        return any(host == home or host.endswith("." + home) for home in self._home_domains)
 
     def _found(self, entry: Entry, kind: ValueKind) -> _Part:
         known = self._facts.get(entry)

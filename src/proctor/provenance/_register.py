@@ -62,6 +62,7 @@ class SessionProvenance:
         max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
         max_argument_chars: int = DEFAULT_MAX_ARGUMENT_CHARS,
         poll_interval_s: float = 1.0,
+        home_domains: Collection[str] = (),
     ):
         for name, bound in (
             ("max_values", max_values),
@@ -79,6 +80,9 @@ class SessionProvenance:
         self._max_cached_values = max_cached_values
         self._max_output_chars = max_output_chars
         self._max_argument_chars = max_argument_chars
+        # The organization's own domains: an untrusted page naming one of them says
+        # nothing about an address at it (the address itself still counts).
+        self._home_domains = tuple(domain.lower().strip(".") for domain in home_domains)
         self._poll_interval_s = poll_interval_s
         self._next_poll = time.monotonic() + poll_interval_s
         self._sessions: OrderedDict[str, SessionIndex] = OrderedDict()
@@ -119,7 +123,9 @@ class SessionProvenance:
         index = self._session(task_id)
         attributor = index.attributor
         if attributor is None:
-            attributor = index.attributor = Attributor(index, self._max_argument_chars)
+            attributor = index.attributor = Attributor(
+                index, self._max_argument_chars, self._home_domains
+            )
         wanted = frozenset(targets) if targets else None
         result: dict[str, ArgumentProvenance] = {}
         with index.read_lock:

@@ -12,6 +12,8 @@ MAX_DEPTH = 16
 #: How long a repr standing in for a non-JSON value may be.
 MAX_REPR = 200
 _SKIPPED = frozenset({"self", "cls"})
+#: Filled in by the SDK after the decision (the provenance stamp), so never judged.
+_SDK_SUPPLIED = frozenset({"proctor_stamp"})
 
 
 def call_arguments(
@@ -19,14 +21,19 @@ def call_arguments(
 ) -> tuple[inspect.BoundArguments, dict[str, Any]]:
     """The call bound to ``signature`` (defaults applied) and its JSON-safe arguments.
 
-    A method's ``self``/``cls`` is left out: it is the tool, not an argument to it.
+    A method's ``self``/``cls`` is left out: it is the tool, not an argument to it;
+    so is ``proctor_stamp``, which the SDK fills in after the decision.
     Raises ``TypeError`` as the call itself would if the arguments do not fit.
     """
     bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
     names = list(bound.arguments)
     skip = names[0] if names and names[0] in _SKIPPED else None
-    arguments = {name: json_safe(value) for name, value in bound.arguments.items() if name != skip}
+    arguments = {
+        name: json_safe(value)
+        for name, value in bound.arguments.items()
+        if name != skip and name not in _SDK_SUPPLIED
+    }
     return bound, arguments
 
 

@@ -30,8 +30,10 @@ class Checker(Protocol):
         *,
         label: Label | None = None,
         untrusted: bool | None = None,
+        result: object = None,
     ) -> object:
-        """Record what happened after a decision, and the label of what the call read."""
+        """Record what happened after a decision, the label of what the call read, and
+        what the tool returned (screened, and recorded for value provenance)."""
         ...
 
     def wait_for_approval(

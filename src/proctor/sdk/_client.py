@@ -127,6 +127,7 @@ class Client:
         *,
         label: Label | None = None,
         untrusted: bool | None = None,
+        result: object = None,
     ) -> OutcomeOut:
         """Record what happened after a decision, under the token it was checked with;
         raises ``ProctorError`` on failure."""
@@ -136,6 +137,7 @@ class Client:
             summary=summary,
             label=label,
             untrusted=untrusted,
+            result=result,
         )
         return self._call(
             "POST", "/v1/outcomes", body.model_dump_json(), OutcomeOut, credential=token

@@ -94,6 +94,7 @@ def record_outcome(
         body.summary,
         label=body.label,
         untrusted=body.untrusted,
+        result=body.result,
     )
     return OutcomeOut(
         decision_id=receipt.decision_id,
@@ -101,6 +102,7 @@ def record_outcome(
         audit_seq=receipt.audit_seq,
         violation=receipt.violation,
         problems=list(receipt.problems),
+        injection=receipt.injection,
     )
 
 

@@ -30,7 +30,7 @@ from fastapi.responses import JSONResponse
 
 from proctor.errors import InvalidInput, ProctorError, Unauthorized
 from proctor.identity import CLIENT_ASSERTION_TYPE, ClientAssertions, IssuedToken
-from proctor.inventory import check_agent_id, check_tool_name
+from proctor.inventory import check_agent_id, check_resource_id, check_tool_name
 from proctor.model import ActionClass, Capabilities
 from proctor.server._context import Context, ServerContext
 from proctor.wire import ErrorOut, WireOut
@@ -44,6 +44,8 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"  # noqa: S10
 DELIVER = "deliver"
 #: The scope prefix of a tool-name pattern: ``tool:files.*``.
 TOOL_PREFIX = "tool:"
+#: The scope prefix of a resource-id pattern: ``resource:repo:acme/*``.
+RESOURCE_PREFIX = "resource:"
 
 _FORM = "application/x-www-form-urlencoded"
 _SUBJECT_TOKEN_TYPES = frozenset({JWT_TOKEN_TYPE, ACCESS_TOKEN_TYPE})
@@ -121,7 +123,8 @@ class Scope:
 
 def parse_scope(text: str) -> Scope:
     """Read a ``scope`` parameter: space-separated entries, each an action class name
-    (``read``), a tool-name pattern (``tool:files.*``) or ``deliver``.
+    (``read``), a tool-name pattern (``tool:files.*``), a resource-id pattern
+    (``resource:repo:acme/*``: the token is limited to those resources) or ``deliver``.
 
     Anything else, an empty scope, or entries not separated by single spaces is
     :class:`InvalidInput` with code ``scope_invalid``.
@@ -133,6 +136,7 @@ def parse_scope(text: str) -> Scope:
         raise _scope_error(f"a scope has at most {_MAX_SCOPE_ENTRIES} entries")
     actions: set[ActionClass] = set()
     tools: dict[str, None] = {}
+    resources: dict[str, None] | None = None
     may_deliver = False
     for entry in entries:
         if not _SCOPE_TOKEN.fullmatch(entry):
@@ -141,23 +145,38 @@ def parse_scope(text: str) -> Scope:
             may_deliver = True
         elif entry.startswith(TOOL_PREFIX):
             tools[_scope_pattern(entry.removeprefix(TOOL_PREFIX))] = None
+        elif entry.startswith(RESOURCE_PREFIX):
+            resources = resources if resources is not None else {}
+            resources[_resource_pattern(entry.removeprefix(RESOURCE_PREFIX))] = None
         elif entry in _ACTIONS:
             actions.add(ActionClass(entry))
         else:
             raise _scope_error(
                 f"unknown scope entry {entry[:100]!r}: use action classes "
-                f"({', '.join(sorted(_ACTIONS))}), tool:<pattern> or {DELIVER}"
+                f"({', '.join(sorted(_ACTIONS))}), tool:<pattern>, resource:<pattern> "
+                f"or {DELIVER}"
             )
-    return Scope(Capabilities(actions=frozenset(actions), tools=tuple(tools)), may_deliver)
+    limited = tuple(resources) if resources is not None else None
+    granted = Capabilities(actions=frozenset(actions), tools=tuple(tools), resources=limited)
+    return Scope(granted, may_deliver)
 
 
 def format_scope(capabilities: Capabilities, may_deliver: bool) -> str:
     """The ``scope`` a token holds, as :func:`parse_scope` reads it."""
     entries = sorted(action.value for action in capabilities.actions)
     entries += [TOOL_PREFIX + pattern for pattern in capabilities.tools]
+    entries += [RESOURCE_PREFIX + pattern for pattern in capabilities.resources or ()]
     if may_deliver:
         entries.append(DELIVER)
     return " ".join(entries)
+
+
+def _resource_pattern(pattern: str) -> str:
+    try:
+        check_resource_id(pattern)
+    except InvalidInput as exc:
+        raise _scope_error(f"resource:{pattern[:100]} is not a resource-id pattern") from exc
+    return pattern
 
 
 def _scope_pattern(pattern: str) -> str:

@@ -11,6 +11,8 @@ tasks = sa.Table(
     sa.Column("purpose", sa.Text, nullable=False),
     sa.Column("actions", sa.JSON, nullable=False),
     sa.Column("tool_patterns", sa.JSON, nullable=False),
+    # Migration 0015: the resources the task is limited to (null: not limited).
+    sa.Column("resource_patterns", sa.JSON, nullable=True),
     sa.Column("deliverable_description", sa.Text, nullable=True),
     sa.Column("deliverable_audience", sa.String(20), nullable=True),
     sa.Column("created_by", sa.String(200), nullable=False),

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from proctor.errors import InvalidInput, NotFound
-from proctor.inventory import check_agent_id, check_tool_name
+from proctor.inventory import check_agent_id, check_resource_id, check_tool_name
 from proctor.model import ActionClass, Audience, Capabilities, Deliverable, Task
 from proctor.store import Database, as_utc, utcnow
 from proctor.tasks._tables import tasks
@@ -45,6 +45,8 @@ class Tasks:
         check_agent_id(requester, "requester")
         for pattern in capabilities.tools:
             check_tool_name(pattern.replace("*", "x").replace("?", "x"))
+        for pattern in capabilities.resources or ():
+            check_resource_id(pattern)
         if not purpose.strip():
             raise InvalidInput("a task needs a purpose: say what the agent is asked to do")
         if not timedelta(0) < ttl <= MAX_TASK_TTL:
@@ -110,6 +112,9 @@ def _task_row(task: Task) -> dict[str, Any]:
         "purpose": task.purpose,
         "actions": sorted(a.value for a in task.capabilities.actions),
         "tool_patterns": list(task.capabilities.tools),
+        "resource_patterns": (
+            list(task.capabilities.resources) if task.capabilities.resources is not None else None
+        ),
         "deliverable_description": deliverable.description if deliverable else None,
         "deliverable_audience": deliverable.audience.value if deliverable else None,
         "created_by": task.created_by,
@@ -133,6 +138,9 @@ def _task_from_row(row: Any) -> Task:
         capabilities=Capabilities(
             actions=frozenset(ActionClass(a) for a in row["actions"]),
             tools=tuple(row["tool_patterns"]),
+            resources=(
+                tuple(row["resource_patterns"]) if row["resource_patterns"] is not None else None
+            ),
         ),
         created_at=as_utc(row["created_at"]),
         expires_at=as_utc(row["expires_at"]),

@@ -1,0 +1,94 @@
+"""Facts about where a call's values come from and where they go: recipients outside
+the organization, permission changes that widen access, and the provenance of each
+target argument."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from proctor.flow import outside_recipients, read_change
+from proctor.model import ActionClass, Tool
+from proctor.policy import CallFacts, ProvenanceFacts
+from proctor.provenance import ArgumentProvenance, Fact
+from proctor.runtime import Runtime
+
+_NO_CALL_FACTS = CallFacts()
+_NO_TARGETS = ProvenanceFacts()
+#: Worst first: the fact a policy sees is the worst among the target arguments.
+_SEVERITY = (Fact.UNTRUSTED, Fact.MIXED, Fact.UNSEEN, Fact.TRUSTED, Fact.USER)
+#: Actions whose content arguments are screened for untrusted values (flagged, not held).
+_CONTENT_SCREENED = frozenset(
+    {ActionClass.PUBLISH, ActionClass.SEND_EXTERNAL, ActionClass.MODIFY_PERMISSIONS}
+)
+
+
+def call_facts(
+    runtime: Runtime, tool: Tool, arguments: Mapping[str, object], resource: str | None
+) -> CallFacts:
+    """What the call's arguments send or grant."""
+    if tool.action_class is ActionClass.SEND_EXTERNAL:
+        domains = runtime.settings.flow.organization_domains
+        outside = outside_recipients(arguments, tool.targets, domains)
+        if outside:
+            return CallFacts(
+                external_recipient=True,
+                why=f"{tool.name} sends to {', '.join(outside[:3])}, outside "
+                + (", ".join(domains) if domains else "the organization (no domains configured)"),
+            )
+    if tool.action_class is ActionClass.MODIFY_PERMISSIONS:
+        change = read_change(
+            arguments, tool.permission_arguments, resource, runtime.directory.index
+        )
+        return CallFacts(widens_access=change.widens, why=change.why)
+    return _NO_CALL_FACTS
+
+
+def provenance_facts(
+    runtime: Runtime, task_id: str, tool: Tool, arguments: Mapping[str, object]
+) -> tuple[ProvenanceFacts, tuple[str, ...]]:
+    """The worst provenance among the tool's target arguments, and the content
+    arguments that carry untrusted values (for a flag, not a hold)."""
+    targets = _targets(tool)
+    screened = tool.action_class in _CONTENT_SCREENED
+    if not targets and not screened:
+        return _NO_TARGETS, ()
+    wanted = set(targets) | (set(arguments) if screened else set())
+    names = [name for name in arguments if name in wanted]
+    if not names:
+        return _NO_TARGETS, ()
+    found = runtime.provenance.attribute(task_id, arguments, targets=names)
+    overflowed = runtime.provenance.overflowed(task_id)
+    flagged = tuple(
+        name
+        for name, seen in found.items()
+        if name not in targets and seen.fact in (Fact.UNTRUSTED, Fact.MIXED)
+    )
+    content_why = "; ".join(f"argument {name}: {found[name].detail}" for name in flagged)
+    target_facts = {name: seen for name, seen in found.items() if name in targets}
+    if not target_facts:
+        facts = ProvenanceFacts(
+            untrusted_content=bool(flagged),
+            overflowed=overflowed,
+            flagged=flagged,
+            content_why=content_why,
+        )
+        return facts, flagged
+    name, worst = _worst(target_facts)
+    fact = worst.fact
+    if overflowed and fact is Fact.UNSEEN:
+        # A value the session had to drop may be one that came from untrusted content.
+        fact = Fact.MIXED
+    why = f"argument {name} of {tool.name}: {worst.detail}"
+    facts = ProvenanceFacts(fact.value, bool(flagged), overflowed, why, flagged, content_why)
+    return facts, flagged
+
+
+def _targets(tool: Tool) -> tuple[str, ...]:
+    targets = list(tool.targets)
+    if tool.permission_arguments is not None:
+        targets.append(tool.permission_arguments.grantee)
+    return tuple(dict.fromkeys(name.split(".", 1)[0] for name in targets))
+
+
+def _worst(found: Mapping[str, ArgumentProvenance]) -> tuple[str, ArgumentProvenance]:
+    return min(found.items(), key=lambda item: _SEVERITY.index(item[1].fact))
