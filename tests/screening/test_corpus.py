@@ -18,6 +18,7 @@ KINDS = {
     "email", "web", "issue_comment", "tool_doc", "chat", "document", "calendar", "review", "other"
 }  # fmt: skip
 LABELS = {"injection", "benign"}
+SPLITS = ("dev", "test", "holdout")
 
 
 def load(split: str) -> list[dict[str, Any]]:
@@ -25,7 +26,7 @@ def load(split: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-@pytest.mark.parametrize("split", ["dev", "test"])
+@pytest.mark.parametrize("split", SPLITS)
 def test_a_split_parses_with_valid_fields(split: str) -> None:
     rows = load(split)
     assert len(rows) >= 300
@@ -40,7 +41,7 @@ def test_a_split_parses_with_valid_fields(split: str) -> None:
     assert [id_ for id_, count in ids.items() if count > 1] == []
 
 
-@pytest.mark.parametrize("split", ["dev", "test"])
+@pytest.mark.parametrize("split", SPLITS)
 def test_a_split_is_about_forty_percent_injected_and_covers_every_kind(split: str) -> None:
     rows = load(split)
     share = sum(row["label"] == "injection" for row in rows) / len(rows)
@@ -49,10 +50,18 @@ def test_a_split_is_about_forty_percent_injected_and_covers_every_kind(split: st
         assert {row["kind"] for row in rows if row["label"] == label} == KINDS
 
 
-def test_the_splits_share_no_text() -> None:
-    dev = {normalize(row["text"]) for row in load("dev")}
-    test = {normalize(row["text"]) for row in load("test")}
-    assert dev.isdisjoint(test)
+def test_no_text_appears_twice_in_the_corpus() -> None:
+    """Within a split and across splits: a text shared by two splits would let tuning
+    on one leak into the figures of the other."""
+    seen: dict[str, str] = {}
+    repeated = []
+    for split in SPLITS:
+        for row in load(split):
+            text = normalize(row["text"])
+            if text in seen:
+                repeated.append((seen[text], row["id"]))
+            seen[text] = row["id"]
+    assert repeated == []
 
 
 def test_windows_around_anchors_find_every_match_a_full_scan_finds() -> None:

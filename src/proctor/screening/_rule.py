@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 FORWARD = 250
+UNLESS_REACH = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,11 @@ class Rule:
     """One kind of evidence: a stable id, its weight, what it means, how it is found.
 
     ``negatable`` rules count for less right after a negation ("never send your
-    password"). A rule without anchors is tried over the whole text.
+    password"). ``unless_after`` is an expression that, when it matches the text
+    ending right before a match (at most ``UNLESS_REACH`` characters of it), means
+    the match is not this rule's evidence at all ("give the agent the least
+    privilege, ..." does not address the agent). A rule without anchors is tried
+    over the whole text.
     """
 
     id: str
@@ -37,7 +42,9 @@ class Rule:
     patterns: tuple[str, ...]
     reach: int = 100
     negatable: bool = False
+    unless_after: str = ""
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    compiled_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:
@@ -49,6 +56,16 @@ class Rule:
         # two patterns of the same rule at the same place are reported once.
         merged = "|".join(f"(?:{pattern})" for pattern in self.patterns)
         object.__setattr__(self, "compiled", re.compile(merged or "(?!)"))
+        unless = re.compile(f"(?:{self.unless_after})$") if self.unless_after else None
+        object.__setattr__(self, "compiled_unless", unless)
+
+    def excused(self, text: str, start: int) -> bool:
+        """Does the text right before ``start`` make a match there not count?"""
+        unless = self.compiled_unless
+        return (
+            unless is not None
+            and unless.search(text, max(start - UNLESS_REACH, 0), start) is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)
