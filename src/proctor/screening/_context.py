@@ -87,9 +87,7 @@ class Context:
         for position in range(match.start() + 1, match.end() - 1):
             if text[position] not in QUOTE_MARKS:
                 continue
-            inner = rule.compiled.match(text, position + 1, limit)
-            if inner is None and text[position + 1 : position + 2] == " ":
-                inner = rule.compiled.match(text, position + 2, limit)
+            inner = rule.compiled.search(text, position + 1, limit)
             if inner is not None and self._mentioned(inner.start(), inner.end()):
                 return inner
         return match

@@ -137,7 +137,7 @@ class HeuristicDetector:
             for start, end in windows:
                 for found in rule.compiled.finditer(normalized, start, end):
                     match = context.requote(rule, found, end)
-                    if rule.excused(normalized, match.start()):
+                    if rule.excused(normalized, match.start(), match.end()):
                         continue
                     weighing = context.weigh(rule, match.start(), match.end())
                     weighed.append(Weighed(rule.id, match.start(), rule.weight, weighing))

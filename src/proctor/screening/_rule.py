@@ -28,11 +28,11 @@ class Rule:
     """One kind of evidence: a stable id, its weight, what it means, how it is found.
 
     ``negatable`` rules count for less right after a negation ("never send your
-    password"). ``unless_after`` is an expression that, when it matches the text
-    ending right before a match (at most ``UNLESS_REACH`` characters of it), means
-    the match is not this rule's evidence at all ("give the agent the least
-    privilege, ..." does not address the agent). A rule without anchors is tried
-    over the whole text.
+    password"). ``unless_after`` holds ``(before, shape)`` pairs: a match whose own
+    text matches ``shape`` from its start (any match when ``shape`` is empty) and that
+    comes right after text matching ``before`` (at most ``UNLESS_REACH`` characters of
+    it) is not this rule's evidence at all ("give the agent the least privilege, ..."
+    does not address the agent). A rule without anchors is tried over the whole text.
     """
 
     id: str
@@ -42,9 +42,11 @@ class Rule:
     patterns: tuple[str, ...]
     reach: int = 100
     negatable: bool = False
-    unless_after: str = ""
+    unless_after: tuple[tuple[str, str], ...] = ()
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
-    compiled_unless: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    compiled_unless: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:
@@ -56,16 +58,20 @@ class Rule:
         # two patterns of the same rule at the same place are reported once.
         merged = "|".join(f"(?:{pattern})" for pattern in self.patterns)
         object.__setattr__(self, "compiled", re.compile(merged or "(?!)"))
-        unless = re.compile(f"(?:{self.unless_after})$") if self.unless_after else None
+        unless = tuple(
+            (re.compile(f"(?:{before})$"), re.compile(shape) if shape else None)
+            for before, shape in self.unless_after
+        )
         object.__setattr__(self, "compiled_unless", unless)
 
-    def excused(self, text: str, start: int) -> bool:
-        """Does the text right before ``start`` make a match there not count?"""
-        unless = self.compiled_unless
-        return (
-            unless is not None
-            and unless.search(text, max(start - UNLESS_REACH, 0), start) is not None
-        )
+    def excused(self, text: str, start: int, end: int) -> bool:
+        """Does the text right before a match at ``text[start:end]`` make it not count?"""
+        for before, shape in self.compiled_unless:
+            if shape is not None and shape.match(text, start, end) is None:
+                continue
+            if before.search(text, max(start - UNLESS_REACH, 0), start) is not None:
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from proctor.screening._vocabulary import (
     ASKED_BY_READER,
     NOT_ADDRESSED,
     VERB,
+    VOCATIVE,
 )
 
 # fmt: off
@@ -117,7 +118,7 @@ ADDRESSED_TO_AI = Rule(
         r"\bwhen(?:ever)? you (?:summari[sz]e|parse|index|ingest) (?:this|these|the following)\b",
         r"\b(?:hey|hi|hello|dear|yo) [a-z]*bot\b",
     ),
-    unless_after=ASKED_BY_READER,
+    unless_after=((ASKED_BY_READER, ""),),
 )
 
 COMMAND_TO_AI = Rule(
@@ -148,7 +149,7 @@ COMMAND_TO_AI = Rule(
         r"\b(?:we|i)(?: \w+)? (?:ask|request|instruct|urge|remind|invite|encourage|require)s?"
         r" (?:all |any |the |every )?(?:\w+ )?" + AI + r"s? to " + VERB + r"\b",
     ),
-    unless_after=NOT_ADDRESSED + "|" + ASKED_BY_READER,
+    unless_after=((NOT_ADDRESSED, VOCATIVE), (ASKED_BY_READER, "")),
 )
 
 ROLE_MARKER = Rule(

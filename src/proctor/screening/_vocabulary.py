@@ -67,6 +67,10 @@ NOT_ADDRESSED = (
     r"|with|by|on|in|at|is|are)\b)[a-z']+ (?:a|an|the|your|our|my|this|that|his|her|their"
     r"|each)(?: new)?(?: [\w-]+)? ?"
 )
+# The shape of a match that addresses an AI by name and goes on to an order ("agent,
+# label ..."): only there can a preceding verb make the AI its object. In "the model
+# should append ..." the AI is the subject, whatever comes before.
+VOCATIVE = r"[^.!?:,]*(?:[:,]|—|--)"
 ASKED_BY_READER = (
     r"\b(?:(?:you can|you could|you may|just|simply|then|to) (?:ask|tell|ping|mention)|asking"
     r"|asked|telling|told|type|typing|typed|pinging|pinged|mentioning|mentioned|via|using"
@@ -102,7 +106,7 @@ REPORTING_FRAME = re.compile(
     r"|(?:to|can|could|would|will|cannot|can't|couldn't) (?:get|make|trick|convince|coax"
     r"|persuade|force|cause|ask|tell|instruct|prompt))"
     r" (?:it|them|(?:(?:the|a|an|its|their|our|your|any|this|that|my) )?(?:[\w-]+ ){0,2}?"
-    r"@?(?:\w+[-_])?" + AI + r")(?: (?:to|into))? ?$"
+    r"@?(?:\w+[-_])?" + AI + r")(?: (?:to|into))?(?: ?[:,]? ?['\"`])? ?$"
 )
 REPORTED_FACTOR = 0.3
 
