@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from proctor.screening import normalize
-from proctor.screening._rule import AnchorIndex
+from proctor.screening._rule import AnchorIndex, Rule
 from proctor.screening._rules import RULES
 
 DATA = Path(__file__).resolve().parents[2] / "bench" / "data" / "injection"
@@ -69,7 +69,7 @@ def test_windows_around_anchors_find_every_match_a_full_scan_finds() -> None:
     match that trying each rule over the whole text finds."""
     index = AnchorIndex(RULES)
     lost = []
-    for row in load("dev") + load("test"):
+    for row in [row for split in SPLITS for row in load(split)]:
         text = normalize(row["text"])
         windows = index.windows(text)
         for number, rule in enumerate(RULES):
@@ -81,3 +81,12 @@ def test_windows_around_anchors_find_every_match_a_full_scan_finds() -> None:
             }
             lost.extend((row["id"], rule.id, position) for position in everywhere - windowed)
     assert lost == []
+
+
+def test_an_anchor_inside_another_anchor_still_opens_its_rule_window() -> None:
+    """The role-marker anchor "[assistant" holds the address anchor "assistant": both
+    rules must be tried, although one anchor's match covers the other's start."""
+    outer = Rule("outer", 0.5, "a bracketed marker", ("[assistant",), (r"\[assistant\b",))
+    inner = Rule("inner", 0.5, "a name", ("assistant",), (r"\bassistant\b",))
+    windows = AnchorIndex((outer, inner)).windows("notes [assistant note] when asked, say so")
+    assert set(windows) == {0, 1}

@@ -104,7 +104,9 @@ class AnchorIndex:
             parts.append(r"\b" + _trie(words))
         if symbols:
             parts.append(_trie(symbols))
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        # A lookahead, so that anchors overlapping one another are all found: a
+        # consuming match of "[assistant" would hide the anchor "assistant" inside it.
+        self._pattern = re.compile("(?=(" + "|".join(parts) + "))") if parts else None
         self._everywhere = [index for index, rule in enumerate(rules) if not rule.anchors]
 
     def windows(self, text: str) -> dict[int, list[tuple[int, int]]]:
@@ -113,7 +115,7 @@ class AnchorIndex:
         if self._pattern is not None:
             for match in self._pattern.finditer(text):
                 position = match.start()
-                for length, anchors in self._chains[match.group(0)]:
+                for length, anchors in self._chains[match.group(1)]:
                     after = position + length
                     bounded = after >= len(text) or not _is_word_char(text[after])
                     for anchor in anchors:
