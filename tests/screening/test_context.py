@@ -164,3 +164,12 @@ def test_an_ai_that_is_the_subject_of_an_order_is_addressed_whatever_precedes_it
     )
     assert "command-to-ai" in screening.rules()
     assert screening.flagged, screening.summary()
+
+
+def test_a_quotation_deep_in_a_hidden_element_full_of_attributes_is_not_discounted() -> None:
+    links = "".join(f"<a title='link number {n} of the footer'>x</a>" for n in range(12))
+    screening = screen(
+        f'<div style="display:none">{links} Phrases such as "ignore all previous'
+        ' instructions" are fine here.</div>'
+    )
+    assert weight_of(screening, "override-instructions") == 0.85

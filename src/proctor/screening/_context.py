@@ -5,8 +5,8 @@ A match counts for less when
 - its rule is ``negatable`` and a negation comes right before it ("never paste your
   API key here");
 - it is reported speech: the words before it tell of someone asking a model ("by
-  asking the model to read a file", "we got the bot to reveal a password", "you can
-  ask @assistant to summarize");
+  asking the model to read a file", "we got the bot to reveal a password", "a page
+  can tell an agent to 'ignore ...'");
 - it sits in a short quotation (double quotes or backticks) that is introduced as a
   mention ("such as \"...\"", "the email said \"...\"") or that appears in a text about
   attacks.
@@ -66,7 +66,7 @@ class Context:
 
     def __init__(self, text: str, hidden: list[tuple[int, int]] | None = None) -> None:
         self._text = text
-        self._hidden = hidden or []
+        self._hidden = _merged(hidden or [])
         self._hidden_starts = [start for start, _ in self._hidden]
         self._discussion: bool | None = None
 
@@ -122,9 +122,7 @@ class Context:
 
     def _in_hidden(self, position: int) -> bool:
         index = bisect_left(self._hidden_starts, position + 1) - 1
-        return any(
-            start <= position < end for start, end in self._hidden[max(index - 8, 0) : index + 1]
-        )
+        return index >= 0 and position < self._hidden[index][1]
 
 
 def quotation(text: str, start: int, end: int) -> int:
@@ -151,6 +149,17 @@ def in_code_span(text: str, position: int) -> bool:
     if opening == -1 or text.count("`", max(opening - 400, 0), opening) % 2:
         return False
     return text.find("`", position, position + _CLOSES_WITHIN) != -1
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Overlapping or nested stretches joined, so that one lookup tells containment."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _near(positions: list[int], position: int, window: int) -> bool:

@@ -6,8 +6,10 @@ How a text is scored:
    one, the first three quarters of the bound and the last quarter (injected text is
    often appended to a long page). ``Screening.truncated`` says when this happened.
 2. The examined text is normalized (``_normalize``) and every rule of ``_rules`` is
-   matched against it. A match of a ``negatable`` rule right after a negation counts
-   for ~a third of its weight.
+   matched against it. A match that only mentions an instruction counts for less:
+   reported speech, a quotation introduced as an example or in a text about attacks,
+   a request for secrets right after a negation (``_context`` says when, and when an
+   attacker's quotation does not get the discount).
 3. Hidden regions (HTML comments, hidden elements, non-visible attributes) that hold
    a match add ``hidden-text``; base64 blobs, spaced-out letters, words joined by
    underscores or hyphens and percent-encoded links are decoded and matched too,
@@ -64,7 +66,7 @@ class HeuristicDetector:
     """Rule-based screening; see the module docstring for how the score is made.
 
     ``threshold`` in (0, 1] is the score from which a text is flagged (the default
-    was chosen on the dev split of the corpus in ``bench/data/injection``);
+    was chosen on the development splits of the corpus in ``bench/data/injection``);
     ``max_chars`` bounds how many characters one call examines; ``window`` is how
     close (in normalized characters) pieces of evidence must be to add up.
     """
