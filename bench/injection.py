@@ -1,14 +1,16 @@
 """Quality and speed of the prompt-injection detector on the labelled corpus.
 
-    python bench/injection.py                    # both splits, the default threshold
-    python bench/injection.py --split test       # one split
-    python bench/injection.py --threshold 0.5    # another operating point
-    python bench/injection.py --json             # the same figures, machine-readable
+    python bench/injection.py                      # every split, the default threshold
+    python bench/injection.py --split holdout      # one split
+    python bench/injection.py --split development  # dev and test together
+    python bench/injection.py --threshold 0.5      # another operating point
+    python bench/injection.py --json               # the same figures, machine-readable
 
-The corpus is ``bench/data/injection/{dev,test}.jsonl``: texts written for this
-project and labelled ``injection`` or ``benign``. Rules were tuned on ``dev`` only;
-``test`` was written first and never tuned on, so it is the figure to quote.
-Target: recall >= 0.9 at precision >= 0.95 on each split.
+The corpus is ``bench/data/injection/{dev,test,holdout}.jsonl``: texts written for
+this project and labelled ``injection`` or ``benign``. ``holdout`` was written and
+committed before the rules it measures were changed, and never tuned on: it is the
+figure to quote. ``dev`` and ``test`` are development data (the rules were tuned on
+them). Target: recall >= 0.9 at precision >= 0.95.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any
 from proctor.screening import DEFAULT_THRESHOLD, Detector, HeuristicDetector
 
 DATA = Path(__file__).resolve().parent / "data" / "injection"
-SPLITS = ("dev", "test")
+SPLITS = ("dev", "test", "holdout")
+DEVELOPMENT = ("dev", "test")
 TARGET_RECALL = 0.9
 TARGET_PRECISION = 0.95
 SWEEP = (0.3, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.8, 0.9)
@@ -42,6 +45,8 @@ class Example:
 
 
 def load(split: str) -> list[Example]:
+    if split == "development":
+        return [example for part in DEVELOPMENT for example in load(part)]
     with (DATA / f"{split}.jsonl").open(encoding="utf-8") as lines:
         return [Example(**json.loads(line)) for line in lines if line.strip()]
 
@@ -115,7 +120,7 @@ _SWEEP_KEYS = ("threshold", "precision", "recall", "f1", "fp", "fn", "target_met
 
 
 def throughput(detector: Detector) -> dict[str, float]:
-    texts = [example.text for split in SPLITS for example in load(split)]
+    texts = [example.text for example in load("development")]
     timings = []
     for text in texts * 3:
         started = time.perf_counter_ns()
@@ -170,13 +175,18 @@ def report(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test", "both"), default="both")
+    parser.add_argument(
+        "--split",
+        choices=(*SPLITS, "development", "all"),
+        default="all",
+        help="one split, dev and test together (development), or each split (all)",
+    )
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD)
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.add_argument("--no-speed", action="store_true", help="skip the throughput runs")
     args = parser.parse_args(argv)
     detector = HeuristicDetector(threshold=args.threshold)
-    splits = SPLITS if args.split == "both" else (args.split,)
+    splits = SPLITS if args.split == "all" else (args.split,)
     results = [evaluate(detector, split, args.threshold) for split in splits]
     speed = None if args.no_speed else throughput(detector)
     if args.json:

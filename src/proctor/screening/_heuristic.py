@@ -6,8 +6,10 @@ How a text is scored:
    one, the first three quarters of the bound and the last quarter (injected text is
    often appended to a long page). ``Screening.truncated`` says when this happened.
 2. The examined text is normalized (``_normalize``) and every rule of ``_rules`` is
-   matched against it. A match of a ``negatable`` rule right after a negation counts
-   for ~a third of its weight.
+   matched against it. A match that only mentions an instruction counts for less:
+   reported speech, a quotation introduced as an example or in a text about attacks,
+   a request for secrets right after a negation (``_context`` says when, and when an
+   attacker's quotation does not get the discount).
 3. Hidden regions (HTML comments, hidden elements, non-visible attributes) that hold
    a match add ``hidden-text``; base64 blobs, spaced-out letters, words joined by
    underscores or hyphens and percent-encoded links are decoded and matched too,
@@ -27,6 +29,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 
+from proctor.screening._context import Context, Weighed, in_code_span
 from proctor.screening._extract import (
     Decoded,
     base64_texts,
@@ -39,13 +42,6 @@ from proctor.screening._normalize import Normalized, normalize, normalize_segmen
 from proctor.screening._rule import FORWARD, AnchorIndex, Rule
 from proctor.screening._rules import ENCODED_TEXT, HIDDEN_TEXT, RULES
 from proctor.screening._types import Finding, Screening, clip_excerpt
-from proctor.screening._vocabulary import (
-    DISCUSSION,
-    NEGATED_FACTOR,
-    NEGATION,
-    QUOTED_FACTOR,
-    REPORTED,
-)
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +66,7 @@ class HeuristicDetector:
     """Rule-based screening; see the module docstring for how the score is made.
 
     ``threshold`` in (0, 1] is the score from which a text is flagged (the default
-    was chosen on the dev split of the corpus in ``bench/data/injection``);
+    was chosen on the development splits of the corpus in ``bench/data/injection``);
     ``max_chars`` bounds how many characters one call examines; ``window`` is how
     close (in normalized characters) pieces of evidence must be to add up.
     """
@@ -109,8 +105,9 @@ class HeuristicDetector:
     def _screen(self, text: str) -> Screening:
         segments, truncated = self._segments(text)
         normalized = normalize_segments(segments)
-        hits = self._match(normalized.text)
-        hits.extend(_hidden_hits(normalized.text, hits))
+        hidden = _hidden_spans(normalized.text)
+        hits = self._match(normalized.text, hidden=hidden)
+        hits.extend(_hidden_hits(normalized.text, hits, hidden))
         hits.extend(self._decoded_hits(segments, normalized))
         score, best = _best_window(hits, self.window)
         findings = _findings(hits, best, normalized)
@@ -130,21 +127,35 @@ class HeuristicDetector:
         tail = self.max_chars - head
         return [(0, text[:head]), (len(text) - tail, text[-tail:])], True
 
-    def _match(self, normalized: str, at: int | None = None) -> list[_Hit]:
+    def _match(
+        self, normalized: str, at: int | None = None, hidden: list[tuple[int, int]] | None = None
+    ) -> list[_Hit]:
         """Every rule match in ``normalized``; ``at`` pins decoded text to one position."""
-        hits: list[_Hit] = []
-        context = _Context(normalized)
+        context = Context(normalized, hidden)
+        weighed: list[Weighed] = []
+        matches: list[tuple[str, int, int]] = []  # (excerpt, start, end)
         for index, windows in self._anchors.windows(normalized).items():
             rule = self.rules[index]
             for start, end in windows:
-                for match in rule.compiled.finditer(normalized, start, end):
-                    weight = rule.weight * context.factor(rule, match.start(), match.end())
-                    excerpt = clip_excerpt(match.group(0))
-                    if at is None:
-                        hits.append(_Hit(rule.id, weight, match.start(), excerpt, end=match.end()))
-                    else:
-                        hits.append(_Hit(rule.id, weight, at, excerpt))
-        return hits
+                for found in rule.compiled.finditer(normalized, start, end):
+                    match = context.requote(rule, found, end)
+                    if rule.excused(normalized, match.start(), match.end()):
+                        continue
+                    weighing = context.weigh(rule, match.start(), match.end())
+                    weighed.append(Weighed(rule.id, match.start(), rule.weight, weighing))
+                    matches.append((clip_excerpt(match.group(0)), match.start(), match.end()))
+        weights = context.settle(weighed, self.window)
+        if at is None:
+            return [
+                _Hit(item.rule, weight, start, excerpt, end=end)
+                for item, weight, (excerpt, start, end) in zip(
+                    weighed, weights, matches, strict=True
+                )
+            ]
+        return [
+            _Hit(item.rule, weight, at, excerpt)
+            for item, weight, (excerpt, _, _) in zip(weighed, weights, matches, strict=True)
+        ]
 
     def _decoded_hits(self, segments: list[tuple[int, str]], normalized: Normalized) -> list[_Hit]:
         decoded: list[tuple[Decoded, int]] = []  # (what, original offset)
@@ -168,47 +179,15 @@ class HeuristicDetector:
         return hits
 
 
-class _Context:
-    """What around a match makes it count for less: a negation right before a
-    ``negatable`` rule's match, or a short quotation that only mentions it."""
-
-    def __init__(self, text: str) -> None:
-        self._text = text
-        self._discussion: bool | None = None
-
-    def factor(self, rule: Rule, start: int, end: int) -> float:
-        text = self._text
-        factor = 1.0
-        if rule.negatable and NEGATION.search(text, max(start - 28, 0), start):
-            factor *= NEGATED_FACTOR
-        if _quoted(text, start, end):
-            if self._discussion is None:
-                self._discussion = DISCUSSION.search(text) is not None
-            if self._discussion or REPORTED.search(text, max(start - 40, 0), _opening(text, start)):
-                factor *= QUOTED_FACTOR
-        return factor
-
-
-def _opening(text: str, position: int) -> int:
-    """Where the quotation around ``position`` opens (just after its quote mark)."""
-    return text.rfind('"', max(position - 40, 0), position + 1) + 1
-
-
-def _quoted(text: str, start: int, end: int) -> bool:
-    """Is text[start:end] inside a short quotation: opened at most 40 characters before
-    the start (by a quote mark with an even number of quote marks before it, so an
-    opening one), and closed at most 160 characters after the start?"""
-    opening = text.rfind('"', max(start - 40, 0), start + 1)
-    if opening == -1:
-        return False
-    closing = text.find('"', max(end - 1, opening + 1), start + 160)
-    if closing == -1:
-        return False
-    return text.count('"', max(opening - 400, 0), opening) % 2 == 0
-
-
-def _hidden_hits(normalized: str, hits: list[_Hit]) -> list[_Hit]:
+def _hidden_spans(normalized: str) -> list[tuple[int, int]]:
+    """Hidden stretches, less HTML quoted in a Markdown code span (shown as typed)."""
     spans = hidden_spans(normalized)
+    if "`" not in normalized:
+        return spans
+    return [(start, end) for start, end in spans if not in_code_span(normalized, start)]
+
+
+def _hidden_hits(normalized: str, hits: list[_Hit], spans: list[tuple[int, int]]) -> list[_Hit]:
     if not spans or not hits:
         return []
     found: list[_Hit] = []

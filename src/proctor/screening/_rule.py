@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 FORWARD = 250
+UNLESS_REACH = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,11 @@ class Rule:
     """One kind of evidence: a stable id, its weight, what it means, how it is found.
 
     ``negatable`` rules count for less right after a negation ("never send your
-    password"). A rule without anchors is tried over the whole text.
+    password"). ``unless_after`` holds ``(before, shape)`` pairs: a match whose own
+    text matches ``shape`` from its start (any match when ``shape`` is empty) and that
+    comes right after text matching ``before`` (at most ``UNLESS_REACH`` characters of
+    it) is not this rule's evidence at all ("give the agent the least privilege, ..."
+    does not address the agent). A rule without anchors is tried over the whole text.
     """
 
     id: str
@@ -37,7 +42,11 @@ class Rule:
     patterns: tuple[str, ...]
     reach: int = 100
     negatable: bool = False
+    unless_after: tuple[tuple[str, str], ...] = ()
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    compiled_unless: tuple[tuple[re.Pattern[str], re.Pattern[str] | None], ...] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= 1.0:
@@ -49,6 +58,20 @@ class Rule:
         # two patterns of the same rule at the same place are reported once.
         merged = "|".join(f"(?:{pattern})" for pattern in self.patterns)
         object.__setattr__(self, "compiled", re.compile(merged or "(?!)"))
+        unless = tuple(
+            (re.compile(f"(?:{before})$"), re.compile(shape) if shape else None)
+            for before, shape in self.unless_after
+        )
+        object.__setattr__(self, "compiled_unless", unless)
+
+    def excused(self, text: str, start: int, end: int) -> bool:
+        """Does the text right before a match at ``text[start:end]`` make it not count?"""
+        for before, shape in self.compiled_unless:
+            if shape is not None and shape.match(text, start, end) is None:
+                continue
+            if before.search(text, max(start - UNLESS_REACH, 0), start) is not None:
+                return True
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +104,9 @@ class AnchorIndex:
             parts.append(r"\b" + _trie(words))
         if symbols:
             parts.append(_trie(symbols))
-        self._pattern = re.compile("|".join(parts)) if parts else None
+        # A lookahead, so that anchors overlapping one another are all found: a
+        # consuming match of "[assistant" would hide the anchor "assistant" inside it.
+        self._pattern = re.compile("(?=(" + "|".join(parts) + "))") if parts else None
         self._everywhere = [index for index, rule in enumerate(rules) if not rule.anchors]
 
     def windows(self, text: str) -> dict[int, list[tuple[int, int]]]:
@@ -90,7 +115,7 @@ class AnchorIndex:
         if self._pattern is not None:
             for match in self._pattern.finditer(text):
                 position = match.start()
-                for length, anchors in self._chains[match.group(0)]:
+                for length, anchors in self._chains[match.group(1)]:
                     after = position + length
                     bounded = after >= len(text) or not _is_word_char(text[after])
                     for anchor in anchors:
