@@ -67,14 +67,16 @@ def test_a_value_only_in_untrusted_content_is_untrusted(provenance: SessionProve
     assert result["amount"].matched == (ValueKind.AMOUNT,)
 
 
-def test_a_value_in_trusted_and_untrusted_data_but_not_the_instruction_is_mixed(
+def test_a_value_trusted_data_holds_stays_trusted_when_untrusted_content_repeats_it(
     provenance: SessionProvenance,
 ) -> None:
+    """The vendor's invoice states the account the vendor master data holds: paying it
+    is not the attack (an account only the invoice supplied would be)."""
     provenance.record_output(TASK, {"iban": IBAN}, crm := trusted())
-    provenance.record_output(TASK, INVOICE, mail := untrusted())
+    provenance.record_output(TASK, INVOICE, untrusted())
     result = provenance.attribute(TASK, {"iban": IBAN})["iban"]
-    assert result.fact is Fact.MIXED
-    assert set(result.sources) == {crm, mail}
+    assert result.fact is Fact.TRUSTED
+    assert result.sources == (crm,)
 
 
 def test_an_argument_assembled_from_parts_of_different_trust_is_mixed(
@@ -195,16 +197,18 @@ def test_the_detail_names_sources_but_never_the_value(provenance: SessionProvena
     arguments = {
         "user": "boss@corp.example",
         "untrusted": "billing@acme.example",
-        "mixed": IBAN,
+        "trusted": IBAN,
+        "mixed": ["boss@corp.example", "billing@acme.example"],
         "unseen": "secret-recipient@nowhere.example",
     }
     result = provenance.attribute(TASK, arguments)
     assert [result[name].fact.value for name in arguments] == list(arguments)
-    for name, value in arguments.items():
+    for name, written in arguments.items():
         detail = result[name].detail
         assert detail.startswith(f"argument `{name}`")
-        assert value.lower() not in detail.lower()
-        assert value.replace(" ", "").lower() not in detail.replace(" ", "").lower()
+        for value in written if isinstance(written, list) else [written]:
+            assert value.lower() not in detail.lower()
+            assert value.replace(" ", "").lower() not in detail.replace(" ", "").lower()
 
 
 def test_only_the_instruction_is_user_trusted(provenance: SessionProvenance) -> None:
@@ -330,3 +334,19 @@ def test_the_documented_examples_hold(provenance: SessionProvenance) -> None:
     assert {name: item.fact for name, item in result.items()} == {
         name: fact for name, (_, fact) in examples.items()
     }
+
+
+def test_an_organization_domain_named_by_untrusted_text_does_not_taint_addresses_at_it(
+    database: Database, key: ProvenanceKey
+) -> None:
+    """A web page naming acme.example says nothing about bob@acme.example; an address
+    at a domain only the page named is still traced to it."""
+    provenance = SessionProvenance(database, key, home_domains=["acme.example"])
+    page = "Questions? Write to help@acme.example or evil.example"
+    provenance.record_output(TASK, page, untrusted())
+    facts = provenance.attribute(
+        TASK, {"home": "bob@acme.example", "named": "help@acme.example", "away": "x@evil.example"}
+    )
+    assert facts["home"].fact is Fact.UNSEEN
+    assert facts["named"].fact is Fact.UNTRUSTED
+    assert facts["away"].fact is Fact.UNTRUSTED

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from proctor.flow import outside_recipients, read_change
+from proctor.flow import read_change, recipients
 from proctor.model import ActionClass, Tool
 from proctor.policy import CallFacts, ProvenanceFacts
 from proctor.provenance import ArgumentProvenance, Fact
@@ -25,22 +25,28 @@ _CONTENT_SCREENED = frozenset(
 def call_facts(
     runtime: Runtime, tool: Tool, arguments: Mapping[str, object], resource: str | None
 ) -> CallFacts:
-    """What the call's arguments send or grant."""
+    """What the call's arguments send or grant, and whom the call reaches."""
+    audience = tool.audience.value if tool.audience is not None else ""
     if tool.action_class is ActionClass.SEND_EXTERNAL:
         domains = runtime.settings.flow.organization_domains
-        outside = outside_recipients(arguments, tool.targets, domains)
-        if outside:
+        found = recipients(arguments, tool.targets, domains)
+        if not audience:
+            audience = "organization" if found.internal_only else "public"
+        if found.outside:
             return CallFacts(
                 external_recipient=True,
-                why=f"{tool.name} sends to {', '.join(outside[:3])}, outside "
+                audience=audience,
+                why=f"{tool.name} sends to {', '.join(found.outside[:3])}, outside "
                 + (", ".join(domains) if domains else "the organization (no domains configured)"),
             )
     if tool.action_class is ActionClass.MODIFY_PERMISSIONS:
         change = read_change(
             arguments, tool.permission_arguments, resource, runtime.directory.index
         )
-        return CallFacts(widens_access=change.widens, why=change.why)
-    return _NO_CALL_FACTS
+        return CallFacts(widens_access=change.widens, audience=audience, why=change.why)
+    if not audience:
+        return _NO_CALL_FACTS
+    return CallFacts(audience=audience)
 
 
 def provenance_facts(

@@ -85,13 +85,18 @@ class SessionFacts:
 class CallFacts:
     """What the call's own arguments say, as ``context.call``.
 
-    ``external_recipient``: a ``send_external`` call reaches an address outside the
-    organization's domains; ``widens_access``: a ``modify_permissions`` call gives a
-    wider audience, or a higher level, access to its resource.
+    ``audience``: whom this call reaches: the tool's declared audience; for a
+    ``send_external`` tool without one, ``organization`` when every recipient is
+    inside the organization's domains and ``public`` otherwise; ``""`` when unknown
+    (rules count it as the widest). ``external_recipient``: a ``send_external`` call
+    reaches an address outside the organization's domains; ``widens_access``: a
+    ``modify_permissions`` call gives a wider audience, or a higher level, access to
+    its resource.
     """
 
     external_recipient: bool = False
     widens_access: bool = False
+    audience: str = ""
     #: For reasons only: what the call sends or grants, in words.
     why: str = ""
 
@@ -175,6 +180,7 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
         "call": {
             "external_recipient": facts.call.external_recipient,
             "widens_access": facts.call.widens_access,
+            "audience": facts.call.audience,
         },
         "provenance": {
             "target": facts.provenance.target,

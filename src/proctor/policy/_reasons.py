@@ -44,6 +44,7 @@ def placeholders(facts: PolicyInput) -> dict[str, str]:
         "session.owner": facts.session.owner or _EMPTY,
         "session.why": facts.session.why or _EMPTY,
         "call.why": facts.call.why or _EMPTY,
+        "call.audience": facts.call.audience or "an undeclared audience",
         "provenance.why": facts.provenance.why or _EMPTY,
     }
 

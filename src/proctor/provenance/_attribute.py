@@ -12,7 +12,7 @@ Every argument is cut into parts, each looked up in the session's index:
 * ``text``: a 5-word span of free text that was recorded.
 
 A part's fact is that of the sources it was seen in: the instruction among them
-makes it ``user``; trusted and untrusted ones make it ``mixed``. An assembled part
+makes it ``user``, else a trusted one makes it ``trusted``, else ``untrusted``. An assembled part
 never counts as ``user``: the requester sanctioned the pieces, not the assembly.
 
 The argument's fact: ``unseen`` when no part counts; ``untrusted`` when every counted
@@ -56,17 +56,23 @@ class _Part(NamedTuple):
 
 
 def entry_fact(entry: Entry) -> Fact:
+    """One recorded value's fact: the requester's instruction outranks everything, and
+    trusted data outranks untrusted content (the attack stopped is a value that only
+    untrusted content supplied; a value the organization's own systems hold is not
+    one, whoever else repeats it)."""
     if entry[2] >= 0:
         return Fact.USER
-    if entry[4] >= 0:
-        return Fact.MIXED if entry[3] >= 0 else Fact.UNTRUSTED
-    return Fact.TRUSTED
+    if entry[3] >= 0:
+        return Fact.TRUSTED
+    return Fact.UNTRUSTED
 
 
 def _entry_sources(entry: Entry, fact: Fact) -> tuple[int, ...]:
     if fact is Fact.USER:
         return (entry[2],)
-    return tuple(source for source in (entry[3], entry[4]) if source >= 0)
+    if fact is Fact.TRUSTED:
+        return (entry[3],)
+    return (entry[4],)
 
 
 class Attributor:

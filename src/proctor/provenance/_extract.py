@@ -30,6 +30,7 @@ from proctor.provenance._normalize import (
     normalize,
     words,
 )
+from proctor.provenance._reveal import reveal
 from proctor.provenance._scan import key_hint, scan, without_values
 
 VALUE, PIECE, START, TEXT = 1, 2, 3, 4
@@ -159,6 +160,9 @@ def recorded_entries(value: object, max_chars: int) -> Recorded:
         folded = prepare(leaf.text or "")
         if folded:
             _record_text(folded, leaf, recorded)
+            revealed = reveal(folded)
+            if revealed != folded:
+                _record_revealed(revealed, recorded)
     recorded.truncated = walked.truncated
     return recorded
 
@@ -182,6 +186,16 @@ def _record_text(folded: str, leaf: Leaf, recorded: Recorded) -> None:
     if grams:
         for gram in winnow(grams):
             entries.setdefault((TEXT, gram), ValueKind.TEXT)
+
+
+def _record_revealed(revealed: str, recorded: Recorded) -> None:
+    """The values of an output's text with its obfuscations undone (``reveal``), in
+    addition to those of the text as written."""
+    for item in scan(revealed):
+        _add_value(canonical=item.canonical, kind=item.kind, entries=recorded.entries)
+        for kind, canonical in item.parts:
+            _add_value(canonical=canonical, kind=kind, entries=recorded.entries)
+        _add_piece(item.compact, item.kind, recorded)
 
 
 def _add_value(*, canonical: str, kind: ValueKind, entries: Entries) -> None:
