@@ -4,6 +4,8 @@ requester. Values lifted from untrusted content into a call's target are held to
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from proctor.admin import Admin
@@ -31,6 +33,10 @@ CONTACT_PAGE = "<p>Questions about the release? Write to release-desk@acme.examp
 
 @pytest.fixture
 def token(admin: Admin) -> str:
+    return set_up(admin)
+
+
+def set_up(admin: Admin) -> str:
     ensure_person(admin, "dana", clearance=Label.CONFIDENTIAL)
     admin.put_agent(Agent("releaser", "Release helper", "platform-team"), actor="t")
     for tool in (
@@ -108,3 +114,23 @@ def test_an_address_at_a_domain_an_untrusted_page_named_is_confirmed(
     held = check(gateway, token, "mail.send", to="ceo@partners.evil.example", body="hi")
     assert held.outcome is Outcome.REQUIRE_APPROVAL
     assert "hold-high-risk-target-from-untrusted-content" in policy_ids(held)
+
+
+def test_what_a_task_read_still_counts_after_a_restart(tmp_path: Path) -> None:
+    """Session labels, the injection mark and value provenance live in the store: a
+    gateway restarted between the read and the call still holds it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "settings.yaml").write_text("flow:\n  organization_domains: [acme.example]\n")
+    with Gateway.open(home) as gateway:
+        admin = Admin(gateway)
+        token_ = set_up(admin)
+        fetch(gateway, token_, CONTACT_PAGE)
+        assert fetch(gateway, token_, INJECTED_PAGE)
+    with Gateway.open(home) as reopened:
+        held = check(reopened, token_, "mail.send", to="release-desk@acme.example", body="x")
+    assert held.outcome is Outcome.REQUIRE_APPROVAL
+    assert policy_ids(held) == [
+        "hold-high-risk-after-injection",
+        "hold-high-risk-target-from-untrusted-content",
+    ]
