@@ -1,4 +1,7 @@
-"""The incident replay is a specification: each step must decide as the product promises."""
+"""``proctor demo`` plays every incident replay in one data directory and verifies the log.
+
+What each step decides is asserted in ``tests/incidents/``; here: the command as a whole.
+"""
 
 from __future__ import annotations
 
@@ -6,43 +9,78 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from proctor.demo import STEPS, run_demo
+import proctor.demo._run as demo_run
+from proctor.demo import FORUM, SCENARIOS, run_demo
 from proctor.model import Outcome
 
 
-def _run_in_process(data_dir: Path) -> tuple[int, str]:
+def _run_in_process(data_dir: Path, scenarios: list[str] | None = None) -> tuple[int, str]:
     console = Console(record=True, width=240, color_system=None, force_terminal=False)
-    code = run_demo(data_dir, console)
+    code = run_demo(data_dir, console, scenarios=scenarios)
     return code, console.export_text()
 
 
-def test_demo_replays_the_incident_and_every_step_decides_as_expected(tmp_path: Path) -> None:
+def test_demo_replays_every_incident_and_every_step_decides_as_expected(tmp_path: Path) -> None:
     code, output = _run_in_process(tmp_path / "demo")
     assert code == 0, output
     assert "audit verify: OK" in output
-    assert Outcome.ALLOW.value in output
-    assert Outcome.REQUIRE_APPROVAL.value in output
-    assert f"decisions: {len(STEPS)}" in output
+    for outcome in Outcome:
+        assert f"→ {outcome.value}" in output
+    steps = sum(len(scenario.steps) for scenario in SCENARIOS)
+    assert f"decisions: {steps} (" in output
+    for number, scenario in enumerate(SCENARIOS, start=1):
+        assert f"{number}/{len(SCENARIOS)}  {scenario.title}" in output
+        assert f"{scenario.name}: {len(scenario.steps)} decisions" in output
     assert "UNEXPECTED" not in output
+
+
+def test_scenario_option_plays_only_the_incidents_named(tmp_path: Path) -> None:
+    code, output = _run_in_process(tmp_path / "demo", ["code-freeze", "mailbox", "code-freeze"])
+    assert code == 0, output
+    assert "1/2  The coding agent during a code freeze" in output
+    assert "2/2  The mailbox" in output
+    assert "forum-bot" not in output
+    assert "decisions: 13 (" in output
+
+
+def test_an_unknown_scenario_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    code, output = _run_in_process(tmp_path / "demo", ["forum", "replit"])
+    assert code == 2
+    assert "no scenario named replit" in output
+    assert "toxic-flow" in output
+    assert not (tmp_path / "demo").exists()
+
+
+def test_a_surprise_makes_the_demo_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo is a test too: a step that decides otherwise than expected exits 1."""
+    wrong = replace(FORUM.step("post-publicly"), expected=frozenset({Outcome.ALLOW}))
+    steps = tuple(wrong if step.key == wrong.key else step for step in FORUM.steps)
+    monkeypatch.setattr(demo_run, "SCENARIOS", (replace(FORUM, steps=steps),))
+    code, output = _run_in_process(tmp_path / "demo")
+    assert code == 1
+    assert "UNEXPECTED post-publicly (forum.post): expected allow, got require_approval" in output
+    assert "forum: 7 decisions" in output
+    assert "NOT as expected" in output
 
 
 def test_public_post_is_held_with_a_reason_naming_what_the_task_granted(tmp_path: Path) -> None:
     """The Sev-1's first step: the analysis task granted read, the agent tried to publish."""
-    _, output = _run_in_process(tmp_path / "demo")
+    _, output = _run_in_process(tmp_path / "demo", ["forum"])
     lines = output.splitlines()
-    post = next(n for n, line in enumerate(lines) if "(forum.post)" in line)
+    post = next(n for n, line in enumerate(lines) if line.endswith("(forum.post)"))
     assert lines[post + 1].strip().startswith(f"→ {Outcome.REQUIRE_APPROVAL.value}")
     assert "the task granted read, not publish" in lines[post + 2]
 
 
 def test_demo_refuses_a_data_directory_that_already_holds_a_store(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"
-    first, _ = _run_in_process(data_dir)
+    first, _ = _run_in_process(data_dir, ["forum"])
     assert first == 0
     second, output = _run_in_process(data_dir)
     assert second == 2
@@ -59,7 +97,7 @@ def test_demo_refuses_settings_that_may_point_at_a_shared_store(tmp_path: Path) 
 
 def test_demo_accepts_an_empty_existing_directory(tmp_path: Path) -> None:
     """``proctor demo --fresh`` hands over a directory it has just created, empty."""
-    code, output = _run_in_process(tmp_path)
+    code, output = _run_in_process(tmp_path, ["mailbox"])
     assert code == 0, output
 
 
@@ -69,26 +107,40 @@ def _proctor_script() -> str | None:
     return shutil.which("proctor", path=search)
 
 
-@pytest.mark.skipif(_proctor_script() is None, reason="the `proctor` console script is missing")
-def test_proctor_demo_command_exits_zero_and_verifies_the_log(tmp_path: Path) -> None:
-    """The real CLI in a real subprocess, as a user would run it."""
+def _proctor_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "240", "NO_COLOR": "1", "PYTHONWARNINGS": "error"}
     executable = _proctor_script()
     assert executable is not None
-    result = subprocess.run(
-        [executable, "demo", "--data-dir", str(tmp_path / "demo")],
+    return subprocess.run(
+        [executable, "demo", *arguments],
         capture_output=True,
         text=True,
         env=env,
-        timeout=120,
+        timeout=180,
         check=False,
     )
+
+
+@pytest.mark.skipif(_proctor_script() is None, reason="the `proctor` console script is missing")
+def test_proctor_demo_command_exits_zero_and_verifies_the_log(tmp_path: Path) -> None:
+    """The real CLI in a real subprocess, as a user would run it."""
+    result = _proctor_demo("--data-dir", str(tmp_path / "demo"))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "audit verify: OK" in result.stdout
-    assert Outcome.ALLOW.value in result.stdout
-    assert Outcome.REQUIRE_APPROVAL.value in result.stdout
+    for outcome in Outcome:
+        assert f"→ {outcome.value}" in result.stdout
+    for scenario in SCENARIOS:
+        assert scenario.title in result.stdout
     assert "UNEXPECTED" not in result.stdout
+
+
+@pytest.mark.skipif(_proctor_script() is None, reason="the `proctor` console script is missing")
+def test_proctor_demo_command_refuses_an_unknown_scenario(tmp_path: Path) -> None:
+    result = _proctor_demo("--data-dir", str(tmp_path / "demo"), "--scenario", "replit")
+    assert result.returncode == 2
+    assert "no scenario named replit" in result.stdout
+    assert not (tmp_path / "demo").exists()
 
 
 def test_demo_module_is_importable_without_side_effects() -> None:

@@ -99,12 +99,22 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    scenario: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scenario",
+            metavar="NAME",
+            help="Play only this incident (repeatable): forum, mailbox, toxic-flow, "
+            "code-freeze. Default: all four.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Replay the March 2026 forum incident against a real gateway."""
+    """Replay real agent incidents against a real gateway, and verify the audit log."""
     from proctor.demo import run_demo
 
     target = data_dir or Path(tempfile.mkdtemp(prefix="proctor-demo-"))
-    raise typer.Exit(run_demo(target, console))
+    raise typer.Exit(run_demo(target, console, scenarios=scenario))
 
 
 @app.command()
