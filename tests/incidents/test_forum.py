@@ -93,7 +93,10 @@ def test_the_permission_change_is_refused_and_its_grantee_traced_to_the_forum_po
         "hold-ungranted-high-risk",
     }
     [traced] = [reason for reason in change.reasons if reason.policy_id == UNTRUSTED_TARGET]
-    assert "argument grantee of repo.set_permissions" in traced.text
+    assert (
+        "argument `grantee` of repo.set_permissions: the identifier came from untrusted content"
+        in traced.text
+    )
     assert "came from untrusted content (tool forum.read_thread on forum:thread-4411" in traced.text
     assert replay["read-thread"].decision.id in traced.text
     [widening] = [reason for reason in change.reasons if reason.policy_id == WIDENING]

@@ -60,5 +60,8 @@ def test_an_attack_is_stopped_by_the_provenance_rule_with_its_source_named(
         )
         result = evaluation.run(admin, attack)
     assert result.by_provenance
-    assert "argument iban of bank.transfer" in result.decision.explain()
+    assert (
+        "argument `iban` of bank.transfer: the IBAN came from untrusted content"
+        in result.decision.explain()
+    )
     assert "tool mail.read" in result.decision.explain()

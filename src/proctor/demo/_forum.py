@@ -188,7 +188,7 @@ FORUM = Scenario(
                 }
             ),
             reasons=(
-                "argument grantee of repo.set_permissions",
+                "argument `grantee` of repo.set_permissions: the identifier came from",
                 "came from untrusted content (tool forum.read_thread on forum:thread-4411",
                 "needs its owner alice-lead to approve",
             ),

@@ -69,7 +69,7 @@ def provenance_facts(
         for name, seen in found.items()
         if name not in targets and seen.fact in (Fact.UNTRUSTED, Fact.MIXED)
     )
-    content_why = "; ".join(f"argument {name}: {found[name].detail}" for name in flagged)
+    content_why = "; ".join(_phrase(name, tool, found[name].detail) for name in flagged)
     target_facts = {name: seen for name, seen in found.items() if name in targets}
     if not target_facts:
         facts = ProvenanceFacts(
@@ -84,9 +84,17 @@ def provenance_facts(
     if overflowed and fact is Fact.UNSEEN:
         # A value the session had to drop may be one that came from untrusted content.
         fact = Fact.MIXED
-    why = f"argument {name} of {tool.name}: {worst.detail}"
+    why = _phrase(name, tool, worst.detail)
     facts = ProvenanceFacts(fact.value, bool(flagged), overflowed, why, flagged, content_why)
     return facts, flagged
+
+
+def _phrase(name: str, tool: Tool, detail: str) -> str:
+    """A provenance detail ("argument `x`: the ... came from ....") as a clause of a
+    reason: naming the tool, without the detail's own label and full stop."""
+    label = f"argument `{name[:64]}`: "
+    said = detail.removeprefix(label).rstrip(".")
+    return f"argument `{name}` of {tool.name}: {said}"
 
 
 def _targets(tool: Tool) -> tuple[str, ...]:
