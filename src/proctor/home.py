@@ -12,12 +12,13 @@ import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proctor.errors import InvalidInput
+from proctor.monitor import BreakerSettings
 from proctor.store import Durability
 
 HOME_ENV = "PROCTOR_HOME"
@@ -109,6 +110,56 @@ def _check_stamp_template(template: str) -> str:
     return template
 
 
+class MonitorSettings(BaseModel):
+    """Behavioural monitoring: where rate limits are counted, when alerts are raised,
+    what trips a breaker. The limits themselves are declared in ``proctor.yaml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(
+        default=True,
+        description="rate limits and anomaly facts; off: no limits, facts all zero "
+        "(breakers a person tripped still hold)",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        pattern=r"^rediss?://\S+$",
+        description="count rate limits in this Redis, shared by every replica; "
+        "default: in this process",
+    )
+    on_redis_error: Literal["deny", "local"] = Field(
+        default="deny",
+        description="while Redis does not answer: refuse calls a limit covers, or count "
+        "them in this process (logged); never unlimited",
+    )
+    alert_threshold: float = Field(
+        default=0.7, gt=0, le=1, description="an anomaly score at least this raises an alert"
+    )
+    alert_quiet_period_s: int = Field(
+        default=1800, ge=0, le=86_400, description="one alert per agent per episode this long"
+    )
+    learning_calls: int = Field(
+        default=300, ge=1, le=1_000_000, description="calls before an agent's baseline counts"
+    )
+    learning_period_s: int = Field(
+        default=86_400, ge=0, le=30 * 86_400, description="and time before it counts"
+    )
+    breakers: dict[str, Any] = Field(
+        default_factory=dict,
+        description="on_trip, cool_down, probe_calls, probe_max_score, rules "
+        "(docs/monitoring.md); empty: the default rules",
+    )
+
+    @field_validator("breakers")
+    @classmethod
+    def _breaker_rules(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        try:
+            BreakerSettings.from_mapping(raw)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None
+        return raw
+
+
 class Settings(BaseModel):
     """What an operator may tune; every field has a safe default."""
 
@@ -133,6 +184,7 @@ class Settings(BaseModel):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     directory: DirectorySettings = Field(default_factory=DirectorySettings)
     flow: FlowSettings = Field(default_factory=FlowSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
 
 def default_home() -> Path:

@@ -1,7 +1,7 @@
 """The declarative file: ``proctor apply -f proctor.yaml``, idempotent, like kubectl apply.
 
 A manifest lists the people and groups of the directory and their access rules,
-agents, tools, resources, Cedar policy files and a permission matrix. Applying it
+agents, tools, resources, Cedar policy files, a permission matrix and rate limits. Applying it
 upserts each item and reports what changed; applying the same file twice changes
 nothing the second time.
 """
@@ -19,6 +19,7 @@ from proctor.admin import Admin
 from proctor.directory import Human, grants_from, put_access, put_group, put_human
 from proctor.errors import InvalidInput
 from proctor.inventory import Change
+from proctor.monitor import RateLimitRule, parse_rate_limits
 from proctor.people import parse_roles
 from proctor.policy import InvalidPolicies, argument_types, compile_matrix
 from proctor.wire import AccessRuleIn, AgentIn, GroupIn, HumanIn, ResourceIn, ToolIn
@@ -46,6 +47,9 @@ class Manifest(_Strict):
     resources: list[ResourceIn] = Field(default_factory=list)
     policies: list[PolicyFileSpec] = Field(default_factory=list)
     matrix: list[dict[str, Any]] = Field(default_factory=list)
+    #: Replaces every declared rate limit when present (``[]`` removes them all);
+    #: left out, the limits stay as they are.
+    rate_limits: list[str | dict[str, Any]] | None = None
 
 
 @dataclass
@@ -70,6 +74,7 @@ class LoadedManifest:
     manifest: Manifest
     source: Path
     policy_texts: dict[str, str]
+    rate_limits: tuple[RateLimitRule, ...] | None = None
 
 
 def load_manifest(path: Path) -> LoadedManifest:
@@ -96,7 +101,13 @@ def load_manifest(path: Path) -> LoadedManifest:
     if manifest.matrix:
         document = compile_matrix({"matrix": manifest.matrix}, f"{path.name}")
         texts[f"matrix:{path.name}"] = document.text
-    return LoadedManifest(manifest=manifest, source=path, policy_texts=texts)
+    limits = None
+    if manifest.rate_limits is not None:
+        try:
+            limits = parse_rate_limits(manifest.rate_limits)
+        except InvalidInput as exc:
+            raise InvalidInput(f"{path}: {exc.message}", code=exc.code) from None
+    return LoadedManifest(manifest=manifest, source=path, policy_texts=texts, rate_limits=limits)
 
 
 def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> ApplyReport:
@@ -131,6 +142,11 @@ def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> Apply
         report.add("resource", resource.id, change)
     for name, text in loaded.policy_texts.items():
         report.add("policy", name, admin.put_policy(name, text, actor=actor))
+    if loaded.rate_limits is not None:
+        changed = admin.runtime.monitor.declare_rate_limits(loaded.rate_limits, actor=actor)
+        count = len(loaded.rate_limits)
+        name = f"{count} rule{'' if count == 1 else 's'}"
+        report.add("rate_limits", name, Change.UPDATED if changed else Change.UNCHANGED)
     return report
 
 

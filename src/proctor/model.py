@@ -273,6 +273,8 @@ class Decision:
     approval_id: str | None = None
     #: Who approved the call, when people let it through.
     reviewed_by: tuple[str, ...] = ()
+    #: Rate limited: whole seconds until the call may be made again.
+    retry_after_s: int | None = None
 
     @property
     def allowed(self) -> bool:

@@ -18,7 +18,7 @@ from proctor.approvals import (
 from proctor.audit import AuditLog, CheckpointSigner
 from proctor.directory import Directory
 from proctor.flow import Sessions
-from proctor.home import Home, Settings, load_or_create_secret, resolve_home
+from proctor.home import Home, MonitorSettings, Settings, load_or_create_secret, resolve_home
 from proctor.identity import (
     AdminKeys,
     ClientAssertions,
@@ -30,7 +30,13 @@ from proctor.identity import (
 )
 from proctor.inventory import Inventory, ShadowAgents
 from proctor.model import AgentStatus
-from proctor.monitor import KillSwitch
+from proctor.monitor import (
+    BaselineSettings,
+    BreakerSettings,
+    KillSwitch,
+    Monitor,
+    MonitorSetup,
+)
 from proctor.notify import DeliveryLog, DeliveryResult, Notifier, RetryPolicy, WebhookNotifier
 from proctor.people import People, Person
 from proctor.policy import PolicyEngine, PolicyStore, argument_types
@@ -67,6 +73,7 @@ class Runtime:
     sessions: Sessions
     provenance: SessionProvenance
     detector: Detector
+    monitor: Monitor
     notifier: Notifier | None = None
     created: bool = False
     admin_key: str | None = None
@@ -146,6 +153,18 @@ class Runtime:
         )
         deliveries = DeliveryLog(database)
         notifier = _notifier(home, settings, deliveries, approvals, people, links)
+
+        def owner_of(agent_id: str) -> str | None:
+            agent = inventory.snapshot.agents.get(agent_id)
+            return agent.owner if agent is not None else None
+
+        monitor = Monitor(
+            database,
+            audit,
+            monitor_setup(settings.monitor, settings.inventory_poll_interval_s),
+            notifier=notifier,
+            owner_of=owner_of,
+        )
         return cls(
             home=home,
             settings=settings,
@@ -179,6 +198,7 @@ class Runtime:
                 home_domains=settings.flow.organization_domains,
             ),
             detector=HeuristicDetector(threshold=settings.flow.injection_threshold),
+            monitor=monitor,
             notifier=notifier,
             created=created,
             admin_key=admin_key,
@@ -190,11 +210,29 @@ class Runtime:
         if self.closed:
             return
         self.closed = True
+        self.monitor.close()
         if self.notifier is not None:
             self.notifier.close()
         self.ledger.close()
         self.audit.close()
         self.database.dispose()
+
+
+def monitor_setup(settings: MonitorSettings, poll_interval_s: float) -> MonitorSetup:
+    """The monitor's setup from the data directory's ``monitor:`` settings."""
+    return MonitorSetup(
+        enabled=settings.enabled,
+        redis_url=settings.redis_url,
+        on_redis_error=settings.on_redis_error,
+        alert_threshold=settings.alert_threshold,
+        alert_quiet_period=timedelta(seconds=settings.alert_quiet_period_s),
+        breakers=BreakerSettings.from_mapping(settings.breakers),
+        baselines=BaselineSettings(
+            learning_calls=settings.learning_calls,
+            learning_period=timedelta(seconds=settings.learning_period_s),
+        ),
+        poll_interval_s=poll_interval_s,
+    )
 
 
 def _approver_reach(inventory: Inventory, directory: Directory) -> Reach:

@@ -138,6 +138,8 @@ class DecisionOut(WireOut):
     approval_id: str | None = None
     #: Allowed after approval: the people who signed it off.
     reviewed_by: list[str] = Field(default_factory=list)
+    #: Rate limited: whole seconds until the call may be made again.
+    retry_after_s: int | None = None
 
 
 class ExplainOut(WireOut):
@@ -770,6 +772,7 @@ def decision_to_wire(decision: Decision) -> DecisionOut:
         chain=list(decision.chain),
         approval_id=decision.approval_id,
         reviewed_by=list(decision.reviewed_by),
+        retry_after_s=decision.retry_after_s,
     )
 
 
@@ -800,6 +803,7 @@ def decision_from_wire(body: DecisionOut, call: ToolCall | None = None) -> Decis
         chain=tuple(body.chain),
         approval_id=body.approval_id,
         reviewed_by=tuple(body.reviewed_by),
+        retry_after_s=body.retry_after_s,
     )
 
 

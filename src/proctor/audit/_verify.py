@@ -98,41 +98,46 @@ class _Verifier:
         upcoming = next(pending, None)
         kind_json: dict[str, str] = {}
         expected, chain = 1, GENESIS_HASH
-        while True:
-            while rows := self._backend.entry_rows(expected - 1, _ENTRY_BATCH):
-                for seq, ts, kind, body, prev_hash, stored_hash in rows:
-                    if seq != expected:
-                        raise _Tampered(expected, _gap(expected, seq))
-                    if prev_hash != chain:
-                        raise _Tampered(seq, _broken_link(seq))
-                    try:
-                        kind_text = kind_json.get(kind)
-                        if kind_text is None:
-                            if len(kind_json) >= _KIND_CACHE_LIMIT:
-                                kind_json.clear()
-                            kind_text = kind_json[kind] = json_string(kind)
-                        ts_text = stored_ts_text(ts)
-                        if ts_text is None or type(body) is not str:
-                            raise TypeError("timestamp or body is not text")
-                        digest = entry_hash(prev_hash, seq, ts_text, kind_text, body)
-                    except (TypeError, ValueError) as exc:
-                        raise _Tampered(seq, f"entry {seq} is malformed (edited?): {exc}") from exc
-                    if digest != stored_hash:
-                        raise _Tampered(
-                            seq, f"entry {seq}: hash does not match its content (edited?)"
-                        )
-                    chain = stored_hash
-                    expected = seq + 1
-                    self.entries = seq
-                    while upcoming is not None and upcoming.seq == seq:
-                        self._check(upcoming, chain)
-                        upcoming = next(pending, None)
-            if upcoming is None:
-                return
-            # A checkpoint past the last entry read: either the log grew while we
-            # walked it (keep walking) or it was cut short.
-            if self._backend.load_head()[0] < upcoming.seq:
-                self._check_beyond_end(upcoming, expected - 1)
+        # The walk stops at the head as it stood when verification began, so a
+        # writer appending faster than we verify cannot keep us walking forever.
+        end = self._backend.load_head()[0]
+        while expected <= end:
+            rows = self._backend.entry_rows(expected - 1, min(_ENTRY_BATCH, end - expected + 1))
+            if not rows:
+                break
+            for seq, ts, kind, body, prev_hash, stored_hash in rows:
+                if seq > end:
+                    break
+                if seq != expected:
+                    raise _Tampered(expected, _gap(expected, seq))
+                if prev_hash != chain:
+                    raise _Tampered(seq, _broken_link(seq))
+                try:
+                    kind_text = kind_json.get(kind)
+                    if kind_text is None:
+                        if len(kind_json) >= _KIND_CACHE_LIMIT:
+                            kind_json.clear()
+                        kind_text = kind_json[kind] = json_string(kind)
+                    ts_text = stored_ts_text(ts)
+                    if ts_text is None or type(body) is not str:
+                        raise TypeError("timestamp or body is not text")
+                    digest = entry_hash(prev_hash, seq, ts_text, kind_text, body)
+                except (TypeError, ValueError) as exc:
+                    raise _Tampered(seq, f"entry {seq} is malformed (edited?): {exc}") from exc
+                if digest != stored_hash:
+                    raise _Tampered(seq, f"entry {seq}: hash does not match its content (edited?)")
+                chain = stored_hash
+                expected = seq + 1
+                self.entries = seq
+                while upcoming is not None and upcoming.seq == seq:
+                    self._check(upcoming, chain)
+                    upcoming = next(pending, None)
+        if upcoming is None:
+            return
+        # A checkpoint past the last entry walked: fine if the log has grown to
+        # cover it since we began, evidence of truncation if it has not.
+        if self._backend.load_head()[0] < upcoming.seq:
+            self._check_beyond_end(upcoming, expected - 1)
 
     def _check(self, sourced: _Sourced, chain_hash: str) -> None:
         checkpoint = sourced.checkpoint

@@ -44,6 +44,7 @@ from proctor.gateway._calls import check_call, recordable
 from proctor.gateway._decisions import decision_from, reason_body, refusal
 from proctor.gateway._flow import call_facts, provenance_facts
 from proctor.gateway._holds import settle_hold
+from proctor.gateway._monitoring import Watched, watch
 from proctor.gateway._obligations import with_obligations
 from proctor.gateway._outcomes import (
     MAX_SUMMARY,
@@ -73,6 +74,7 @@ from proctor.model import (
 from proctor.policy import (
     CallFacts,
     Explanation,
+    MonitorFacts,
     PolicyInput,
     ProvenanceFacts,
     RequesterFacts,
@@ -91,6 +93,7 @@ _OUTCOME_LOOKBACK = 100_000
 _NOTHING_TAKEN_IN = SessionFacts()
 _NO_CALL_FACTS = CallFacts()
 _NO_PROVENANCE = ProvenanceFacts()
+_NOT_MONITORED = MonitorFacts()
 #: The longest an agent may long-poll for an approval in one call.
 MAX_APPROVAL_WAIT = timedelta(seconds=60)
 
@@ -137,6 +140,7 @@ class Gateway:
         """
         decision_id = "dec_" + secrets.token_hex(10)
         acting: Acting | None = None
+        watched: Watched | None = None
         request = CheckRequest(
             agent_id="",
             task_id="",
@@ -155,7 +159,7 @@ class Gateway:
             request = CheckRequest(
                 acting.agent_id, acting.task_id, call.tool, call.arguments, call.resource
             )
-            decision = self._decide(decision_id, request, acting, caller, credential)
+            decision, watched = self._decide(decision_id, request, acting, caller, credential)
         except ProctorError as exc:
             decision = refusal(decision_id, request, exc.code, exc.message)
         except Exception:
@@ -166,7 +170,10 @@ class Gateway:
                 "internal_error",
                 "Proctor could not evaluate this call and denies it; the error is in its log",
             )
-        return self._record_decision(decision, acting)
+        recorded = self._record_decision(decision, acting)
+        if watched is not None:
+            self.runtime.monitor.after(watched.observation(recorded.outcome), watched.facts)
+        return recorded
 
     def explain(self, request: CheckRequest) -> tuple[Decision, Explanation | None]:
         """What would happen if the task's own agent made ``request``: decide without
@@ -181,7 +188,7 @@ class Gateway:
             return unknown, None
         acting = replace(Acting.from_task(task), agent_id=request.agent_id)
         acting = replace(acting, chain=(task.requester, request.agent_id))
-        decision = self._decide("explain", request, acting, None, None, recorded=False)
+        decision, _ = self._decide("explain", request, acting, None, None, recorded=False)
         policy_input = self._policy_input_or_none(request, acting)
         if policy_input is None:
             return decision, None
@@ -233,8 +240,12 @@ class Gateway:
         credential: Credential | None,
         *,
         recorded: bool = True,
-    ) -> Decision:
-        """Judge the call; ``credential`` is None only for an admin's "what if"."""
+    ) -> tuple[Decision, Watched | None]:
+        """Judge the call; ``credential`` is None only for an admin's "what if".
+
+        The second value is what the monitor saw of the call (None when the call was
+        refused before its agent and task were known to be sound).
+        """
         self._raise_if_stopped()
         self._sync()
         snapshot = self.runtime.inventory.snapshot
@@ -244,10 +255,10 @@ class Gateway:
                 call = ToolCall(request.tool, request.arguments, request.resource)
                 self._record_shadow(acting.agent_id, call, acting.task_id, caller, "unknown_agent")
             message = f"agent {acting.agent_id!r} is not in the inventory; register it first"
-            return refusal(decision_id, request, "unknown_agent", message)
+            return refusal(decision_id, request, "unknown_agent", message), None
         stopped = inactive_chain(decision_id, request, acting, snapshot.agents)
         if stopped is not None:
-            return stopped
+            return stopped, None
         if credential is not None:
             # After the chain: a suspended agent's revoked token says "agent_suspended".
             self.runtime.tokens.check_revocation(credential)
@@ -255,19 +266,26 @@ class Gateway:
         task = self.runtime.tasks.find(acting.task_id)
         unfit = check_task(decision_id, request, acting, task)
         if unfit is not None or task is None:
-            return unfit or refusal(decision_id, request, "unknown_task", "no task")
+            return unfit or refusal(decision_id, request, "unknown_task", "no task"), None
         tool = snapshot.tools.get(request.tool)
+        resource = self._resource_facts(request.resource, tool)
+        watched = watch(self.runtime.monitor, acting, request, tool, resource, count=recorded)
+        stopped_by_monitor = watched.refusal(decision_id, request)
+        if stopped_by_monitor is not None:
+            return stopped_by_monitor, watched
         if tool is not None and tool.policy_arguments:
             _, problem = typed_arguments(tool, request.arguments)
             if problem is not None:
-                return refusal(decision_id, request, "invalid_input", problem)
-        policy_input = self._policy_input(request, acting, agent, task, tool)
+                return refusal(decision_id, request, "invalid_input", problem), watched
+        policy_input = self._policy_input(
+            request, acting, agent, task, tool, monitor=watched.policy_facts()
+        )
         judgment = self.runtime.policies.evaluate(policy_input)
-        decision = decision_from(decision_id, request, judgment, tool, policy_input)
+        decision = watched.held(decision_from(decision_id, request, judgment, tool, policy_input))
         if recorded and decision.outcome is Outcome.REQUIRE_APPROVAL:
             decision = settle_hold(self.runtime, decision, acting, agent, task, policy_input)
         template = self.runtime.settings.flow.stamp_template
-        return with_obligations(decision, tool, policy_input, template)
+        return with_obligations(decision, tool, policy_input, template), watched
 
     def approval_for(self, token: str, decision_id: str) -> ApprovalRequest:
         """The approval request a held decision opened, as it stands now.
@@ -325,7 +343,14 @@ class Gateway:
         return self._policy_input(request, acting, agent, task, snapshot.tools.get(request.tool))
 
     def _policy_input(
-        self, request: CheckRequest, acting: Acting, agent: Agent, task: Task, tool: Tool | None
+        self,
+        request: CheckRequest,
+        acting: Acting,
+        agent: Agent,
+        task: Task,
+        tool: Tool | None,
+        *,
+        monitor: MonitorFacts = _NOT_MONITORED,
     ) -> PolicyInput:
         grants = Grants(task.capabilities, acting.capabilities)
         action = tool.action_class.value if tool else UNCLASSIFIED_ACTION
@@ -365,6 +390,7 @@ class Gateway:
             call=call,
             provenance=provenance,
             arguments=typed_arguments(tool, request.arguments)[0] if tool else {},
+            monitor=monitor,
         )
 
     def _session_facts(self, task: Task) -> SessionFacts:

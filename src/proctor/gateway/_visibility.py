@@ -57,7 +57,9 @@ def visibility(gateway: Gateway, token: str, names: Sequence[str]) -> Visibility
             hidden.add(name)
             continue
         request = CheckRequest(acting.agent_id, acting.task_id, name)
-        decision = gateway._decide("visibility", request, acting, None, credential, recorded=False)
+        decision, _ = gateway._decide(
+            "visibility", request, acting, None, credential, recorded=False
+        )
         if decision.outcome is Outcome.DENY:
             if decision.code not in _PER_TOOL_CODES:
                 # Not about this tool (a stopped agent, an expired task): say so once.

@@ -2,6 +2,7 @@
 circuit breakers, alerts, and the kill switch."""
 
 from proctor.monitor import _monitor_tables as _monitor_tables
+from proctor.monitor._alert_store import MAX_ALERT_PAGE, AlertListener, AlertStore
 from proctor.monitor._alerts import Alert, AlertKind, AlertRule, Severity
 from proctor.monitor._baseline import Baselines
 from proctor.monitor._breaker import DEFAULT_RULES, Breakers, BreakerSettings
@@ -17,6 +18,14 @@ from proctor.monitor._events import (
 )
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._kill_switch import KillSwitch, SwitchState
+from proctor.monitor._limits_store import RATE_LIMITS_VERSION_KEY, RateLimitStore
+from proctor.monitor._monitor import (
+    ALERT_SUBJECT_PREFIX,
+    Monitor,
+    MonitorSetup,
+    Screen,
+    alert_message,
+)
 from proctor.monitor._monitor_store import BaselineStore, BreakerRecord, BreakerStore
 from proctor.monitor._ratelimit_local import DEFAULT_MAX_KEYS, LocalRateLimiter
 from proctor.monitor._ratelimit_redis import (
@@ -57,15 +66,20 @@ from proctor.monitor._rules import (
 from proctor.monitor._settings import BaselineSettings
 
 __all__ = [
+    "ALERT_SUBJECT_PREFIX",
     "DEFAULT_KEY_PREFIX",
     "DEFAULT_MAX_KEYS",
     "DEFAULT_RULES",
+    "MAX_ALERT_PAGE",
     "RATE_LIMITED",
     "RATE_LIMITER_UNAVAILABLE",
+    "RATE_LIMITS_VERSION_KEY",
     "ActionBurst",
     "Alert",
     "AlertKind",
+    "AlertListener",
     "AlertRule",
+    "AlertStore",
     "AnomalyFacts",
     "AnomalyRun",
     "BaselineSettings",
@@ -87,19 +101,24 @@ __all__ = [
     "LimitResult",
     "Listener",
     "LocalRateLimiter",
+    "Monitor",
+    "MonitorSetup",
     "Observation",
     "OnError",
     "OutcomeObservation",
     "RateLimitRule",
+    "RateLimitStore",
     "RateLimiter",
     "RedisRateLimiter",
     "Reset",
     "Scope",
+    "Screen",
     "Severity",
     "SwitchState",
     "Trip",
     "TripAction",
     "action_burst",
+    "alert_message",
     "anomaly",
     "build_rate_limiter",
     "denials",

@@ -16,6 +16,7 @@ from proctor.policy._engine import CacheInfo, PolicyEngine
 from proctor.policy._explain import Explanation, Match
 from proctor.policy._facts import (
     CallFacts,
+    MonitorFacts,
     PolicyInput,
     ProvenanceFacts,
     RequesterFacts,
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidPolicies",
     "Judgment",
     "Match",
+    "MonitorFacts",
     "PolicyDocument",
     "PolicyEngine",
     "PolicyInfo",

@@ -123,6 +123,27 @@ class ProvenanceFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class MonitorFacts:
+    """How far the call departs from its agent's normal behaviour, as
+    ``context.monitor`` (whole numbers: percents, a z-score rounded toward zero).
+
+    The defaults are for calls nobody monitors (an admin's "what if" without a
+    baseline): nothing unusual is claimed.
+    """
+
+    learning: bool = False
+    new_tool: bool = False
+    new_action_class: bool = False
+    new_delegate: bool = False
+    label_escalation: bool = False
+    rate_zscore: int = 0
+    deny_rate: int = 0
+    anomaly_score: int = 0
+    #: For reasons only: why the call looks unusual, most telling first.
+    why: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyInput:
     """One call to judge: who, which tool (``tool`` is None if not in the inventory),
     which action class (``unclassified`` for an unknown tool), and the facts."""
@@ -139,6 +160,8 @@ class PolicyInput:
     provenance: ProvenanceFacts = ProvenanceFacts()
     #: The call's arguments the catalog declares for policies, typed (``context.args``).
     arguments: Mapping[str, object] = field(default_factory=dict)
+    #: How unusual the call is for its agent (``context.monitor``, see MonitorFacts).
+    monitor: MonitorFacts = MonitorFacts()
     approved: bool = False
 
 
@@ -188,6 +211,16 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
             "overflowed": facts.provenance.overflowed,
         },
         "args": dict(facts.arguments),
+        "monitor": {
+            "learning": facts.monitor.learning,
+            "new_tool": facts.monitor.new_tool,
+            "new_action_class": facts.monitor.new_action_class,
+            "new_delegate": facts.monitor.new_delegate,
+            "label_escalation": facts.monitor.label_escalation,
+            "rate_zscore": facts.monitor.rate_zscore,
+            "deny_rate": facts.monitor.deny_rate,
+            "anomaly_score": facts.monitor.anomaly_score,
+        },
         "approved": approved,
     }
     return {

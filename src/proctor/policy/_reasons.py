@@ -46,6 +46,8 @@ def placeholders(facts: PolicyInput) -> dict[str, str]:
         "call.why": facts.call.why or _EMPTY,
         "call.audience": facts.call.audience or "an undeclared audience",
         "provenance.why": facts.provenance.why or _EMPTY,
+        "monitor.why": facts.monitor.why or _EMPTY,
+        "monitor.anomaly_score": str(facts.monitor.anomaly_score),
     }
 
 

@@ -1,0 +1,334 @@
+"""The monitor as the gateway uses it: one object that screens a call before Cedar and
+learns from it after, raising alerts and tripping breakers off the hot path.
+
+Before a call is judged, :meth:`Monitor.before` reads the agent's breaker, counts the
+call against the rate limits and computes its anomaly facts (memory only, a few µs).
+After the decision is recorded, :meth:`Monitor.after` queues the observation; a
+background thread updates the baseline and the breaker windows, raises alerts, and
+writes trips, resets and alerts to the audit log, the alert store (and so every SSE
+listener) and the webhook.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from proctor.audit import AuditLog
+from proctor.model import ActionClass, Label
+from proctor.monitor._alert_store import AlertStore
+from proctor.monitor._alerts import Alert, AlertRule
+from proctor.monitor._baseline import Baselines
+from proctor.monitor._breaker import Breakers, BreakerSettings
+from proctor.monitor._events import BreakerEvent, BreakerState, HalfOpen, Reset, Trip
+from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
+from proctor.monitor._limits_store import RATE_LIMITS_VERSION_KEY, RateLimitStore
+from proctor.monitor._monitor_store import BaselineStore, BreakerStore
+from proctor.monitor._ratelimit_redis import build_rate_limiter
+from proctor.monitor._ratelimit_result import CallKey, LimitResult, RateLimiter
+from proctor.monitor._ratelimit_rules import RateLimitRule
+from proctor.monitor._settings import BaselineSettings
+from proctor.notify import Notifier
+from proctor.store import ChangeWatch, Database, utcnow
+
+log = logging.getLogger("proctor.monitor")
+
+#: Subjects of alert notifications (delivery attempts are recorded under them).
+ALERT_SUBJECT_PREFIX = "alert:"
+_UNLIMITED = LimitResult(allowed=True)
+_QUEUE_LIMIT = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorSetup:
+    """How the monitor runs in a gateway (read from the data directory's settings)."""
+
+    enabled: bool = True
+    redis_url: str | None = None
+    on_redis_error: str = "deny"
+    redis_key_prefix: str = "proctor:rl:"
+    alert_threshold: float = 0.7
+    alert_quiet_period: timedelta = timedelta(minutes=30)
+    breakers: BreakerSettings = field(default_factory=BreakerSettings)
+    baselines: BaselineSettings = field(default_factory=BaselineSettings)
+    #: How often changed baselines are saved (and other processes' limits and
+    #: breakers are looked for).
+    flush_interval_s: float = 5.0
+    poll_interval_s: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What the monitor says of a call before it is judged."""
+
+    breaker: BreakerState
+    limit: LimitResult
+    facts: AnomalyFacts
+
+
+class Monitor:
+    """Rate limits, baselines, breakers and alerts for one gateway process."""
+
+    def __init__(
+        self,
+        database: Database,
+        audit: AuditLog,
+        setup: MonitorSetup | None = None,
+        *,
+        notifier: Notifier | None = None,
+        owner_of: Callable[[str], str | None] = lambda _agent: None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.setup = setup or MonitorSetup()
+        self._audit = audit
+        self._notifier = notifier
+        self._owner_of = owner_of
+        self._clock = clock
+        self.alerts = AlertStore(database)
+        self.limit_store = RateLimitStore(database)
+        self.baselines = Baselines(BaselineStore(database), self.setup.baselines)
+        self.breakers = Breakers(
+            self.setup.breakers,
+            store=BreakerStore(database),
+            clock=clock,
+            poll_interval_s=self.setup.poll_interval_s,
+        )
+        self.alert_rule = AlertRule(
+            self.setup.alert_threshold, self.setup.alert_quiet_period, baselines=self.baselines
+        )
+        self.breakers.listeners.subscribe(self._breaker_event)
+        self._limits_lock = threading.Lock()
+        self._limits_watch = ChangeWatch(
+            database, RATE_LIMITS_VERSION_KEY, self.setup.poll_interval_s
+        )
+        self._limits_version = database.version(RATE_LIMITS_VERSION_KEY)
+        self._limiter = self._build_limiter(self.limit_store.rules())
+        self._queue: queue.Queue[tuple[str, Any, Any] | None] = queue.Queue(_QUEUE_LIMIT)
+        self._worker = threading.Thread(target=self._run, name="proctor-monitor", daemon=True)
+        self._closed = False
+        self._worker.start()
+
+    # -- the hot path ------------------------------------------------------------------
+
+    def before(
+        self,
+        call: CallKey,
+        action: ActionClass | None,
+        label: Label,
+        at: datetime,
+        *,
+        count: bool = True,
+    ) -> Screen:
+        """The breaker, the rate limits and the anomaly facts of a call about to be judged.
+
+        ``count=False`` (an admin's "what if") consumes no rate-limit allowance, and
+        neither does a call a tripped breaker stops. Facts that cannot be computed
+        are :meth:`AnomalyFacts.unavailable` (score 1.0): fail closed.
+        """
+        breaker = self.breakers.state(call.agent, at)
+        if not self.setup.enabled:
+            return Screen(breaker, _UNLIMITED, _OFF)
+        counted = count and not breaker.tripped
+        limit = self._limiter_now().hit(call) if counted else _UNLIMITED
+        try:
+            facts = self.baselines.facts(call.agent, call.tool, action, label, at)
+        except Exception as exc:
+            log.exception("anomaly facts for %s failed", call.agent)
+            facts = AnomalyFacts.unavailable(type(exc).__name__)
+        return Screen(breaker, limit, facts)
+
+    def after(self, observation: Observation, facts: AnomalyFacts) -> None:
+        """Learn from a decided call, off the caller's thread."""
+        if self.setup.enabled:
+            self._enqueue(("call", observation, facts))
+
+    def outcome(self, outcome: OutcomeObservation) -> None:
+        """Learn whether a call the agent ran failed, off the caller's thread."""
+        if self.setup.enabled:
+            self._enqueue(("outcome", outcome, None))
+
+    # -- people and admins ---------------------------------------------------------------
+
+    @property
+    def rate_limits(self) -> tuple[RateLimitRule, ...]:
+        self._limiter_now()
+        return self._rules
+
+    def declare_rate_limits(self, rules: tuple[RateLimitRule, ...], *, actor: str) -> bool:
+        """Replace the declared rate limits (every process sharing the store follows
+        within its poll interval); True if they changed."""
+        changed = self.limit_store.put(rules, actor=actor)
+        if changed:
+            self._audit.append(
+                "rate_limits",
+                {"actor": actor, "rules": [rule.id for rule in rules]},
+            )
+            self._reload_limits(force=True)
+        return changed
+
+    def reset_breaker(self, agent: str, *, by: str, reason: str) -> Reset:
+        """A person closes a tripped breaker (audited by the event listener)."""
+        return self.breakers.reset(agent, by=by, reason=reason)
+
+    def drain(self, timeout_s: float = 5.0) -> bool:
+        """Wait until every queued observation and breaker event was handled."""
+        deadline = time.monotonic() + timeout_s
+        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+            time.sleep(0.001)
+        left = max(0.0, deadline - time.monotonic())
+        return not self._queue.unfinished_tasks and self.breakers.listeners.drain(left)
+
+    def close(self) -> None:
+        """Handle what is queued, save the baselines, stop the threads."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(None)
+        self._worker.join(timeout=10.0)
+        self.breakers.close()
+        self._flush()
+        closer = getattr(self._limiter, "close", None)
+        if closer is not None:
+            closer()
+
+    # -- the worker ----------------------------------------------------------------------
+
+    def _enqueue(self, item: tuple[str, Any, Any]) -> None:
+        if self._closed:
+            return
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            log.warning("monitor queue full; an observation of %s is dropped", item[1].agent)
+
+    def _run(self) -> None:
+        next_flush = time.monotonic() + self.setup.flush_interval_s
+        while True:
+            wait = max(0.0, next_flush - time.monotonic())
+            try:
+                item = self._queue.get(timeout=wait)
+            except queue.Empty:
+                item = ("tick", None, None)
+            else:
+                if item is None:
+                    self._queue.task_done()
+                    return
+            try:
+                self._handle(item)
+            except Exception:
+                log.exception("the monitor failed on %s", item[0])
+            finally:
+                if item[0] != "tick":
+                    self._queue.task_done()
+            if time.monotonic() >= next_flush:
+                self._flush()
+                next_flush = time.monotonic() + self.setup.flush_interval_s
+
+    def _handle(self, item: tuple[str, Any, Any]) -> None:
+        kind, subject, facts = item
+        if kind == "call":
+            self.baselines.observe(subject, facts)
+            self.breakers.observe(subject, facts)
+            alert = self.alert_rule.consider(subject, facts)
+            if alert is not None:
+                self._raise(alert)
+        elif kind == "outcome":
+            self.baselines.observe_outcome(subject)
+            self.breakers.observe_outcome(subject)
+
+    def _flush(self) -> None:
+        try:
+            self.baselines.flush()
+        except Exception:
+            log.exception("saving baselines failed; they are kept for the next flush")
+
+    def _breaker_event(self, event: BreakerEvent) -> None:
+        """Audit every trip, half-open and reset; a trip alerts the agent's owner."""
+        self._audit.append("breaker", _breaker_body(event))
+        if isinstance(event, Trip):
+            self._raise(self.alert_rule.for_trip(event))
+
+    def _raise(self, alert: Alert) -> None:
+        owner = self._owner_of(alert.agent)
+        evidence = {**dict(alert.evidence), "owner": owner}
+        alert = replace(alert, evidence=evidence)
+        self._audit.append("alert", alert.as_dict())
+        self.alerts.add(alert)
+        if self._notifier is not None:
+            self._notifier.send(ALERT_SUBJECT_PREFIX + alert.id, "alert", alert_message(alert))
+
+    # -- rate limits ---------------------------------------------------------------------
+
+    def _limiter_now(self) -> RateLimiter:
+        if self._limits_watch.moved_since(self._limits_version):
+            self._reload_limits()
+        return self._limiter
+
+    def _reload_limits(self, *, force: bool = False) -> None:
+        with self._limits_lock:
+            version = self.limit_store.database.version(RATE_LIMITS_VERSION_KEY)
+            if version == self._limits_version and not force:
+                return
+            old, self._limiter = self._limiter, self._build_limiter(self.limit_store.rules())
+            self._limits_version = version
+            self._limits_watch.refreshed()
+        closer = getattr(old, "close", None)
+        if closer is not None:
+            closer()
+
+    def _build_limiter(self, rules: tuple[RateLimitRule, ...]) -> RateLimiter:
+        self._rules = rules
+        return build_rate_limiter(
+            rules,
+            redis_url=self.setup.redis_url,
+            on_error=self.setup.on_redis_error,
+            key_prefix=self.setup.redis_key_prefix,
+        )
+
+
+_OFF = AnomalyFacts(
+    learning=False,
+    new_tool=False,
+    new_action_class=False,
+    label_escalation=False,
+    rate_zscore=0.0,
+    deny_rate=0.0,
+    anomaly_score=0.0,
+    reasons=("monitoring is off",),
+)
+
+
+def _breaker_body(event: BreakerEvent) -> dict[str, Any]:
+    body: dict[str, Any] = {"agent": event.agent, "at": event.at.isoformat()}
+    if isinstance(event, Trip):
+        body.update(
+            event="trip", rule=event.rule, on_trip=str(event.on_trip), evidence=event.evidence
+        )
+    elif isinstance(event, HalfOpen):
+        body.update(event="half_open", rule=event.rule)
+    else:
+        body.update(event="reset", by=event.by, reason=event.reason, automatic=event.automatic)
+    return body
+
+
+def alert_message(alert: Alert) -> dict[str, Any]:
+    """The Slack-compatible webhook body for an alert."""
+    owner = alert.evidence.get("owner")
+    headline = f"[{alert.severity}] {alert.summary}"
+    lines = [f"*Agent* {alert.agent}", f"*Kind* {alert.kind}"]
+    if owner:
+        lines.append(f"*Owner* {owner} (notified)")
+    return {
+        "text": headline,
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": headline[:150]}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}},
+        ],
+        "proctor": {"event": f"alert.{alert.kind}", "alert": alert.as_dict()},
+    }
