@@ -87,7 +87,7 @@ class Runtime:
 
         On first start an admin key is created and written to ``admin.key`` (mode
         0600); :attr:`created` is then True and :attr:`admin_key` holds it. ``clock``
-        is what approval requests read the time from (tests move it).
+        is what approval requests and the monitor read the time from (tests move it).
         """
         home = Home(resolve_home(data_dir))
         created = home.ensure_directory()
@@ -164,6 +164,7 @@ class Runtime:
             monitor_setup(settings.monitor, settings.inventory_poll_interval_s),
             notifier=notifier,
             owner_of=owner_of,
+            clock=clock,
         )
         return cls(
             home=home,

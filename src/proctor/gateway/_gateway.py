@@ -71,6 +71,7 @@ from proctor.model import (
     Tool,
     ToolCall,
 )
+from proctor.monitor import OutcomeObservation
 from proctor.policy import (
     CallFacts,
     Explanation,
@@ -578,6 +579,10 @@ class Gateway:
         )
         for problem in problems:
             log.warning("violation by %s: %s", ref.agent_id, problem)
+        if status is not OutcomeStatus.SKIPPED:
+            failed = status is OutcomeStatus.FAILED
+            monitor = self.runtime.monitor
+            monitor.outcome(OutcomeObservation(ref.agent_id, ref.tool, failed, monitor.now()))
         injection = screened.screening.summary() if screened and injected else ""
         return OutcomeReceipt(
             decision_id, status, entry.seq, bool(problems), tuple(problems), injection

@@ -21,7 +21,6 @@ from proctor.monitor import (
     TripAction,
 )
 from proctor.policy import MonitorFacts, ResourceFacts
-from proctor.store import utcnow
 
 BREAKER_OPEN = "breaker_open"
 #: Who may lift a breaker's hold: the owner of the tripped agent.
@@ -104,7 +103,7 @@ def watch(
     count: bool,
 ) -> Watched:
     """Screen a call whose agent and task are sound, before Cedar judges it."""
-    at = utcnow()
+    at = monitor.now()
     action = tool.action_class if tool is not None else None
     label = Label(resource.label)
     key = CallKey(acting.agent_id, acting.task_id, acting.requester, request.tool)

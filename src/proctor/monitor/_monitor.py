@@ -116,6 +116,10 @@ class Monitor:
 
     # -- the hot path ------------------------------------------------------------------
 
+    def now(self) -> datetime:
+        """The time calls are observed at (the clock the monitor was given)."""
+        return self._clock()
+
     def before(
         self,
         call: CallKey,
