@@ -69,10 +69,19 @@ class ActionDenied(ProctorError):
     code = "action_denied"
     http_status = 403
 
-    def __init__(self, message: str, *, decision_id: str, reason_code: str = "policy_denied"):
+    def __init__(
+        self,
+        message: str,
+        *,
+        decision_id: str,
+        reason_code: str = "policy_denied",
+        retry_after_s: int | None = None,
+    ):
         super().__init__(message)
         self.decision_id = decision_id
         self.reason_code = reason_code
+        #: Rate limited: whole seconds until the call may be made again.
+        self.retry_after_s = retry_after_s
 
 
 class ApprovalRequired(ProctorError):

@@ -146,7 +146,7 @@ def apply_manifest(admin: Admin, loaded: LoadedManifest, *, actor: str) -> Apply
         changed = admin.runtime.monitor.declare_rate_limits(loaded.rate_limits, actor=actor)
         count = len(loaded.rate_limits)
         name = f"{count} rule{'' if count == 1 else 's'}"
-        report.add("rate_limits", name, Change.UPDATED if changed else Change.UNCHANGED)
+        report.add("rate_limits", name, Change(changed))
     return report
 
 

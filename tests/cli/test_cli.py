@@ -36,7 +36,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first = run("apply", "-f", "proctor.yaml", home=path, check=True)
     assert "Admin key written to" in first.stderr
     assert "agent/forum-bot created" in first.stdout
-    assert "rate_limits/2 rules updated" in first.stdout
+    assert "rate_limits/2 rules created" in first.stdout
     return path
 
 

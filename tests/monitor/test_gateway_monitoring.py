@@ -17,17 +17,20 @@ import redis
 import yaml
 
 from proctor.admin import Admin
-from proctor.errors import Conflict, InvalidInput
+from proctor.errors import ActionDenied, Conflict, InvalidInput
 from proctor.gateway import Gateway
 from proctor.home import load_or_create_secret
 from proctor.manifest import apply_manifest, load_manifest
 from proctor.model import Outcome, OutcomeStatus, ToolCall
 from proctor.monitor import AlertKind, BreakerStatus
 from proctor.notify import verify_signature
+from proctor.sdk import guarded
+from proctor.server import create_app
 from proctor.store import utcnow
 from tests.approvals.conftest import Clock
 from tests.approvals.receiver import Receiver, webhook_receiver
 from tests.conftest import analysis_task, register_incident, service_unavailable, task_token
+from tests.server.conftest import Api
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 READ = ToolCall("forum.read_thread", resource="forum:thread-4411")
@@ -429,3 +432,39 @@ def test_failing_tool_outcomes_trip_the_error_rate_breaker(open_gateway: OpenGat
     assert gateway.check(token, READ).code == "breaker_open"
     (trip_entry,) = [b for b in audit_bodies(gateway, "breaker") if b["event"] == "trip"]
     assert "error_rate" in trip_entry["rule"]
+
+
+def test_over_http_a_rate_limited_check_says_when_to_retry(
+    open_gateway: OpenGateway, tmp_path: Path
+) -> None:
+    gateway = open_gateway()
+    token = incident_token(gateway)
+    declare_limits(gateway, tmp_path, "forum.read_thread: 1/hour per agent")
+    agent = Api(create_app(gateway), token)
+    body = {"tool": READ.tool, "resource": READ.resource}
+
+    assert agent.post("/v1/check", json=body).json()["outcome"] == "allow"
+    limited = agent.post("/v1/check", json=body)
+
+    assert limited.status_code == 200
+    answer = limited.json()
+    assert (answer["outcome"], answer["code"]) == ("deny", "rate_limited")
+    assert 3500 <= answer["retry_after_s"] <= 3600
+    assert limited.headers["Retry-After"] == str(answer["retry_after_s"])
+
+
+def test_the_sdk_raises_with_the_retry_after(open_gateway: OpenGateway, tmp_path: Path) -> None:
+    gateway = open_gateway()
+    token = incident_token(gateway)
+    declare_limits(gateway, tmp_path, "forum.read_thread: 1/hour per agent")
+
+    @guarded("forum.read_thread", checker=gateway, token=token)
+    def read_thread() -> str:
+        return "thread"
+
+    assert read_thread() == "thread"
+    with pytest.raises(ActionDenied) as denied:
+        read_thread()
+    assert denied.value.reason_code == "rate_limited"
+    assert denied.value.retry_after_s is not None
+    assert denied.value.retry_after_s > 3000

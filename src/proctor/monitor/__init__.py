@@ -18,7 +18,7 @@ from proctor.monitor._events import (
 )
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._kill_switch import KillSwitch, SwitchState
-from proctor.monitor._limits_store import RATE_LIMITS_VERSION_KEY, RateLimitStore
+from proctor.monitor._limits_store import RATE_LIMITS_VERSION_KEY, LimitsChange, RateLimitStore
 from proctor.monitor._monitor import (
     ALERT_SUBJECT_PREFIX,
     Monitor,
@@ -99,6 +99,7 @@ __all__ = [
     "HalfOpen",
     "KillSwitch",
     "LimitResult",
+    "LimitsChange",
     "Listener",
     "LocalRateLimiter",
     "Monitor",

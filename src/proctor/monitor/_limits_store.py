@@ -4,6 +4,7 @@ that every gateway process sharing the store enforces the same ones."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import sqlalchemy as sa
 
@@ -14,6 +15,8 @@ from proctor.store import Database, utcnow
 #: The change counter gateways watch to pick up new limits.
 RATE_LIMITS_VERSION_KEY = "monitor_rate_limits"
 _RATE_LIMITS = "rate_limits"
+
+LimitsChange = Literal["created", "updated", "unchanged"]
 
 
 class RateLimitStore:
@@ -26,15 +29,16 @@ class RateLimitStore:
     def database(self) -> Database:
         return self._db
 
-    def put(self, rules: Sequence[RateLimitRule], *, actor: str) -> bool:
-        """Replace the declared limits with ``rules``; True if they changed."""
+    def put(self, rules: Sequence[RateLimitRule], *, actor: str) -> LimitsChange:
+        """Replace the declared limits with ``rules``: ``created`` the first time,
+        then ``updated`` or ``unchanged``."""
         document = {"rules": [_entry(rule) for rule in rules]}
         with self._db.begin() as connection:
             current = connection.execute(
                 sa.select(monitor_config.c.document).where(monitor_config.c.name == _RATE_LIMITS)
             ).scalar()
             if current == document:
-                return False
+                return "unchanged"
             values = {"document": document, "updated_by": actor, "updated_at": utcnow()}
             if current is None:
                 connection.execute(sa.insert(monitor_config).values(name=_RATE_LIMITS, **values))
@@ -45,7 +49,7 @@ class RateLimitStore:
                     .values(**values)
                 )
             self._db.bump_version(connection, RATE_LIMITS_VERSION_KEY)
-        return True
+        return "created" if current is None else "updated"
 
     def rules(self) -> tuple[RateLimitRule, ...]:
         """The declared limits (none until an admin declares some)."""

@@ -28,7 +28,7 @@ from proctor.monitor._baseline import Baselines
 from proctor.monitor._breaker import Breakers, BreakerSettings
 from proctor.monitor._events import BreakerEvent, BreakerState, HalfOpen, Reset, Trip
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
-from proctor.monitor._limits_store import RATE_LIMITS_VERSION_KEY, RateLimitStore
+from proctor.monitor._limits_store import RATE_LIMITS_VERSION_KEY, LimitsChange, RateLimitStore
 from proctor.monitor._monitor_store import BaselineStore, BreakerStore
 from proctor.monitor._ratelimit_redis import build_rate_limiter
 from proctor.monitor._ratelimit_result import CallKey, LimitResult, RateLimiter
@@ -164,11 +164,11 @@ class Monitor:
         self._limiter_now()
         return self._rules
 
-    def declare_rate_limits(self, rules: tuple[RateLimitRule, ...], *, actor: str) -> bool:
+    def declare_rate_limits(self, rules: tuple[RateLimitRule, ...], *, actor: str) -> LimitsChange:
         """Replace the declared rate limits (every process sharing the store follows
-        within its poll interval); True if they changed."""
+        within its poll interval): ``created``, ``updated`` or ``unchanged``."""
         changed = self.limit_store.put(rules, actor=actor)
-        if changed:
+        if changed != "unchanged":
             self._audit.append(
                 "rate_limits",
                 {"actor": actor, "rules": [rule.id for rule in rules]},

@@ -192,6 +192,7 @@ class _Call:
             f"{tool} was denied: {decision.explain()}",
             decision_id=decision.id,
             reason_code=decision.code,
+            retry_after_s=decision.retry_after_s,
         )
 
     def _honoured(self, decision: Decision) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Security
+from fastapi import APIRouter, Depends, Query, Request, Response, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -64,6 +64,7 @@ def check(
     body: CheckIn,
     context: Context,
     request: Request,
+    response: Response,
     token: Annotated[str, Depends(_presented_token)],
 ) -> DecisionOut:
     """Decide one tool call (allow, require_approval or deny) and record the decision.
@@ -72,13 +73,15 @@ def check(
     task, holding what. A refusal is still a 200 answer: the decision says ``deny``
     and why (``missing_token``, ``token_expired``, ``agent_suspended``, ...). A caller
     whose token Proctor did not sign is also noted as a shadow agent, with its peer
-    address and User-Agent.
+    address and User-Agent. A rate-limited call also gets a ``Retry-After`` header.
     """
     caller = Caller(
         address=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
     decision = context.gateway.check(token, check_from_wire(body), caller=caller)
+    if decision.retry_after_s is not None:
+        response.headers["Retry-After"] = str(decision.retry_after_s)
     return decision_to_wire(decision)
 
 
