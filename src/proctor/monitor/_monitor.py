@@ -1,12 +1,12 @@
 """The monitor as the gateway uses it: one object that screens a call before Cedar and
-learns from it after, raising alerts and tripping breakers off the hot path.
+learns from it after; what it finds is written and sent off the hot path.
 
 Before a call is judged, :meth:`Monitor.before` reads the agent's breaker, counts the
 call against the rate limits and computes its anomaly facts (memory only, a few µs).
-After the decision is recorded, :meth:`Monitor.after` queues the observation; a
-background thread updates the baseline and the breaker windows, raises alerts, and
-writes trips, resets and alerts to the audit log, the alert store (and so every SSE
-listener) and the webhook.
+After the decision is recorded, :meth:`Monitor.after` updates the baseline and the
+breaker windows in the caller's thread (a few µs more). Trips, resets and alerts are
+written to the audit log and the alert store (and so to every SSE listener) and sent
+to the webhook on background threads, so a slow store or receiver never delays a call.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ log = logging.getLogger("proctor.monitor")
 #: Subjects of alert notifications (delivery attempts are recorded under them).
 ALERT_SUBJECT_PREFIX = "alert:"
 _UNLIMITED = LimitResult(allowed=True)
-_QUEUE_LIMIT = 100_000
+_QUEUE_LIMIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +109,7 @@ class Monitor:
         )
         self._limits_version = database.version(RATE_LIMITS_VERSION_KEY)
         self._limiter = self._build_limiter(self.limit_store.rules())
-        self._queue: queue.Queue[tuple[str, Any, Any] | None] = queue.Queue(_QUEUE_LIMIT)
+        self._queue: queue.Queue[Alert | None] = queue.Queue(_QUEUE_LIMIT)
         self._worker = threading.Thread(target=self._run, name="proctor-monitor", daemon=True)
         self._closed = False
         self._worker.start()
@@ -148,14 +148,30 @@ class Monitor:
         return Screen(breaker, limit, facts)
 
     def after(self, observation: Observation, facts: AnomalyFacts) -> None:
-        """Learn from a decided call, off the caller's thread."""
-        if self.setup.enabled:
-            self._enqueue(("call", observation, facts))
+        """Learn from a decided call (a few µs, in the caller's thread: handing each
+        call to another thread costs more than learning from it, in GIL hand-offs).
+        Trips and alerts it causes are written and sent on the monitor's thread."""
+        if not self.setup.enabled:
+            return
+        try:
+            self.baselines.observe(observation, facts)
+            self.breakers.observe(observation, facts)
+            alert = self.alert_rule.consider(observation, facts)
+        except Exception:
+            log.exception("the monitor failed to learn from a call of %s", observation.agent)
+            return
+        if alert is not None:
+            self._send(alert)
 
     def outcome(self, outcome: OutcomeObservation) -> None:
-        """Learn whether a call the agent ran failed, off the caller's thread."""
-        if self.setup.enabled:
-            self._enqueue(("outcome", outcome, None))
+        """Learn whether a call the agent ran failed."""
+        if not self.setup.enabled:
+            return
+        try:
+            self.baselines.observe_outcome(outcome)
+            self.breakers.observe_outcome(outcome)
+        except Exception:
+            log.exception("the monitor failed to learn from an outcome of %s", outcome.agent)
 
     # -- people and admins ---------------------------------------------------------------
 
@@ -181,70 +197,62 @@ class Monitor:
         return self.breakers.reset(agent, by=by, reason=reason)
 
     def drain(self, timeout_s: float = 5.0) -> bool:
-        """Wait until every queued observation and breaker event was handled."""
+        """Wait until every trip, reset and alert raised so far was written and sent."""
         deadline = time.monotonic() + timeout_s
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        # A breaker event may raise an alert, which is queued behind it: wait for both.
+        while time.monotonic() < deadline:
+            left = max(0.0, deadline - time.monotonic())
+            if not self.breakers.listeners.drain(left):
+                return False
+            if not self._queue.unfinished_tasks:
+                return True
             time.sleep(0.001)
-        left = max(0.0, deadline - time.monotonic())
-        return not self._queue.unfinished_tasks and self.breakers.listeners.drain(left)
+        return False
 
     def close(self) -> None:
-        """Handle what is queued, save the baselines, stop the threads."""
+        """Write what is queued, save the baselines, stop the threads."""
         if self._closed:
             return
         self._closed = True
+        self.breakers.close()
         self._queue.put(None)
         self._worker.join(timeout=10.0)
-        self.breakers.close()
         self._flush()
         closer = getattr(self._limiter, "close", None)
         if closer is not None:
             closer()
 
-    # -- the worker ----------------------------------------------------------------------
+    # -- the monitor's thread: alerts out, baselines saved -------------------------------
 
-    def _enqueue(self, item: tuple[str, Any, Any]) -> None:
+    def _send(self, alert: Alert) -> None:
         if self._closed:
+            log.warning("monitor closed; alert %s (%s) not sent", alert.id, alert.summary)
             return
         try:
-            self._queue.put_nowait(item)
+            self._queue.put_nowait(alert)
         except queue.Full:
-            log.warning("monitor queue full; an observation of %s is dropped", item[1].agent)
+            log.error("monitor alert queue full; alert %s (%s) dropped", alert.id, alert.summary)
 
     def _run(self) -> None:
         next_flush = time.monotonic() + self.setup.flush_interval_s
         while True:
             wait = max(0.0, next_flush - time.monotonic())
             try:
-                item = self._queue.get(timeout=wait)
+                alert = self._queue.get(timeout=wait)
             except queue.Empty:
-                item = ("tick", None, None)
+                alert = None
             else:
-                if item is None:
-                    self._queue.task_done()
-                    return
-            try:
-                self._handle(item)
-            except Exception:
-                log.exception("the monitor failed on %s", item[0])
-            finally:
-                if item[0] != "tick":
+                try:
+                    if alert is None:
+                        return
+                    self._raise(alert)
+                except Exception:
+                    log.exception("raising alert %s failed", alert.id if alert else "?")
+                finally:
                     self._queue.task_done()
             if time.monotonic() >= next_flush:
                 self._flush()
                 next_flush = time.monotonic() + self.setup.flush_interval_s
-
-    def _handle(self, item: tuple[str, Any, Any]) -> None:
-        kind, subject, facts = item
-        if kind == "call":
-            self.baselines.observe(subject, facts)
-            self.breakers.observe(subject, facts)
-            alert = self.alert_rule.consider(subject, facts)
-            if alert is not None:
-                self._raise(alert)
-        elif kind == "outcome":
-            self.baselines.observe_outcome(subject)
-            self.breakers.observe_outcome(subject)
 
     def _flush(self) -> None:
         try:
@@ -256,7 +264,7 @@ class Monitor:
         """Audit every trip, half-open and reset; a trip alerts the agent's owner."""
         self._audit.append("breaker", _breaker_body(event))
         if isinstance(event, Trip):
-            self._raise(self.alert_rule.for_trip(event))
+            self._send(self.alert_rule.for_trip(event))
 
     def _raise(self, alert: Alert) -> None:
         owner = self._owner_of(alert.agent)

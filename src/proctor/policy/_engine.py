@@ -141,7 +141,9 @@ class PolicyEngine:
         For comparisons with raw Cedar (the benchmark) and for debugging a policy
         outside Proctor; the judgment itself should always come from :meth:`evaluate`.
         """
-        return request(facts, approved=approved), self._current.entities_for(facts)
+        state = self._current
+        keys = state.loaded.context_keys
+        return request(facts, approved=approved, keys=keys), state.entities_for(facts)
 
     def explain(self, facts: PolicyInput) -> Explanation:
         """The judgment for ``facts`` with every candidate and matching policy behind it."""

@@ -6,6 +6,7 @@ the entities and context that ``schema.cedarschema`` declares.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,8 +171,36 @@ def action_groups(action: str) -> tuple[str, ...]:
     return (HIGH_RISK_GROUP,) if action in _HIGH_RISK else ()
 
 
-def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
-    """The Cedar request for ``facts``; ``approved`` overrides the input's flag."""
+#: Every way a policy can name a context attribute; anything else after ``context``
+#: (a use this does not recognise) makes the whole context go to Cedar.
+_CONTEXT_USE = re.compile(
+    r'\bcontext\b(?:\s*\.\s*([A-Za-z_]\w*)|\s+has\s+([A-Za-z_]\w*)|\s*\[\s*"([^"\\]*)"\s*\])?'
+)
+
+
+def context_keys(texts: Iterable[str]) -> frozenset[str] | None:
+    """The top-level context attributes ``texts`` (policies) read, or None when some
+    use of ``context`` is not a plain attribute access (then Cedar gets them all).
+
+    Cedar converts every context value on every call (a few µs each), so attributes
+    no loaded policy reads are left out of the request. A policy that reads one
+    anyway would fail to evaluate, which denies: the cautious direction.
+    """
+    keys: set[str] = set()
+    for text in texts:
+        for use in _CONTEXT_USE.finditer(text):
+            key = use.group(1) or use.group(2) or use.group(3)
+            if key is None:
+                return None
+            keys.add(key)
+    return frozenset(keys)
+
+
+def request(
+    facts: PolicyInput, *, approved: bool, keys: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The Cedar request for ``facts``; ``approved`` overrides the input's flag;
+    ``keys`` (see :func:`context_keys`) limits the context to what policies read."""
     task, resource, requester, session = facts.task, facts.resource, facts.requester, facts.session
     context = {
         "task": {
@@ -223,6 +252,8 @@ def request(facts: PolicyInput, *, approved: bool) -> dict[str, Any]:
         },
         "approved": approved,
     }
+    if keys is not None:
+        context = {key: value for key, value in context.items() if key in keys}
     return {
         "principal": {"type": "Agent", "id": facts.agent.id},
         "action": {"type": "Action", "id": facts.action},

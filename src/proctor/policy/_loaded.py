@@ -21,6 +21,7 @@ from proctor.policy._facts import (
     PolicyInput,
     action_groups,
     agent_entities,
+    context_keys,
     pattern_entities,
     request,
     tool_entity,
@@ -43,6 +44,8 @@ class LoadedSet:
 
     def __init__(self, policies: Sequence[CompiledPolicy], cache_size: int) -> None:
         self.infos = tuple(policy.info for policy in policies)
+        #: The context attributes the policies read (None: all of them).
+        self.context_keys = context_keys(info.text for info in self.infos)
         self.by_id = {info.id: info for info in self.infos}
         # Cedar names each policy ``p<position>``, so its answers map straight back.
         self.templates = tuple(
@@ -151,6 +154,7 @@ class State:
         # No schema here: Cedar would re-check the context's shape on every call
         # (it costs more than the evaluation), and the context is built from typed
         # facts in one place. The schema checks policies at load and entities here.
-        result = cedarpy.is_authorized(request(facts, approved=approved), handle, entities)
+        cedar_request = request(facts, approved=approved, keys=self.loaded.context_keys)
+        result = cedarpy.is_authorized(cedar_request, handle, entities)
         diagnostics = result.diagnostics
         return read_result(result.decision.value, diagnostics.reasons, diagnostics.errors)
