@@ -30,6 +30,7 @@ from proctor.model import (
     Tool,
     ToolCall,
 )
+from proctor.monitor import AlertKind
 from proctor.people import Role
 from tests.conftest import ensure_person, task_token
 
@@ -327,3 +328,9 @@ def test_data_above_clearance_is_a_violation_and_holds_later_sinks(
     outcome = [e.body for e in gateway.runtime.audit.iter_entries(kinds={"outcome"})][-1]
     assert outcome["violation"] is True
     assert outcome["read"] == {"label": "confidential", "untrusted": False}
+    # The agent's owner is alerted, with the decision and what went wrong.
+    assert gateway.runtime.monitor.drain()
+    (alert,) = gateway.runtime.monitor.alerts.list(agent="summarizer")
+    assert alert.kind is AlertKind.VIOLATION
+    assert alert.evidence["decision_id"] == read.id
+    assert "returned confidential data" in alert.summary

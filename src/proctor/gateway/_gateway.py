@@ -579,6 +579,8 @@ class Gateway:
         )
         for problem in problems:
             log.warning("violation by %s: %s", ref.agent_id, problem)
+        if problems:
+            self.runtime.monitor.violation(ref.agent_id, ref.tool, decision_id, problems)
         if status is not OutcomeStatus.SKIPPED:
             failed = status is OutcomeStatus.FAILED
             monitor = self.runtime.monitor

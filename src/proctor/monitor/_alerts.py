@@ -21,6 +21,8 @@ from proctor.monitor._facts import AnomalyFacts, Observation
 class AlertKind(StrEnum):
     ANOMALY = "anomaly"
     BREAKER = "breaker"
+    #: A call ran that was not allowed, or returned data above its requester's clearance.
+    VIOLATION = "violation"
 
 
 class Severity(StrEnum):
@@ -119,6 +121,22 @@ class AlertRule:
             evidence={"rule": trip.rule, "on_trip": str(trip.on_trip), **dict(trip.evidence)},
             created_at=trip.at,
         )
+
+
+def violation_alert(
+    agent: str, tool: str, decision_id: str, problems: list[str], at: datetime
+) -> Alert:
+    """The alert for an outcome that broke the rules (always raised, like a trip)."""
+    return Alert(
+        id=_new_id(),
+        agent=agent,
+        kind=AlertKind.VIOLATION,
+        severity=Severity.HIGH,
+        summary=f"{agent}: {problems[0]}"
+        + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
+        evidence={"decision_id": decision_id, "tool": tool, "problems": list(problems)},
+        created_at=at,
+    )
 
 
 _WHILE_OPEN = {

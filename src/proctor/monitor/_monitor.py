@@ -23,7 +23,7 @@ from typing import Any
 from proctor.audit import AuditLog
 from proctor.model import ActionClass, Label
 from proctor.monitor._alert_store import AlertStore
-from proctor.monitor._alerts import Alert, AlertRule
+from proctor.monitor._alerts import Alert, AlertRule, violation_alert
 from proctor.monitor._baseline import Baselines
 from proctor.monitor._breaker import Breakers, BreakerSettings
 from proctor.monitor._events import BreakerEvent, BreakerState, HalfOpen, Reset, Trip
@@ -172,6 +172,11 @@ class Monitor:
             self.breakers.observe_outcome(outcome)
         except Exception:
             log.exception("the monitor failed to learn from an outcome of %s", outcome.agent)
+
+    def violation(self, agent: str, tool: str, decision_id: str, problems: list[str]) -> None:
+        """Alert the agent's owner that an outcome broke the rules (a call ran that was
+        not allowed, or returned data above the requester's clearance)."""
+        self._send(violation_alert(agent, tool, decision_id, problems, self._clock()))
 
     # -- people and admins ---------------------------------------------------------------
 
