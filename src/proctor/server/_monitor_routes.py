@@ -19,7 +19,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from proctor.errors import Forbidden, NotFound
-from proctor.monitor import MAX_ALERT_PAGE, Alert
+from proctor.monitor import MAX_ALERT_PAGE, Alert, BreakerState, BreakerStatus
 from proctor.people import Role
 from proctor.server._context import Context, Principal, require_role
 from proctor.server._errors import ERROR_RESPONSES
@@ -101,9 +101,14 @@ def show_alert(alert_id: str, context: Context, _reader: Reader) -> AlertOut:
 
 @router.get("/breakers")
 def list_breakers(context: Context, _reader: Reader) -> list[BreakerOut]:
-    """Every tripped breaker: open (calls held or denied) or half-open (probing)."""
-    tripped = context.runtime.monitor.breakers.tripped()
-    return [BreakerOut.from_model(state) for state in sorted(tripped, key=lambda s: s.agent)]
+    """Every tripped breaker: open (calls held or denied) or half-open (probing), by agent.
+
+    Each is read as a check reads it, so an open breaker whose cool-down is over
+    shows (and turns) half-open.
+    """
+    breakers = context.runtime.monitor.breakers
+    states = sorted((breakers.state(found.agent) for found in breakers.tripped()), key=_agent)
+    return [BreakerOut.from_model(s) for s in states if s.status is not BreakerStatus.CLOSED]
 
 
 @router.get("/breakers/{agent_id}")
@@ -138,6 +143,10 @@ def reset_breaker(
 def list_rate_limits(context: Context, _reader: Reader) -> list[RateLimitOut]:
     """The rate limits declared in ``proctor.yaml`` (``rate_limits:``), in order."""
     return [RateLimitOut.from_model(rule) for rule in context.runtime.monitor.rate_limits]
+
+
+def _agent(state: BreakerState) -> str:
+    return state.agent
 
 
 def _may_reset(context: Context, principal: Principal, agent_id: str) -> None:
