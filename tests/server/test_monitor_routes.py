@@ -18,6 +18,7 @@ from proctor.gateway import Gateway
 from proctor.model import ToolCall
 from proctor.monitor import Alert, AlertKind, Severity, parse_rate_limits
 from proctor.people import Role
+from proctor.server import create_app
 from tests.conftest import analysis_task, ensure_person, register_incident, task_token
 from tests.server.conftest import Api, assert_error
 from tests.server.live import live_server
@@ -73,12 +74,12 @@ def as_(app: FastAPI, key: str) -> Api:
     return Api(app, key)
 
 
-def trip(gateway: Gateway, token: str) -> None:
+def trip(gateway: Gateway, token: str, *, tripped: bool = True) -> None:
     """forum-bot changes permissions three times: its breaker trips, an alert is raised."""
     for _ in range(3):
         gateway.check(token, WIDEN)
     assert gateway.runtime.monitor.drain()
-    assert gateway.runtime.monitor.breakers.state("forum-bot").tripped
+    assert gateway.runtime.monitor.breakers.state("forum-bot").tripped is tripped
 
 
 def stored_alert(agent: str, at: datetime, summary: str = "unusual") -> Alert:
@@ -235,6 +236,20 @@ def test_a_closed_breaker_shows_and_an_unknown_agent_is_404(api: Api, token: str
     closed = api.get("/v1/breakers/forum-bot").json()
     assert (closed["status"], closed["rule"], closed["opened_at"]) == ("closed", None, None)
     assert_error(api.get("/v1/breakers/nobody"), 404, "not_found")
+
+
+def test_a_breaker_past_its_cool_down_is_listed_half_open(tmp_path: Path) -> None:
+    home = tmp_path / "quick"
+    home.mkdir()
+    (home / "settings.yaml").write_text(SETTINGS + "    cool_down: 0s\n", encoding="utf-8")
+    with Gateway.open(home) as gateway:
+        admin = Admin(gateway)
+        register_incident(admin)
+        trip(gateway, task_token(admin, analysis_task(admin)), tripped=False)
+        api = Api(create_app(gateway), gateway.runtime.admin_key)
+        [breaker] = api.get("/v1/breakers").json()
+        assert (breaker["status"], breaker["cool_down_until"]) == ("half_open", None)
+        assert api.get("/v1/breakers/forum-bot").json() == breaker
 
 
 # -- rate limits -----------------------------------------------------------------------

@@ -124,7 +124,7 @@ def show_breaker(agent_id: str, data_dir: DataDir = None, json_output: JsonOutpu
     """One agent's breaker, closed or not."""
     with open_gateway(data_dir) as gateway:
         state = gateway.runtime.monitor.breakers.state(agent_id)
-        if not state.tripped:
+        if state.status is BreakerStatus.CLOSED:
             gateway.runtime.inventory.get_agent(agent_id)
     if json_output:
         print_json(BreakerOut.from_model(state).model_dump(mode="json"))

@@ -116,7 +116,8 @@ def show_breaker(agent_id: str, context: Context, _reader: Reader) -> BreakerOut
     """One registered agent's breaker, closed or not; 404 ``not_found`` for an agent
     the inventory does not know."""
     state = context.runtime.monitor.breakers.state(agent_id)
-    if not state.tripped and agent_id not in context.runtime.inventory.snapshot.agents:
+    known = agent_id in context.runtime.inventory.snapshot.agents
+    if state.status is BreakerStatus.CLOSED and not known:
         raise NotFound(f"no agent {agent_id!r}")
     return BreakerOut.from_model(state)
 
