@@ -50,6 +50,17 @@ from proctor.model import (
     Tool,
     ToolCall,
 )
+from proctor.monitor import (
+    Alert,
+    AlertKind,
+    BreakerState,
+    BreakerStatus,
+    RateLimitRule,
+    Scope,
+    Severity,
+    TripAction,
+    format_rate_limit,
+)
 from proctor.people import Role
 
 #: An agent, task, requester, owner or resource id.
@@ -714,6 +725,104 @@ class DeliveryOut(WireOut):
     status_code: int | None
     error: str | None
     delivered: bool
+
+
+# -- monitoring ----------------------------------------------------------------------
+
+
+class AlertOut(WireOut):
+    """Something an agent's owner should look at: an anomalous episode or a trip."""
+
+    id: str
+    agent: str
+    kind: AlertKind
+    severity: Severity
+    summary: str
+    #: The calls involved, the baseline or threshold they crossed, and ``owner``.
+    evidence: dict[str, Any]
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, alert: Alert) -> AlertOut:
+        return cls(
+            id=alert.id,
+            agent=alert.agent,
+            kind=alert.kind,
+            severity=alert.severity,
+            summary=alert.summary,
+            evidence=dict(alert.evidence),
+            created_at=alert.created_at,
+        )
+
+
+class BreakerOut(WireOut):
+    """An agent's circuit breaker: ``closed``, ``open`` (its calls are held or denied,
+    as ``on_trip`` says) or ``half_open`` (its next calls are probes)."""
+
+    agent: str
+    status: BreakerStatus
+    on_trip: TripAction
+    #: The rule that tripped it; None while closed.
+    rule: str | None = None
+    opened_at: datetime | None = None
+    #: When an open breaker turns half-open by itself.
+    cool_down_until: datetime | None = None
+
+    @classmethod
+    def from_model(cls, state: BreakerState) -> BreakerOut:
+        return cls(
+            agent=state.agent,
+            status=state.status,
+            on_trip=state.on_trip,
+            rule=state.rule or None,
+            opened_at=state.opened_at,
+            cool_down_until=state.cool_down_until,
+        )
+
+
+class BreakerResetIn(WireIn):
+    """A person closes a tripped breaker; the reason is required (an empty one is
+    refused with ``reason_required``) and recorded in the audit log."""
+
+    reason: Text = ""
+
+
+class BreakerResetOut(WireOut):
+    """Who closed the breaker, why and when, and the breaker now."""
+
+    agent: str
+    by: str
+    reason: str
+    at: datetime
+    breaker: BreakerOut
+
+
+class RateLimitOut(WireOut):
+    """A declared rate limit: at most ``limit`` calls of tools matching ``tool`` per
+    ``period_s`` seconds, counted ``per`` scope, at most ``burst`` at once."""
+
+    id: str
+    #: The compact form ``proctor.yaml`` accepts, e.g. ``forum.post: 5/hour per agent``.
+    text: str
+    description: str
+    tool: str
+    limit: int
+    period_s: int
+    per: Scope
+    burst: int
+
+    @classmethod
+    def from_model(cls, rule: RateLimitRule) -> RateLimitOut:
+        return cls(
+            id=rule.id,
+            text=format_rate_limit(rule),
+            description=rule.describe(),
+            tool=rule.tool,
+            limit=rule.limit,
+            period_s=int(rule.period.total_seconds()),
+            per=rule.per,
+            burst=rule.allowance,
+        )
 
 
 def credential_to_wire(issued: IssuedToken) -> CredentialOut:

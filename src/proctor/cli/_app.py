@@ -30,6 +30,7 @@ from proctor.cli.inventory import agents_app, apply, resources_app, tasks_app, t
 from proctor.cli.keys import keys_app
 from proctor.cli.kill import kill_app, revive_app
 from proctor.cli.mcp_proxy import mcp_app, mcp_proxy
+from proctor.cli.monitor import alerts_app, breaker_app, limits
 from proctor.cli.people import people_app
 from proctor.cli.policy import policy_app
 from proctor.cli.tokens import tokens_app
@@ -58,6 +59,9 @@ app.add_typer(people_app, name="people")
 app.add_typer(approvals_app, name="approvals")
 app.add_typer(directory_app, name="directory")
 app.add_typer(hook_app, name="hook")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(breaker_app, name="breaker")
+app.command("limits")(limits)
 app.command("apply")(apply)
 app.command("discover")(discover)
 app.command("mcp-proxy")(mcp_proxy)

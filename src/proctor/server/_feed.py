@@ -1,4 +1,5 @@
-"""What request handlers hear of approval changes made in this process, as they happen."""
+"""What request handlers hear of changes made in this process, as they happen:
+approval requests that changed, and alerts the monitor raised."""
 
 from __future__ import annotations
 
@@ -6,25 +7,33 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 from proctor.approvals import ApprovalEvent, ApprovalRequest, Approvals
+from proctor.monitor import Alert, AlertStore
 
-#: A reader this far behind loses the oldest changes and catches up from the store.
+#: A reader this far behind loses the oldest items and catches up from the store.
 _FEED_LIMIT = 1000
 
+ItemT = TypeVar("ItemT")
 
-class ApprovalFeed:
-    """The requests changed in this process since the last :meth:`drain`, in order."""
+
+class Feed(Generic[ItemT]):
+    """The items heard in this process since the last :meth:`drain`, in order.
+
+    :meth:`put` runs on the event loop (listeners hand items over with
+    ``call_soon_threadsafe``), so the feed needs no lock.
+    """
 
     def __init__(self) -> None:
-        self._items: deque[ApprovalRequest] = deque(maxlen=_FEED_LIMIT)
+        self._items: deque[ItemT] = deque(maxlen=_FEED_LIMIT)
         self._ready = asyncio.Event()
 
-    def put(self, request: ApprovalRequest) -> None:
-        self._items.append(request)
+    def put(self, item: ItemT) -> None:
+        self._items.append(item)
         self._ready.set()
 
-    def drain(self) -> list[ApprovalRequest]:
+    def drain(self) -> list[ItemT]:
         """Everything heard so far, oldest first; the feed is empty afterwards."""
         items = list(self._items)
         self._items.clear()
@@ -37,16 +46,42 @@ class ApprovalFeed:
             await asyncio.wait_for(self._ready.wait(), timeout_s)
 
 
+#: Approval requests changed in this process.
+ApprovalFeed = Feed[ApprovalRequest]
+#: Alerts stored by this process's monitor.
+AlertFeed = Feed[Alert]
+
+
 @contextlib.contextmanager
 def approval_feed(approvals: Approvals) -> Iterator[ApprovalFeed]:
     """A feed of this process's approval changes, for as long as the block runs."""
     loop = asyncio.get_running_loop()
-    feed = ApprovalFeed()
+    feed: ApprovalFeed = Feed()
 
     def heard(event: ApprovalEvent) -> None:
         loop.call_soon_threadsafe(feed.put, event.request)
 
     unsubscribe = approvals.subscribe(heard)
+    try:
+        yield feed
+    finally:
+        unsubscribe()
+
+
+@contextlib.contextmanager
+def alert_feed(alerts: AlertStore) -> Iterator[AlertFeed]:
+    """A feed of the alerts this process stores, for as long as the block runs.
+
+    The store calls listeners on the monitor's thread; each alert is handed to
+    the event loop rather than touched there.
+    """
+    loop = asyncio.get_running_loop()
+    feed: AlertFeed = Feed()
+
+    def heard(alert: Alert) -> None:
+        loop.call_soon_threadsafe(feed.put, alert)
+
+    unsubscribe = alerts.subscribe(heard)
     try:
         yield feed
     finally:
