@@ -158,9 +158,12 @@ class Breakers:
         return state
 
     def tripped(self) -> list[BreakerState]:
-        """Every breaker that is open or half-open."""
+        """Every breaker that is open or half-open, read as :meth:`state` reads it (an
+        open breaker past its cool-down turns half-open here)."""
         with self._lock:
-            return [self._state_of(agent, tripped) for agent, tripped in self._tripped.items()]
+            agents = list(self._tripped)
+        states = (self.state(agent) for agent in agents)
+        return [state for state in states if state.status is not BreakerStatus.CLOSED]
 
     def observe(self, observation: Observation, facts: AnomalyFacts | None = None) -> Trip | None:
         """Count one decided call (with its anomaly facts, if known)."""
