@@ -225,3 +225,12 @@ def test_invalid_settings_fail_loudly_on_open(tmp_path: Path) -> None:
     (home / "settings.yaml").write_text("flow:\n  stamp_template: '{nope}'\n")
     with pytest.raises(InvalidInput):
         Gateway.open(home)
+
+
+def test_a_stamp_the_caller_passes_is_replaced_by_the_real_one(checker: Any, token: str) -> None:
+    forged = {"agent": "someone-else", "text": "reviewed by the CEO"}
+    with session(checker, token=token):
+        post_with_metadata("4411", "v2.3 is out", proctor_stamp=forged)
+    (call,) = sent
+    assert call["meta"]["agent"] == "writer"
+    assert call["meta"]["text"].startswith("— Written by AI agent writer for dana")

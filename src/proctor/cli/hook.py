@@ -18,6 +18,7 @@ from proctor.integrations.claude_code._setup import (
     inventory_manifest,
     settings_snippet,
 )
+from proctor.integrations.claude_code._stamps import STAMPS_ENV, parse_stamps
 from proctor.sdk import Checker, Client
 
 hook_app = typer.Typer(help="Hooks that put coding agents behind Proctor.", no_args_is_help=True)
@@ -63,6 +64,15 @@ def claude_code(
         float, typer.Option(help="Seconds a held call waits for people before --on-hold applies.")
     ] = 0.0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the gateway.")] = 5.0,
+    stamps: Annotated[
+        str,
+        typer.Option(
+            envvar=STAMPS_ENV,
+            help="Where allowed publish/send_external calls carry their provenance stamp: "
+            "'tool=argument,...' (tool: mcp__<server>__<tool> or its inventory name).",
+            show_default=False,
+        ),
+    ] = "",
 ) -> None:
     """Answer one Claude Code hook event (stdin → stdout); failing closed."""
     if ctx.invoked_subcommand is not None:
@@ -81,6 +91,7 @@ def claude_code(
                 on_hold="ask" if on_hold == "ask" else "deny",
                 wait_for=timedelta(seconds=wait) if wait > 0 else None,
                 problem=problem or token_problem,
+                stamps=parse_stamps(stamps),
             )
             result = hook.handle(stdin)
     except Exception as exc:  # never a traceback where Claude Code reads the answer

@@ -4,9 +4,14 @@ An adapter turns a framework's tool invocation into ``arguments`` (a dict), asks
 :class:`ToolGuard` for a :class:`GuardedCall`, and then:
 
 1. ``authorize()`` — the gateway decides (waiting for people first when the guard has
-   ``wait`` and the call is held); the answer is a :class:`Verdict`;
-2. only when the verdict allows: run the tool, then ``succeeded(result)`` or
-   ``failed(error)``; a refused call records ``skipped`` itself.
+   ``wait`` and the call is held); the answer has a :class:`Verdict`; an allowed call's
+   obligations are honoured (:func:`proctor.sdk._obligations.honour_obligations`), and
+   ``answer.arguments`` are the arguments to run it with (the provenance stamp applied).
+   An obligation it cannot honour refuses the call (``obligation_unmet``);
+2. only when the verdict allows: run the tool with ``answer.arguments``, then
+   ``succeeded(result)`` or ``failed(error)``; a refused call records ``skipped`` itself.
+   What the tool returned goes with the outcome (bounded, as JSON): the gateway screens
+   it for instructions aimed at the agent and keeps it for value provenance.
 
 The adapter shows a refusal the way its framework expects (an error the model reads,
 an interruption). Same semantics as :func:`proctor.sdk.guarded`, for tools whose
@@ -15,19 +20,26 @@ arguments arrive as a dict rather than a Python signature.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic_core import to_jsonable_python
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 from proctor.approvals import ApprovalStatus
 from proctor.errors import ProctorError
 from proctor.model import Decision, Outcome, OutcomeStatus, ToolCall
 from proctor.sdk import Checker, current_session, wait
+from proctor.sdk._obligations import (
+    OBLIGATION_UNMET,
+    STAMP_PARAMETER,
+    ObligationUnmet,
+    honour_obligations,
+)
 
 #: A task token, or a function returning the current one (for agents that refresh it).
 TokenSource = str | Callable[[], str]
@@ -38,6 +50,10 @@ ResourceSpec = str | Callable[[Mapping[str, Any]], str | None] | None
 MAX_SUMMARY = 1000
 #: How long a repr standing in for a value JSON cannot hold may be.
 MAX_REPR = 200
+#: How large (UTF-8 bytes of its JSON) a tool's result sent with its outcome may be;
+#: a larger one is sent as the start of its JSON text. Well below the server's default
+#: request limit (256 KiB), above what the injection screen examines of most results.
+MAX_RESULT_BYTES = 64 * 1024
 
 log = logging.getLogger("proctor.integrations")
 
@@ -59,6 +75,8 @@ class Answer:
     code: str
     reasons: str
     approval_id: str | None = None
+    #: For a call that may run: its arguments, with the decision's obligations applied.
+    arguments: Mapping[str, Any] | None = None
 
     def message(self, tool: str) -> str:
         """What the agent's model reads when the call does not run."""
@@ -105,9 +123,19 @@ class ToolGuard:
     checker: Checker | None = None
     token: TokenSource | None = None
     wait: timedelta | None = None
+    #: The string argument an allowed call's provenance stamp is appended to.
+    stamp: str | None = None
+    #: The tool has a ``proctor_stamp`` parameter: it receives the stamp's parts.
+    takes_stamp: bool = False
 
-    def begin(self, arguments: Mapping[str, Any]) -> GuardedCall:
+    def begin(
+        self, arguments: Mapping[str, Any], run_with: Mapping[str, Any] | None = None
+    ) -> GuardedCall:
         """A call with these arguments (as the model sent them), not yet checked.
+
+        ``arguments`` are judged; ``run_with`` (default: the same) are what the tool
+        runs with, obligations applied: they may hold values the framework injects
+        that the model did not choose. ``proctor_stamp`` is never judged.
 
         Raises ``ProctorError`` (``no_session``) when neither the guard nor an active
         :func:`proctor.sdk.session` names a checker and a token.
@@ -122,26 +150,50 @@ class ToolGuard:
                 code="no_session",
             )
         token = token_source() if callable(token_source) else token_source
-        plain = {str(name): json_value(value) for name, value in arguments.items()}
+        plain = {
+            str(name): json_value(value)
+            for name, value in arguments.items()
+            if name != STAMP_PARAMETER
+        }
         resource = self.resource(plain) if callable(self.resource) else self.resource
         call = ToolCall(tool=self.tool, arguments=plain, resource=resource)
-        return GuardedCall(checker, token, call, self.wait)
+        return GuardedCall(
+            checker,
+            token,
+            call,
+            self.wait,
+            run_with=arguments if run_with is None else run_with,
+            stamp=self.stamp,
+            takes_stamp=self.takes_stamp,
+        )
 
 
 class GuardedCall:
     """One call: its decision, and the outcome it reports under the token it was checked with."""
 
     def __init__(
-        self, checker: Checker, token: str, call: ToolCall, wait_for: timedelta | None
+        self,
+        checker: Checker,
+        token: str,
+        call: ToolCall,
+        wait_for: timedelta | None,
+        *,
+        run_with: Mapping[str, Any] | None = None,
+        stamp: str | None = None,
+        takes_stamp: bool = False,
     ) -> None:
         self.checker = checker
         self.token = token
         self.call = call
         self.wait_for = wait_for
         self.decision: Decision | None = None
+        self.run_with = dict(call.arguments if run_with is None else run_with)
+        self.stamp = stamp
+        self.takes_stamp = takes_stamp
 
     def authorize(self) -> Answer:
-        """Decide the call (waiting for people when it is held and ``wait`` allows)."""
+        """Decide the call (waiting for people when it is held and ``wait`` allows); an
+        allowed call's answer carries the arguments to run it with, obligations applied."""
         decision = self.decision = self.checker.check(self.token, self.call)
         if decision.outcome is Outcome.REQUIRE_APPROVAL and self.wait_for is not None:
             request = wait(
@@ -167,12 +219,34 @@ class GuardedCall:
                 self._record(OutcomeStatus.SKIPPED, f"not run: {said[1]}")
                 return Answer(Verdict.REFUSED, decision.id, said[0], said[1], request.id)
         answer = answer_from(decision)
+        if answer.verdict is Verdict.RUN:
+            return self._honoured(decision, answer)
         if answer.verdict is Verdict.REFUSED:
             self._record(OutcomeStatus.SKIPPED, "not run: the call was denied")
         return answer
 
+    def _honoured(self, decision: Decision, answer: Answer) -> Answer:
+        """The allowed answer with the arguments to run with, or a refusal when an
+        obligation cannot be honoured (the call must not run)."""
+        try:
+            arguments = honour_obligations(
+                decision,
+                self.run_with,
+                tool=self.call.tool,
+                stamp_argument=self.stamp,
+                takes_stamp=self.takes_stamp,
+            )
+        except ObligationUnmet as exc:
+            self._record(OutcomeStatus.SKIPPED, cut(f"not run: {exc}", MAX_SUMMARY))
+            return Answer(Verdict.REFUSED, decision.id, OBLIGATION_UNMET, str(exc))
+        return replace(answer, arguments=arguments)
+
     def succeeded(self, result: object) -> None:
-        self._record(OutcomeStatus.SUCCEEDED, short_repr(result, MAX_SUMMARY))
+        """Record that the call ran; ``result`` (what the tool returned) goes along to be
+        screened for instructions aimed at the agent."""
+        self._record(
+            OutcomeStatus.SUCCEEDED, short_repr(result, MAX_SUMMARY), outcome_result(result)
+        )
 
     def skipped(self, summary: str) -> None:
         self._record(OutcomeStatus.SKIPPED, cut(summary, MAX_SUMMARY))
@@ -181,14 +255,14 @@ class GuardedCall:
         summary = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         self._record(OutcomeStatus.FAILED, cut(summary, MAX_SUMMARY))
 
-    def _record(self, status: OutcomeStatus, summary: str) -> None:
+    def _record(self, status: OutcomeStatus, summary: str, result: object = None) -> None:
         decision = self.decision
         # Only a decision the gateway recorded can have an outcome; a local deny (the
         # gateway was unreachable) has no audit entry to attach it to.
         if decision is None or decision.audit_seq is None:
             return
         try:
-            self.checker.record_outcome(self.token, decision.id, status, summary)
+            self.checker.record_outcome(self.token, decision.id, status, summary, result=result)
         except Exception:
             # The call has already run (or been refused): a lost outcome is worth a
             # warning, not a second failure inside the agent's framework.
@@ -209,6 +283,42 @@ def json_value(value: Any) -> Any:
         return short_repr(value, MAX_REPR)
 
 
+def outcome_result(value: object, limit: int = MAX_RESULT_BYTES) -> object:
+    """What a tool returned, as the JSON sent with its outcome, at most ``limit`` bytes.
+
+    A string stays a string; anything JSON can hold takes its JSON form (Pydantic models,
+    dataclasses, dates); anything else is ``str(value)``. A value over ``limit`` is sent
+    as the start of its text (its JSON text, for a structure).
+    """
+    plain: object
+    try:
+        plain = to_jsonable_python(value)
+    except (PydanticSerializationError, ValueError, TypeError, RecursionError):
+        plain = _text_of(value)
+    if _wire_size(plain) <= limit:
+        return plain
+    text = plain if isinstance(plain, str) else json.dumps(plain, ensure_ascii=False)
+    # Escapes can make a string longer on the wire than in memory: cut until it fits.
+    keep = limit
+    while _wire_size(text[:keep]) > limit:
+        keep //= 2
+    return text[:keep]
+
+
+def _text_of(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:
+        return short_repr(value, MAX_REPR)
+
+
+def _wire_size(value: object) -> int:
+    try:
+        return len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    except (TypeError, ValueError, RecursionError):
+        return len(short_repr(value, MAX_REPR))
+
+
 def short_repr(value: object, limit: int) -> str:
     """``repr(value)`` (a string as itself) cut to ``limit`` characters; never raises."""
     if isinstance(value, str):
@@ -222,3 +332,35 @@ def short_repr(value: object, limit: int) -> str:
 
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def schema_properties(schema: Mapping[str, Any]) -> set[str] | None:
+    """The argument names a JSON schema of a tool's arguments declares (None: unknown)."""
+    properties = schema.get("properties")
+    return {str(name) for name in properties} if isinstance(properties, Mapping) else None
+
+
+def hide_stamp_parameter(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A JSON schema of a tool's arguments without ``proctor_stamp``: the guard fills it
+    in, so the model is not asked for it."""
+    hidden = dict(schema)
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping):
+        hidden["properties"] = {k: v for k, v in properties.items() if k != STAMP_PARAMETER}
+    required = schema.get("required")
+    if isinstance(required, list):
+        hidden["required"] = [name for name in required if name != STAMP_PARAMETER]
+    return hidden
+
+
+def check_stamp_target(tool: str, stamp: str | None, parameters: set[str] | None) -> None:
+    """Refuse, when wrapping, a ``stamp=`` argument the tool does not have."""
+    if stamp is not None and parameters is not None and stamp not in parameters:
+        raise TypeError(f"stamp={stamp!r}: the tool {tool} has no such argument")
+
+
+def check_stamp_names(stamps: Mapping[str, str], names: set[str]) -> None:
+    """Refuse a ``stamps`` mapping that names tools not among those being wrapped."""
+    strays = sorted(set(stamps) - names)
+    if strays:
+        raise TypeError(f"stamps names tools that are not there: {', '.join(strays)}")

@@ -13,6 +13,12 @@ A call held for approval either waits (``wait=``), tells the model it is pending
 (``on_hold="interrupt"``): ``langgraph.types.interrupt`` pauses the graph with the
 decision as its value; resume with ``Command(resume=...)`` once a person has answered
 in Proctor, and the tool is checked again.
+
+An allowed ``publish``/``send_external`` call must carry a provenance stamp:
+``guard_tool(..., stamp="body")`` appends it to the string argument ``body``; a tool
+with a ``proctor_stamp`` parameter (annotate it ``InjectedToolArg`` so the model is not
+asked for it) receives its parts. A call that can be stamped neither way does not run:
+it is refused like a denied call, with code ``obligation_unmet``.
 """
 
 from __future__ import annotations
@@ -36,8 +42,11 @@ from proctor.integrations._guard import (
     TokenSource,
     ToolGuard,
     Verdict,
+    check_stamp_names,
+    check_stamp_target,
 )
 from proctor.sdk import Checker
+from proctor.sdk._obligations import STAMP_PARAMETER
 
 __all__ = ["GuardedTool", "ProctorRefusal", "guard_tool", "guard_tools"]
 
@@ -83,12 +92,12 @@ class GuardedTool(BaseTool):
         raise NotImplementedError("GuardedTool runs through run() and arun()")
 
     def run(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        call = self.guard.begin(self._arguments(tool_input))
-        refused = self._refusal(call, call.authorize(), kwargs.get("tool_call_id"))
-        if refused is not None:
-            return refused
+        call = self._begin(tool_input)
+        answer = self._settled(call, call.authorize())
+        if answer.verdict is not Verdict.RUN:
+            return self._refusal(answer, kwargs.get("tool_call_id"))
         try:
-            result = self.wrapped.run(tool_input, *args, **kwargs)
+            result = self.wrapped.run(self._run_input(tool_input, answer), *args, **kwargs)
         except BaseException as exc:
             call.failed(exc)
             raise
@@ -96,39 +105,62 @@ class GuardedTool(BaseTool):
         return result
 
     async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
-        call = self.guard.begin(self._arguments(tool_input))
+        call = self._begin(tool_input)
         # The checker is synchronous (and may do I/O): keep the event loop free.
-        answer = await asyncio.to_thread(call.authorize)
-        refused = self._refusal(call, answer, kwargs.get("tool_call_id"))
-        if refused is not None:
-            return refused
+        answer = self._settled(call, await asyncio.to_thread(call.authorize))
+        if answer.verdict is not Verdict.RUN:
+            return self._refusal(answer, kwargs.get("tool_call_id"))
         try:
-            result = await self.wrapped.arun(tool_input, *args, **kwargs)
+            run_input = self._run_input(tool_input, answer)
+            result = await self.wrapped.arun(run_input, *args, **kwargs)
         except BaseException as exc:
             await asyncio.to_thread(call.failed, exc)
             raise
         await asyncio.to_thread(_report, call, result)
         return result
 
+    def _begin(self, tool_input: str | dict[str, Any]) -> GuardedCall:
+        """The call, judged on what the model sent, run with all of ``tool_input``."""
+        return self.guard.begin(self._arguments(tool_input), self._as_dict(tool_input))
+
     def _arguments(self, tool_input: str | dict[str, Any]) -> dict[str, Any]:
         """What the model sent, without the values the runtime injects (graph state,
         store, the tool call id): those are not the model's to choose."""
         visible = _visible_arguments(self.wrapped)
-        if isinstance(tool_input, str):
-            name = next(iter(visible)) if visible and len(visible) == 1 else "input"
-            return {name: tool_input}
-        if visible is None:
-            return dict(tool_input)
+        if isinstance(tool_input, str) or visible is None:
+            return self._as_dict(tool_input)
         return {name: value for name, value in tool_input.items() if name in visible}
 
-    def _refusal(self, call: GuardedCall, answer: Answer, tool_call_id: str | None) -> Any:
-        """None when the call may run; otherwise what the tool answers instead."""
-        if answer.verdict is Verdict.RUN:
-            return None
+    def _as_dict(self, tool_input: str | dict[str, Any]) -> dict[str, Any]:
+        if isinstance(tool_input, str):
+            return {self._single_name(): tool_input}
+        return dict(tool_input)
+
+    def _single_name(self) -> str:
+        """The name a string input goes by: the tool's one visible argument, or ``input``."""
+        visible = _visible_arguments(self.wrapped)
+        return next(iter(visible)) if visible and len(visible) == 1 else "input"
+
+    def _run_input(self, tool_input: str | dict[str, Any], answer: Answer) -> str | dict[str, Any]:
+        """What the wrapped tool runs with: the input as it came, unless honouring the
+        decision's obligations (the provenance stamp) changed it."""
+        arguments = dict(answer.arguments or {})
+        if arguments == self._as_dict(tool_input):
+            return tool_input
+        name = self._single_name()
+        if isinstance(tool_input, str) and set(arguments) == {name}:
+            return str(arguments[name])
+        return arguments
+
+    def _settled(self, call: GuardedCall, answer: Answer) -> Answer:
+        """The answer to act on: with ``on_hold="interrupt"``, a held call pauses the
+        graph and is checked again once resumed."""
         if answer.verdict is Verdict.HELD and self.on_hold == "interrupt":
-            answer = _interrupt(call, answer, self.name)
-            if answer.verdict is Verdict.RUN:
-                return None
+            return _interrupt(call, answer, self.name)
+        return answer
+
+    def _refusal(self, answer: Answer, tool_call_id: str | None) -> Any:
+        """What the tool answers instead of running (or raises, without ``handle_refusal``)."""
         message = answer.message(self.name)
         if not self.handle_refusal:
             raise ProctorRefusal(message, answer)
@@ -156,7 +188,18 @@ def _report(call: GuardedCall, result: Any) -> None:
 
 def _visible_arguments(tool: BaseTool) -> set[str] | None:
     """The argument names the model sees (None when the tool has no known schema)."""
-    schema = tool.tool_call_schema
+    return _schema_names(tool.tool_call_schema)
+
+
+def _parameters(tool: BaseTool) -> set[str] | None:
+    """Every argument the tool takes, those the runtime injects included."""
+    schema = tool.args_schema
+    if schema is None:
+        return set(tool.args)
+    return _schema_names(schema)
+
+
+def _schema_names(schema: ArgsSchema | None) -> set[str] | None:
     if isinstance(schema, dict):
         properties = schema.get("properties")
         return set(properties) if isinstance(properties, dict) else None
@@ -174,15 +217,21 @@ def guard_tool(
     wait: timedelta | None = None,
     on_hold: OnHold = "error",
     handle_refusal: bool = True,
+    stamp: str | None = None,
 ) -> GuardedTool:
     """Wrap ``tool`` so every call is checked as the inventory tool ``name``.
 
     ``name`` defaults to the tool's own name. ``resource`` is a fixed resource id or a
     function of the call's arguments (a dict) returning one. ``checker`` and ``token``
     default to those of the active :func:`proctor.sdk.session`. ``wait``: how long a
-    held call waits for people before ``on_hold`` applies.
+    held call waits for people before ``on_hold`` applies. ``stamp``: the string
+    argument an allowed call's provenance stamp is appended to (``TypeError`` if the
+    tool has no such argument).
     """
-    guard = ToolGuard(name or tool.name, resource, checker, token, wait)
+    parameters = _parameters(tool)
+    check_stamp_target(tool.name, stamp, parameters)
+    takes_stamp = parameters is not None and STAMP_PARAMETER in parameters
+    guard = ToolGuard(name or tool.name, resource, checker, token, wait, stamp, takes_stamp)
     return GuardedTool(
         name=tool.name,
         description=tool.description,
@@ -207,8 +256,13 @@ def guard_tools(
     token: TokenSource | None = None,
     wait: timedelta | None = None,
     on_hold: OnHold = "error",
+    stamps: Mapping[str, str] | None = None,
 ) -> list[GuardedTool]:
-    """Wrap each tool; its inventory name is ``prefix`` followed by the tool's name."""
+    """Wrap each tool; its inventory name is ``prefix`` followed by the tool's name.
+    ``stamps`` maps a tool's name to its stamp argument (see :func:`guard_tool`)."""
+    tools = list(tools)
+    stamps = stamps or {}
+    check_stamp_names(stamps, {tool.name for tool in tools})
     return [
         guard_tool(
             tool,
@@ -217,6 +271,7 @@ def guard_tools(
             token=token,
             wait=wait,
             on_hold=on_hold,
+            stamp=stamps.get(tool.name),
         )
         for tool in tools
     ]

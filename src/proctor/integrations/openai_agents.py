@@ -10,6 +10,12 @@ stops with :class:`ProctorToolRefused` instead.
 
 A call held for approval waits for people when ``wait=`` is given; otherwise (or when
 the wait runs out) the model is told the call is pending, with its decision id.
+
+An allowed ``publish``/``send_external`` call must carry a provenance stamp:
+``guard_function_tool(..., stamp="body")`` appends it to the string argument ``body``;
+a function with a ``proctor_stamp`` parameter receives its parts (the parameter is
+left out of the schema the model sees). A call that can be stamped neither way does
+not run: it is refused like a denied call, with code ``obligation_unmet``.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -25,8 +31,19 @@ from agents import FunctionTool
 from agents.exceptions import AgentsException
 from agents.tool_context import ToolContext
 
-from proctor.integrations._guard import Answer, ResourceSpec, TokenSource, ToolGuard, Verdict
+from proctor.integrations._guard import (
+    Answer,
+    ResourceSpec,
+    TokenSource,
+    ToolGuard,
+    Verdict,
+    check_stamp_names,
+    check_stamp_target,
+    hide_stamp_parameter,
+    schema_properties,
+)
 from proctor.sdk import Checker
+from proctor.sdk._obligations import STAMP_PARAMETER
 
 __all__ = ["ProctorToolRefused", "guard_function_tool", "guard_function_tools"]
 
@@ -52,26 +69,35 @@ def guard_function_tool(
     token: TokenSource | None = None,
     wait: timedelta | None = None,
     raise_on_refusal: bool = False,
+    stamp: str | None = None,
 ) -> FunctionTool:
     """A copy of ``tool`` whose every call is checked as the inventory tool ``name``.
 
     ``name`` defaults to the tool's own name. ``resource`` is a fixed resource id or a
     function of the call's arguments (a dict) returning one. ``checker`` and ``token``
-    default to those of the active :func:`proctor.sdk.session`.
+    default to those of the active :func:`proctor.sdk.session`. ``stamp``: the string
+    argument an allowed call's provenance stamp is appended to (``TypeError`` if the
+    tool has no such argument).
     """
-    guard = ToolGuard(name or tool.name, resource, checker, token, wait)
+    parameters = schema_properties(tool.params_json_schema)
+    check_stamp_target(tool.name, stamp, parameters)
+    takes_stamp = parameters is not None and STAMP_PARAMETER in parameters
+    guard = ToolGuard(name or tool.name, resource, checker, token, wait, stamp, takes_stamp)
     original = tool.on_invoke_tool
 
     async def invoke(ctx: ToolContext[Any], input_json: str) -> Any:
-        call = guard.begin(_arguments(input_json))
+        arguments = _arguments(input_json)
+        call = guard.begin(arguments)
         answer = await asyncio.to_thread(call.authorize)
         if answer.verdict is not Verdict.RUN:
             message = answer.message(tool.name)
             if raise_on_refusal:
                 raise ProctorToolRefused(message, answer)
             return message
+        honoured = dict(answer.arguments or {})
+        run_json = input_json if honoured == arguments else json.dumps(honoured)
         try:
-            result = await original(ctx, input_json)
+            result = await original(ctx, run_json)
         except BaseException as exc:
             await asyncio.to_thread(call.failed, exc)
             raise
@@ -82,7 +108,9 @@ def guard_function_tool(
 
     if getattr(original, _SYNC_MARKER, False):
         setattr(invoke, _SYNC_MARKER, True)
-    return dataclasses.replace(tool, on_invoke_tool=invoke)
+    schema = tool.params_json_schema
+    shown = hide_stamp_parameter(schema) if takes_stamp else schema
+    return dataclasses.replace(tool, on_invoke_tool=invoke, params_json_schema=shown)
 
 
 def guard_function_tools(
@@ -92,10 +120,22 @@ def guard_function_tools(
     checker: Checker | None = None,
     token: TokenSource | None = None,
     wait: timedelta | None = None,
+    stamps: Mapping[str, str] | None = None,
 ) -> list[FunctionTool]:
-    """Guard each tool; its inventory name is ``prefix`` followed by the tool's name."""
+    """Guard each tool; its inventory name is ``prefix`` followed by the tool's name.
+    ``stamps`` maps a tool's name to its stamp argument (see :func:`guard_function_tool`)."""
+    tools = list(tools)
+    stamps = stamps or {}
+    check_stamp_names(stamps, {tool.name for tool in tools})
     return [
-        guard_function_tool(tool, name=prefix + tool.name, checker=checker, token=token, wait=wait)
+        guard_function_tool(
+            tool,
+            name=prefix + tool.name,
+            checker=checker,
+            token=token,
+            wait=wait,
+            stamp=stamps.get(tool.name),
+        )
         for tool in tools
     ]
 

@@ -15,13 +15,19 @@ is recorded.
   ``deferred_tool_results`` (:func:`proctor_approvals` builds them) and the call is
   checked again. An app's approval alone never lifts Proctor's hold. With
   ``on_hold="fail"`` a held call raises ``ToolFailed`` instead.
+
+An allowed ``publish``/``send_external`` call must carry a provenance stamp:
+``stamps={"post": "body"}`` appends it to the string argument ``body`` of the tool
+``post``; a tool with a ``proctor_stamp`` parameter receives its parts (the parameter is
+left out of the schema the model sees). A call that can be stamped neither way does
+not run: it raises ``ToolFailed`` like a denied call, with code ``obligation_unmet``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -39,12 +45,24 @@ from pydantic_ai.toolsets import WrapperToolset
 from pydantic_ai.toolsets.abstract import ToolsetTool
 
 from proctor.approvals import ApprovalStatus
-from proctor.integrations._guard import ResourceSpec, TokenSource, ToolGuard, Verdict
+from proctor.integrations._guard import (
+    ResourceSpec,
+    TokenSource,
+    ToolGuard,
+    Verdict,
+    hide_stamp_parameter,
+    schema_properties,
+)
 from proctor.sdk import Checker, current_session, wait
+from proctor.sdk._obligations import STAMP_PARAMETER
 
 __all__ = ["ProctorToolset", "proctor_approvals"]
 
 OnHold = Literal["defer", "fail"]
+
+#: Marks (in a tool definition's metadata) a tool whose ``proctor_stamp`` parameter this
+#: toolset hid from the model.
+_TAKES_STAMP = "proctor_takes_stamp"
 
 
 @dataclass
@@ -53,8 +71,10 @@ class ProctorToolset(WrapperToolset[Any]):
 
     ``names`` maps a tool's name to its name in the inventory; tools not named there are
     checked as ``prefix`` followed by their own name. ``resources`` maps a tool's name
-    to a fixed resource id or a function of the call's arguments. ``checker`` and
-    ``token`` default to those of the active :func:`proctor.sdk.session`.
+    to a fixed resource id or a function of the call's arguments. ``stamps`` maps a
+    tool's name to the string argument an allowed call's provenance stamp is appended
+    to. ``checker`` and ``token`` default to those of the active
+    :func:`proctor.sdk.session`.
     """
 
     names: Mapping[str, str] = field(default_factory=dict)
@@ -64,16 +84,28 @@ class ProctorToolset(WrapperToolset[Any]):
     token: TokenSource | None = None
     wait: timedelta | None = None
     on_hold: OnHold = "defer"
+    stamps: Mapping[str, str] = field(default_factory=dict)
 
     def inventory_name(self, name: str) -> str:
         """The name a call of the tool ``name`` is checked as."""
         return self.names.get(name, self.prefix + name)
 
+    async def get_tools(self, ctx: RunContext[Any]) -> dict[str, ToolsetTool[Any]]:
+        """The wrapped toolset's tools, less the ``proctor_stamp`` parameter the guard fills."""
+        tools = await super().get_tools(ctx)
+        return {name: _stamp_hidden(tool) for name, tool in tools.items()}
+
     async def call_tool(
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
     ) -> Any:
         guard = ToolGuard(
-            self.inventory_name(name), self.resources.get(name), self.checker, self.token, self.wait
+            self.inventory_name(name),
+            self.resources.get(name),
+            self.checker,
+            self.token,
+            self.wait,
+            self.stamps.get(name),
+            _takes_stamp(tool),
         )
         call = guard.begin(tool_args)
         # The checker is synchronous (and may do I/O): keep the event loop free.
@@ -84,7 +116,7 @@ class ProctorToolset(WrapperToolset[Any]):
         if answer.verdict is not Verdict.RUN:
             raise ToolFailed(answer.message(name))
         try:
-            result = await super().call_tool(name, tool_args, ctx, tool)
+            result = await super().call_tool(name, dict(answer.arguments or {}), ctx, tool)
         except (ModelRetry, ToolFailed) as exc:
             await asyncio.to_thread(call.failed, exc.message)
             raise
@@ -96,6 +128,22 @@ class ProctorToolset(WrapperToolset[Any]):
             raise
         await asyncio.to_thread(call.succeeded, result)
         return result
+
+
+def _stamp_hidden(tool: ToolsetTool[Any]) -> ToolsetTool[Any]:
+    schema = tool.tool_def.parameters_json_schema
+    if STAMP_PARAMETER not in (schema_properties(schema) or ()):
+        return tool
+    metadata = {**(tool.tool_def.metadata or {}), _TAKES_STAMP: True}
+    shown = replace(tool.tool_def, parameters_json_schema=hide_stamp_parameter(schema))
+    return replace(tool, tool_def=replace(shown, metadata=metadata))
+
+
+def _takes_stamp(tool: ToolsetTool[Any]) -> bool:
+    tool_def = tool.tool_def
+    if (tool_def.metadata or {}).get(_TAKES_STAMP):
+        return True
+    return STAMP_PARAMETER in (schema_properties(tool_def.parameters_json_schema) or ())
 
 
 def proctor_approvals(

@@ -12,7 +12,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def test_the_walkthrough_allows_denies_and_asks(tmp_path: Path) -> None:
+def test_the_walkthrough_allows_denies_asks_and_stamps(tmp_path: Path) -> None:
     text = (REPO_ROOT / "docs/claude-code.md").read_text()
     walkthrough = re.findall(r"```bash\n(.*?)```", text, flags=re.S)[-1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCTOR_")}
@@ -29,10 +29,16 @@ def test_the_walkthrough_allows_denies_and_asks(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     answers = [
-        json.loads(line.split("  (exit")[0])["hookSpecificOutput"]["permissionDecision"]
+        json.loads(line.split("  (exit")[0])["hookSpecificOutput"]
         for line in done.stdout.splitlines()
         if line.startswith('{"hookSpecificOutput"')
     ]
-    assert answers == ["allow", "deny", "ask"]
+    decisions = [answer["permissionDecision"] for answer in answers]
+    assert decisions == ["allow", "deny", "ask", "allow"]
     assert "(exit 2)" in done.stdout
     assert "apr_" in done.stdout
+    stamped = answers[-1]["updatedInput"]
+    assert stamped["thread"] == "releases"
+    assert stamped["body"].startswith(
+        "Fixed the failing test.\n\n— Written by AI agent claude-code for dana (task "
+    )

@@ -32,7 +32,12 @@ def example(marker: str) -> str:
 
 LANGCHAIN = ["tool: 3 pages about rollback", "tool: Proctor held the call to post"]
 AGENTS_SDK = ["tool output: 3 pages about rollback", "denied the call to close_ticket (policy_"]
-PYDANTIC_AI = ["held: post dec_", '"post":"posted"']
+PYDANTIC_AI = [
+    "held: post dec_",
+    "posting: a\n\n— Written by AI agent support-bot for dana (task ",
+    "); reviewed by dana.",
+    '"post":"posted"',
+]
 
 
 @pytest.mark.parametrize(

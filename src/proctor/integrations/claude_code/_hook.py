@@ -9,9 +9,14 @@ Follows the hook contract of Claude Code's hooks reference
   ``ask`` (held for approval; the decision and request ids are in the reason, which
   Claude Code shows the user) or ``deny`` (the reason goes to Claude). A deny also
   exits with code 2 and repeats the reason on stderr: exit code 2 blocks the call even
-  if the JSON were not read, which is what failing closed needs.
+  if the JSON were not read, which is what failing closed needs. An allowed call that
+  must carry a provenance stamp is allowed with ``updatedInput``: its input with the
+  stamp on the argument ``stamps`` names for the tool; one the hook cannot stamp is
+  denied (``obligation_unmet``). See :mod:`._stamps`.
 - **PostToolUse** / **PostToolUseFailure** record the outcome of the decision
-  PreToolUse kept for that ``tool_use_id``; they never block (the tool already ran).
+  PreToolUse kept for that ``tool_use_id``, with the ``tool_response`` as the result the
+  gateway screens for instructions aimed at the agent; they never block (the tool
+  already ran).
 
 Anything broken (input that is not the documented shape, no token, a gateway that
 cannot be reached, an error inside Proctor) denies with a sentence saying what to fix.
@@ -27,10 +32,13 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from proctor.approvals import ApprovalStatus
+from proctor.integrations._guard import outcome_result
 from proctor.integrations.claude_code._mapping import map_call
+from proctor.integrations.claude_code._stamps import STAMPS_ENV, stamp_argument, stamped_input
 from proctor.integrations.claude_code._state import CallState, PendingCall
 from proctor.model import Decision, Outcome, OutcomeStatus, ToolCall
 from proctor.sdk import Checker, wait
+from proctor.sdk._obligations import OBLIGATION_UNMET, ObligationUnmet
 
 log = logging.getLogger("proctor.integrations.claude_code")
 
@@ -56,15 +64,19 @@ class HookResult:
         return "" if self.output is None else json.dumps(self.output, ensure_ascii=False)
 
 
-def permission(decision: str, reason: str) -> HookResult:
-    """A PreToolUse answer; a deny also exits 2 with the reason on stderr."""
-    output = {
-        "hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": decision,
-            "permissionDecisionReason": reason,
-        }
+def permission(
+    decision: str, reason: str, updated_input: Mapping[str, Any] | None = None
+) -> HookResult:
+    """A PreToolUse answer; a deny also exits 2 with the reason on stderr. With
+    ``updated_input``, the tool runs with that input instead of Claude's."""
+    specific: dict[str, Any] = {
+        "hookEventName": "PreToolUse",
+        "permissionDecision": decision,
+        "permissionDecisionReason": reason,
     }
+    if updated_input is not None:
+        specific["updatedInput"] = dict(updated_input)
+    output = {"hookSpecificOutput": specific}
     if decision == "deny":
         return HookResult(output, EXIT_BLOCK, reason)
     return HookResult(output)
@@ -120,7 +132,9 @@ class ClaudeCodeHook:
     """Answers one hook event with the gateway behind ``checker``, under ``token``.
 
     ``checker`` is None (and ``problem`` says why) when the gateway could not be set
-    up; every PreToolUse is then denied with that sentence.
+    up; every PreToolUse is then denied with that sentence. ``stamps`` maps a tool (its
+    Claude Code name, or the inventory name it is checked as) to the argument an allowed
+    call's provenance stamp is appended to.
     """
 
     def __init__(
@@ -132,6 +146,7 @@ class ClaudeCodeHook:
         on_hold: OnHold = "ask",
         wait_for: timedelta | None = None,
         problem: str = "",
+        stamps: Mapping[str, str] | None = None,
     ) -> None:
         self.checker = checker
         self.token = token
@@ -139,6 +154,7 @@ class ClaudeCodeHook:
         self.on_hold = on_hold
         self.wait_for = wait_for
         self.problem = problem
+        self.stamps = dict(stamps or {})
 
     def handle(self, stdin: bytes) -> HookResult:
         """The answer to one hook input; never raises."""
@@ -177,13 +193,46 @@ class ClaudeCodeHook:
                 return refused
         label = f"{call.tool} ({event.tool_name})"
         if decision.outcome is Outcome.ALLOW:
-            self._keep(event, decision, call)
-            return permission("allow", f"Proctor allowed {label}: {decision.explain()}")
+            return self._allowed(event, decision, call, label)
         if decision.outcome is Outcome.REQUIRE_APPROVAL:
             return self._held(event, decision, call, label)
         return refuse(
             f"{label} is denied ({decision.code}, decision {decision.id}): {decision.explain()}"
         )
+
+    def _allowed(
+        self, event: HookEvent, decision: Decision, call: ToolCall, label: str
+    ) -> HookResult:
+        """Allow, with the input changed as the decision's obligations require; or deny
+        when they cannot be honoured (the call must not run unstamped)."""
+        argument = stamp_argument(self.stamps, event.tool_name, call.tool)
+        try:
+            updated = stamped_input(decision, event.tool_input, label=call.tool, argument=argument)
+        except ObligationUnmet as exc:
+            self._record_skipped(decision, f"not run: {exc}")
+            hint = (
+                ""
+                if argument is not None
+                else f" For the hook: set {STAMPS_ENV}='{event.tool_name}=<argument>'."
+            )
+            return refuse(
+                f"{label} is denied ({OBLIGATION_UNMET}, decision {decision.id}): {exc}.{hint}"
+            )
+        self._keep(event, decision, call)
+        said = f"Proctor allowed {label}: {decision.explain()}"
+        if updated is not None:
+            said += f"; its input carries the provenance stamp ({argument})"
+        return permission("allow", said, updated)
+
+    def _record_skipped(self, decision: Decision, summary: str) -> None:
+        if self.checker is None or not self.token or decision.audit_seq is None:
+            return
+        try:
+            self.checker.record_outcome(
+                self.token, decision.id, OutcomeStatus.SKIPPED, _cut(summary)
+            )
+        except Exception:
+            log.warning("could not record outcome of %s", decision.id, exc_info=True)
 
     def _held(self, event: HookEvent, decision: Decision, call: ToolCall, label: str) -> HookResult:
         request = decision.approval_id or "?"
@@ -191,7 +240,10 @@ class ClaudeCodeHook:
             f"Proctor holds {label} for a person's approval (decision {decision.id}, "
             f"approval request {request}): {decision.explain()}."
         )
-        if self.on_hold == "deny":
+        # A stamped tool confirmed in Claude Code would run as Claude sent it, unstamped:
+        # it is refused instead, and stamped when the same call comes again, approved.
+        stamped = stamp_argument(self.stamps, event.tool_name, call.tool) is not None
+        if self.on_hold == "deny" or stamped:
             return refuse(
                 said.removeprefix("Proctor ")
                 + f" Approve it (proctor approvals approve {request}), then make the same call."
@@ -259,8 +311,10 @@ class ClaudeCodeHook:
                     f"Proctor: {pending.tool} ran without an approval in Proctor "
                     f"(decision {decision_id}); it is recorded as a violation."
                 )
+        # What the tool returned is screened for instructions aimed at the agent.
+        result = None if failed else outcome_result(event.raw.get("tool_response"))
         try:
-            self.checker.record_outcome(self.token, decision_id, status, summary)
+            self.checker.record_outcome(self.token, decision_id, status, summary, result=result)
         except Exception as exc:
             return _warn(f"could not record the outcome of {decision_id}: {exc}")
         return _warn(note) if note else HookResult(None)
@@ -272,5 +326,8 @@ def _warn(message: str) -> HookResult:
 
 
 def _summary(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, default=repr)
+    return _cut(value if isinstance(value, str) else json.dumps(value, default=repr))
+
+
+def _cut(text: str) -> str:
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
