@@ -4,6 +4,7 @@
     python bench/check.py --quick    # smoke run: 10 and 100 policies, fewer calls
     python bench/check.py --json     # the figures, machine-readably
     python bench/check.py --sizes 100,5000
+    python bench/check.py --monitor  # monitoring off / on / on with rate limits, 100 policies
 
 For each policy count, a real gateway is opened on a fresh data directory with
 1,000 agents in 50 groups, 200 tools in 20 teams, 200 resources and one task per
@@ -20,6 +21,11 @@ Two things are timed in the same run, over the same calls:
 
 Token verification alone is timed too (``verify``), over the same tokens.
 
+With ``--monitor`` the same workload goes through three gateways that differ only in
+their monitor settings (``monitor: {enabled: false}``; the defaults; the defaults and
+three declared rate limits matching every call), in interleaved rounds, and the script
+prints what monitoring adds to the p50 (issue 7: under 20 µs).
+
 docs/benchmarks.md explains the figures and records a run.
 """
 
@@ -31,6 +37,7 @@ import json
 import os
 import platform
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -57,6 +64,7 @@ from proctor.model import (
     Tool,
     ToolCall,
 )
+from proctor.monitor import parse_rate_limits
 from proctor.policy import PolicyInput, default_documents
 
 AGENTS = 1_000
@@ -444,6 +452,198 @@ def _check_agreement(
             raise SystemExit(f"raw Cedar and the gateway disagree on {request}")
 
 
+# -- monitoring, side by side ----------------------------------------------------
+
+#: Issue 7: monitoring adds under 20 µs to the p50 of an in-process check.
+TARGET_MONITOR_US = 20.0
+MONITOR_ROUND = 50
+#: Calls of the separate pass that times the monitor's own calls.
+MONITOR_PARTS = 1_000
+MONITOR_PLANS = {False: (2_000, 6_000), True: (500, 1_500)}  # (warm-up, timed) per mode
+#: The data directory's settings of each mode.
+MONITOR_SETTINGS = {
+    "off": "monitor:\n  enabled: false\n",
+    "on": "",
+    "limits": "",
+}
+#: The limits of the ``limits`` mode: each matches every call of the workload, and none
+#: is ever reached (a refused call would be cheaper, not dearer).
+BENCH_LIMITS = (
+    "team*: 1000000/minute per agent",
+    "*: 1000000/minute per task",
+    "*: 1000000/second per global",
+)
+
+
+@dataclass(frozen=True)
+class MonitorRow:
+    mode: str
+    p50_us: float
+    p99_us: float
+    cpu_p50_us: float
+    cpu_p99_us: float
+    #: Median over rounds of (this mode's round median - the off round's median).
+    added_p50_us: float
+    calls: int
+    outcomes: dict[str, int]
+    #: Timed calls a tripped breaker held or denied (code ``breaker_open``).
+    breaker_held: int
+    #: Agents whose breaker is open at the end.
+    breakers_tripped: int
+    #: ``Monitor.before`` and ``Monitor.after`` alone, inside checks (a separate pass).
+    before_p50_us: float
+    after_p50_us: float
+
+
+def open_mode(workdir: Path, mode: str, size: int) -> tuple[Gateway, dict[str, str]]:
+    """A gateway with the bench inventory and ``size`` policies, monitored as ``mode`` says."""
+    data_dir = workdir / f"monitor-{mode}-{size}"
+    data_dir.mkdir(mode=0o700)
+    (data_dir / "settings.yaml").write_text(MONITOR_SETTINGS[mode], encoding="utf-8")
+    gateway = Gateway.open(data_dir)
+    admin = Admin(gateway)
+    tokens = issue_tokens(admin, populate(admin))
+    # Same seed in every mode: the same policies.
+    admin.put_policy("bench", make_policies(size, random.Random(SEED + size)), actor="bench")
+    if mode == "limits":
+        rules = parse_rate_limits(BENCH_LIMITS)
+        gateway.runtime.monitor.declare_rate_limits(rules, actor="bench")
+    return gateway, tokens
+
+
+class Mode:
+    """One monitor setting's gateway, and what its calls took."""
+
+    def __init__(self, name: str, gateway: Gateway, tokens: dict[str, str]):
+        self.name = name
+        self.gateway = gateway
+        self.tokens = tokens
+        self.samples: list[int] = []
+        self.cpu: list[int] = []
+        self.round_medians: list[float] = []
+        self.before_ns: list[int] = []
+        self.after_ns: list[int] = []
+        self.outcomes = {o.value: 0 for o in Outcome}
+        self.breaker_held = 0
+
+    def check(self, request: Call) -> None:
+        """``request`` is (agent id, call): the agent calls with this gateway's token."""
+        decision = self.gateway.check(self.tokens[request[0]], request[1])
+        self.outcomes[decision.outcome.value] += 1
+        self.breaker_held += decision.code == "breaker_open"
+
+    def warm_up(self, requests: Sequence[Call]) -> None:
+        for token in self.tokens.values():
+            self.gateway.check(token, ToolCall("bench.warmup"))
+        for request in requests:
+            self.check(request)
+        self.outcomes = {o.value: 0 for o in Outcome}
+        self.breaker_held = 0
+        self.gateway.runtime.monitor.drain()
+
+    def play_round(self, requests: Sequence[Call]) -> None:
+        taken = timed(self.check, requests, cpu=self.cpu)
+        # What this round queued is learnt before the next mode's round starts: each
+        # mode bears its own background work.
+        self.gateway.runtime.monitor.drain()
+        self.samples.extend(taken)
+        self.round_medians.append(statistics.median(taken) / 1000)
+
+    def time_parts(self, requests: Sequence[Call]) -> None:
+        """Play ``requests`` with the monitor's two calls on the check's path timed
+        (apart from the paired rounds, so that the timing wrappers cost them nothing)."""
+        monitor = self.gateway.runtime.monitor
+        monitor.before = _timing(monitor.before, self.before_ns)  # type: ignore[method-assign]
+        monitor.after = _timing(monitor.after, self.after_ns)  # type: ignore[method-assign]
+        try:
+            for agent, call in requests:
+                self.gateway.check(self.tokens[agent], call)
+                monitor.drain()
+        finally:
+            del monitor.before, monitor.after
+
+    def row(self, off: Mode) -> MonitorRow:
+        paired = zip(self.round_medians, off.round_medians, strict=True)
+        return MonitorRow(
+            mode=self.name,
+            p50_us=percentile(self.samples, 0.50),
+            p99_us=percentile(self.samples, 0.99),
+            cpu_p50_us=percentile(self.cpu, 0.50),
+            cpu_p99_us=percentile(self.cpu, 0.99),
+            added_p50_us=statistics.median(mine - theirs for mine, theirs in paired),
+            calls=len(self.samples),
+            outcomes=self.outcomes,
+            breaker_held=self.breaker_held,
+            breakers_tripped=len(self.gateway.runtime.monitor.breakers.tripped()),
+            before_p50_us=percentile(self.before_ns, 0.50),
+            after_p50_us=percentile(self.after_ns, 0.50),
+        )
+
+
+def _timing(function: Callable[..., Any], samples: list[int]) -> Callable[..., Any]:
+    def timed_call(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter_ns()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            samples.append(time.perf_counter_ns() - started)
+
+    return timed_call
+
+
+def measure_monitoring(size: int, quick: bool, workdir: Path) -> list[MonitorRow]:
+    """The same calls through gateways that differ only in their monitor settings,
+    interleaved in rounds of :data:`MONITOR_ROUND` calls (each round in every mode, the
+    order rotating), so that drift of the machine falls on every mode alike."""
+    modes = [Mode(name, *open_mode(workdir, name, size)) for name in MONITOR_SETTINGS]
+    try:
+        warmup, count = MONITOR_PLANS[quick]
+        # Agent ids stand in for tokens: each mode maps them to its own gateway's tokens.
+        agents = {agent: agent for agent in modes[0].tokens}
+        rng = random.Random(SEED + size + 7)
+        warm, requests = make_requests(agents, rng, warmup), make_requests(agents, rng, count)
+        for mode in modes:
+            mode.warm_up(warm)
+        for number, start in enumerate(range(0, count, MONITOR_ROUND)):
+            shift = number % len(modes)
+            for mode in modes[shift:] + modes[:shift]:
+                mode.play_round(requests[start : start + MONITOR_ROUND])
+        parts = make_requests(agents, rng, MONITOR_PARTS)
+        for mode in modes:
+            mode.time_parts(parts)
+        return [mode.row(modes[0]) for mode in modes]
+    finally:
+        for mode in modes:
+            mode.gateway.close()
+
+
+def print_monitoring(size: int, rows: Sequence[MonitorRow]) -> None:
+    print(f"monitoring side by side at {size:,} policies ({rows[0].calls:,} calls per mode)")
+    header = (
+        f"{'mode':>7} | {'check p50/p99 µs':>17} | {'CPU p50/p99 µs':>15} | "
+        f"{'added to p50 µs':>15} | {'before/after p50 µs':>19} | {'breakers open':>13} | "
+        f"{'held by one':>11} | outcomes"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        check = f"{row.p50_us:.0f} / {row.p99_us:.0f}"
+        cpu = f"{row.cpu_p50_us:.0f} / {row.cpu_p99_us:.0f}"
+        added = "-" if row.mode == "off" else f"{row.added_p50_us:+.1f}"
+        parts = f"{row.before_p50_us:.1f} / {row.after_p50_us:.1f}"
+        counts = ", ".join(f"{name} {n}" for name, n in row.outcomes.items() if n)
+        print(
+            f"{row.mode:>7} | {check:>17} | {cpu:>15} | {added:>15} | {parts:>19} | "
+            f"{row.breakers_tripped:>13} | {row.breaker_held:>11} | {counts}"
+        )
+    worst = max(row.added_p50_us for row in rows if row.mode != "off")
+    verdict = "met" if worst < TARGET_MONITOR_US else "NOT met"
+    print(
+        f"monitoring adds at most {worst:.1f} µs to the p50 (median over rounds of paired "
+        f"round medians; target < {TARGET_MONITOR_US:.0f} µs: {verdict})"
+    )
+
+
 # -- report ---------------------------------------------------------------------
 
 
@@ -551,7 +751,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--quick", action="store_true", help="smoke run: sizes 10,100, fewer calls")
     parser.add_argument("--sizes", type=parse_sizes, help="policy counts, e.g. 10,100,1000")
+    parser.add_argument("--monitor", action="store_true", help="monitoring off vs on, side by side")
     args = parser.parse_args(argv)
+    if args.monitor:
+        return main_monitoring(args.sizes or (100,), quick=args.quick, as_json=args.json)
     plan = QUICK_PLAN if args.quick else FULL_PLAN
     sizes = args.sizes or (QUICK_SIZES if args.quick else FULL_SIZES)
     host = machine()  # before the run adds its own load
@@ -588,6 +791,40 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({AGENTS:,} agents in {GROUPS} groups, {TOOLS} tools; {host['cpus']} CPUs, "
             f"load before the run {host['load_average_1m']}; {elapsed:.0f} s)"
         )
+    return 0
+
+
+def main_monitoring(sizes: Sequence[int], *, quick: bool, as_json: bool) -> int:
+    host = machine()
+    started = time.perf_counter()
+    results: dict[int, list[MonitorRow]] = {}
+    with tempfile.TemporaryDirectory(prefix="proctor-bench-") as workdir:
+        for size in sizes:
+            if not as_json:
+                print(f"measuring monitoring at {size:,} policies ...", file=sys.stderr, flush=True)
+            results[size] = measure_monitoring(size, quick, Path(workdir))
+    elapsed = time.perf_counter() - started
+    if as_json:
+        report = {
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "machine": host,
+            "quick": quick,
+            "rate_limits": list(BENCH_LIMITS),
+            "target_added_p50_us_below": TARGET_MONITOR_US,
+            "sizes": {
+                str(size): [_rounded(asdict(row)) for row in rows] for size, rows in results.items()
+            },
+            "elapsed_s": round(elapsed, 1),
+        }
+        print(json.dumps(report, indent=2))
+        return 0
+    for size, rows in results.items():
+        print_monitoring(size, rows)
+        print()
+    print(
+        f"({AGENTS:,} agents, {TOOLS} tools; {host['cpus']} CPUs, load before the run "
+        f"{host['load_average_1m']}; {elapsed:.0f} s)"
+    )
     return 0
 
 

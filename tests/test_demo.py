@@ -65,7 +65,7 @@ def test_a_surprise_makes_the_demo_fail(tmp_path: Path, monkeypatch: pytest.Monk
     code, output = _run_in_process(tmp_path / "demo")
     assert code == 1
     assert "UNEXPECTED post-publicly (forum.post): expected allow, got require_approval" in output
-    assert "forum: 7 decisions" in output
+    assert f"forum: {len(FORUM.steps)} decisions" in output
     assert "NOT as expected" in output
 
 
@@ -76,6 +76,30 @@ def test_public_post_is_held_with_a_reason_naming_what_the_task_granted(tmp_path
     post = next(n for n, line in enumerate(lines) if line.endswith("(forum.post)"))
     assert lines[post + 1].strip().startswith(f"→ {Outcome.REQUIRE_APPROVAL.value}")
     assert "the task granted read, not publish" in lines[post + 2]
+
+
+def test_the_permission_spree_trips_the_breaker_and_the_owner_is_alerted(tmp_path: Path) -> None:
+    """After the incident: the alert is printed where it is raised, and the next calls
+    wait for the agent's owner with a reason naming the rule."""
+    code, output = _run_in_process(tmp_path / "demo", ["forum"])
+    assert code == 0, output
+    assert "settings: a circuit breaker trips on 3 permission changes within a minute" in output
+    lines = output.splitlines()
+    alert = next(n for n, line in enumerate(lines) if "proctor alerts" in line)
+    assert (
+        "proctor alerts platform-team, the owner of forum-bot: forum-bot: breaker tripped "
+        in (lines[alert])
+    )
+    assert "action_burst(3 modify_permissions within 1m)" in lines[alert]
+    evidence = "\n".join(lines[alert + 1 : alert + 5])
+    assert evidence.count("repo.set_permissions → ") == 3
+    # The alert follows the call that tripped it; the next call is held by the breaker.
+    assert "CI pipelines repository" in "\n".join(lines[alert - 8 : alert])
+    held = next(n for n, line in enumerate(lines) if "CI runner images" in line)
+    assert held > alert
+    assert lines[held + 1].strip().startswith(f"→ {Outcome.REQUIRE_APPROVAL.value}")
+    assert "forum-bot's circuit breaker is open (tripped by action_burst(" in lines[held + 2]
+    assert "waits for platform-team (agent owner)" in output
 
 
 def test_demo_refuses_a_data_directory_that_already_holds_a_store(tmp_path: Path) -> None:

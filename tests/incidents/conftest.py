@@ -8,14 +8,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from proctor.demo import Replay, Scenario, play
+from proctor.demo import Replay, Scenario, play, prepare_data_dir
 from proctor.gateway import Gateway
 from proctor.model import Decision
 
 
 @contextmanager
-def replayed(scenario: Scenario, data_dir: Path) -> Iterator[tuple[Replay, Gateway]]:
-    """``scenario`` played alone in a fresh gateway, which stays open for inspection."""
+def replayed(
+    scenario: Scenario, data_dir: Path, *, demo_settings: bool = True
+) -> Iterator[tuple[Replay, Gateway]]:
+    """``scenario`` played alone in a fresh gateway, which stays open for inspection;
+    its data directory has the settings ``proctor demo`` writes (unless
+    ``demo_settings`` is false: then the defaults)."""
+    if demo_settings:
+        prepare_data_dir(data_dir)
     with Gateway.open(data_dir) as gateway:
         yield play(gateway, scenario), gateway
 

@@ -7,6 +7,7 @@ and verifies the audit log; ``tests/incidents/`` plays each one alone and assert
 every step. A new safeguard is one more step; a new incident is one more module.
 """
 
+from proctor.demo._data_dir import DEMO_SETTINGS, prepare_data_dir
 from proctor.demo._forum import FORUM
 from proctor.demo._freeze import CODE_FREEZE
 from proctor.demo._mailbox import MAILBOX
@@ -18,6 +19,7 @@ from proctor.demo._toxic_flow import TOXIC_FLOW
 
 __all__ = [
     "CODE_FREEZE",
+    "DEMO_SETTINGS",
     "FORUM",
     "MAILBOX",
     "SCENARIOS",
@@ -29,6 +31,7 @@ __all__ = [
     "Step",
     "Timeline",
     "play",
+    "prepare_data_dir",
     "run_demo",
     "scenario_names",
 ]

@@ -20,6 +20,7 @@ from proctor.demo._timeline import Timeline
 from proctor.directory import put_access, put_human
 from proctor.gateway import Gateway, OutcomeReceipt
 from proctor.model import AgentStatus, Decision, Outcome, OutcomeStatus, Task, Tool, ToolCall
+from proctor.monitor import Alert
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class Played:
     approval: ApprovalRequest | None
     #: How the decision differs from what the step expects (empty when it does not).
     surprises: tuple[str, ...]
+    #: The alerts the monitor raised once it had learnt from the call.
+    alerts: tuple[Alert, ...] = ()
 
     @property
     def policy_ids(self) -> tuple[str, ...]:
@@ -176,8 +179,21 @@ def _attempt(
         receipt = gateway.record_outcome(
             token, decision.id, OutcomeStatus.SKIPPED, "not run: not allowed"
         )
-    surprises = _surprises(step, decision, receipt, earlier)
-    return Played(step, decision, receipt, approval, surprises)
+    alerts = _raised(gateway, agent, earlier)
+    for alert in alerts:
+        timeline.alert(alert)
+    surprises = _surprises(step, decision, receipt, earlier) + _alert_surprises(step, alerts)
+    return Played(step, decision, receipt, approval, surprises, alerts)
+
+
+def _raised(gateway: Gateway, agent: str, earlier: list[Played]) -> tuple[Alert, ...]:
+    """The alerts raised on ``agent`` since the earlier steps, once the monitor has
+    learnt from the call (it does so in the background: waiting for it here also makes
+    the next call see the agent's breaker as this call left it)."""
+    monitor = gateway.runtime.monitor
+    monitor.drain()
+    seen = {alert.id for played in earlier for alert in played.alerts}
+    return tuple(alert for alert in monitor.alerts.list(agent=agent) if alert.id not in seen)
 
 
 def _answer(
@@ -244,3 +260,16 @@ def _surprises(
         said = receipt.injection or "nothing"
         found.append(f"{where}: expected the screen to flag {step.injection}, it said {said}")
     return tuple(found)
+
+
+def _alert_surprises(step: Step, alerts: tuple[Alert, ...]) -> tuple[str, ...]:
+    """The alerts the step expects and did not get, or got and did not expect."""
+    where = f"{step.key} ({step.tool})"
+    said = " | ".join(alert.summary for alert in alerts)
+    if alerts and not step.alerts:
+        return (f"{where}: raised an alert the step does not expect: {said}",)
+    return tuple(
+        f"{where}: no alert says {text!r} ({said or 'no alert'})"
+        for text in step.alerts
+        if text not in said
+    )

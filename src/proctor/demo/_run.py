@@ -10,6 +10,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from proctor.demo._data_dir import DEMO_SETTINGS_NOTE, prepare_data_dir
 from proctor.demo._forum import FORUM
 from proctor.demo._freeze import CODE_FREEZE
 from proctor.demo._mailbox import MAILBOX
@@ -46,6 +47,8 @@ def run_demo(data_dir: Path, console: Console, scenarios: Sequence[str] | None =
         console.print(f"[red]{where} is not empty; the demo needs a fresh data directory")
         return 2
     console.print(f"data directory: {escape(str(data_dir))}", highlight=False)
+    prepare_data_dir(data_dir)
+    console.print(DEMO_SETTINGS_NOTE, highlight=False)
     timeline = Timeline(console)
     surprises: list[str] = []
     outcomes: Counter[Outcome] = Counter()

@@ -30,7 +30,8 @@ class Step:
     is allowed it runs: the outcome is recorded with ``result`` (screened for
     instructions aimed at the agent, its values kept for provenance), ``label`` and
     ``untrusted``. When it is held, the requester is shown the request and denies it
-    (``denied_because``) or approves it (``approved_because``).
+    (``denied_because``) or approves it (``approved_because``). Once the monitor has
+    learnt from the call, the alerts it raised are compared with ``alerts``.
     """
 
     key: str
@@ -66,6 +67,9 @@ class Step:
     denied_because: str | None = None
     #: When the call is held: the requester approves it, saying why.
     approved_because: str | None = None
+    #: Texts the alerts the monitor raises on this call must contain (each in one of
+    #: them); an alert raised on a step that expects none is a surprise.
+    alerts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

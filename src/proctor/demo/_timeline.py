@@ -17,6 +17,7 @@ from rich.text import Text
 from proctor.approvals import ApprovalRequest
 from proctor.demo._story import Scenario
 from proctor.model import Decision, Outcome
+from proctor.monitor import Alert
 from proctor.store import utcnow
 
 _STYLE = {Outcome.ALLOW: "green", Outcome.REQUIRE_APPROVAL: "yellow", Outcome.DENY: "red"}
@@ -70,6 +71,23 @@ class Timeline:
             elif obligation.kind == _UNTRUSTED_CONTENT:
                 why = str(obligation.params.get("why", ""))
                 self._point(f"flagged, not held: {escape(why)}")
+
+    def alert(self, alert: Alert) -> None:
+        """An alert the monitor raised, to the agent's owner, with the calls behind it."""
+        owner = alert.evidence.get("owner")
+        to = f"{owner}, the owner of {alert.agent}" if owner else f"the owner of {alert.agent}"
+        self._line(
+            _clock(alert.created_at),
+            f"[bold]proctor[/bold] alerts {escape(to)}: [red]{escape(alert.summary)}[/red] "
+            f"[dim]{alert.id}[/dim]",
+        )
+        for call in alert.evidence.get("calls", ()):
+            at = datetime.fromisoformat(str(call["at"]))
+            self._point(f"{_clock(at)} {escape(str(call['tool']))} → {call['outcome']}")
+        self._point(
+            f"{alert.severity} severity; kept with the alerts and in the audit log, and sent "
+            "to the webhook when one is configured"
+        )
 
     def approvers(self, request: ApprovalRequest) -> None:
         waiting = ", ".join(
