@@ -543,8 +543,8 @@ class Mode:
 
     def play_round(self, requests: Sequence[Call]) -> None:
         taken = timed(self.check, requests, cpu=self.cpu)
-        # What this round queued is learnt before the next mode's round starts: each
-        # mode bears its own background work.
+        # The trips and alerts this round raised are written before the next mode's
+        # round starts: each mode bears its own background work.
         self.gateway.runtime.monitor.drain()
         self.samples.extend(taken)
         self.round_medians.append(statistics.median(taken) / 1000)

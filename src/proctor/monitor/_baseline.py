@@ -51,6 +51,10 @@ class Baselines:
         self._dirty: set[str] = set()
         # Evicted agents not saved yet: written by the next flush, reloaded from here.
         self._evicted: dict[str, dict[str, Any]] = {}
+        # Agents with a stored baseline, read once: an agent not among them is new, and
+        # its first call need not ask the store (a per-call read would cost more than
+        # everything else the monitor does). None: unknown, so every miss asks.
+        self._stored: set[str] | None = self._stored_agents()
 
     @property
     def settings(self) -> BaselineSettings:
@@ -154,6 +158,8 @@ class Baselines:
             return len(states) if self._store is not None else 0
         try:
             self._store.save_many(states)
+            if self._stored is not None:
+                self._stored.update(states)
         except StoreError:
             with self._lock:
                 for agent, state in states.items():
@@ -172,6 +178,8 @@ class Baselines:
             self._evicted.pop(agent, None)
         if self._store is not None:
             self._store.delete(agent)
+            if self._stored is not None:
+                self._stored.discard(agent)
 
     def agents_in_memory(self) -> int:
         """How many agents' baselines are held in memory (at most ``max_agents``)."""
@@ -214,8 +222,20 @@ class Baselines:
             self._trim()
             return loaded
 
+    def _stored_agents(self) -> set[str] | None:
+        if self._store is None:
+            return None
+        try:
+            return self._store.stored_agents()
+        except StoreError:
+            _log.exception("could not list stored baselines; each is read on first use")
+            return None
+
     def _load(self, agent: str) -> dict[str, Any] | None:
         if self._store is None:
+            return None
+        stored = self._stored
+        if stored is not None and agent not in stored:
             return None
         try:
             return self._store.load(agent)

@@ -48,6 +48,12 @@ class BaselineStore:
             ).scalar()
         return dict(state) if isinstance(state, Mapping) else None
 
+    def stored_agents(self) -> set[str]:
+        """Every agent with a stored baseline (one query; read once at start)."""
+        with self._db.connect() as connection:
+            rows = connection.execute(sa.select(monitor_baselines.c.agent_id)).scalars()
+            return set(rows)
+
     def delete(self, agent: str) -> None:
         """Forget an agent's baseline: it starts learning again."""
         with self._db.begin() as connection:
