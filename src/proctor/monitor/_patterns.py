@@ -14,6 +14,8 @@ import math
 from proctor.monitor._profile import MIN_SPAN_S, AgentProfile
 from proctor.monitor._stats import poisson_tail_bits
 
+_LN2 = math.log(2.0)
+
 
 def loop_bits(
     profile: AgentProfile,
@@ -39,15 +41,27 @@ def loop_bits(
     if not times or weight is None:
         return 0.0
     first, again, run, retries = profile.repeat_odds(tool)
-    paid = run + 1 - retries - retry
+    # The calls judged: this one and the run's last calls whose times are kept.
+    events = run + 1 if run + 1 < len(times) else len(times)
+    whole = run + 1 <= len(times)  # the run's first call is among them
+    repeats = run + 1 if whole else events
+    paid = repeats - min(retries + retry, repeats)
     if paid <= 0:
         return 0.0
-    repetition = -math.log2(first) - (paid - 1) * math.log2(again)
-    events = run + 1 if run + 1 < len(times) else len(times)
+    if whole:
+        repetition = -math.log2(first) - (paid - 1) * math.log2(again)
+    else:
+        repetition = -paid * math.log2(again)
     span = at - times[-events]
     span = span if span > MIN_SPAN_S else MIN_SPAN_S
     share = profile.share(weight)
-    burst = poisson_tail_bits(events, allowance * reference * span) - math.log2(share)
+    focus = -math.log2(share)
+    mean = allowance * reference * span
+    # P(N >= m) >= P(N = m): a cheap upper bound on the benign burst's bits.
+    bound = (mean - events * math.log(mean) + math.lgamma(events + 1)) / _LN2
+    if bound + focus + repetition <= floor:
+        return 0.0
+    burst = poisson_tail_bits(events, mean) + focus
     if burst + repetition <= floor:
         return 0.0
     return min(burst, poisson_tail_bits(events, reference * share * span)) + repetition
@@ -59,7 +73,8 @@ def loop_phrase(profile: AgentProfile, tool: str, at: float) -> str:
     first, _, run, _ = profile.repeat_odds(tool)
     events = run + 1 if run + 1 < len(times) else len(times)
     span = max(at - times[-events], MIN_SPAN_S)
+    repeats = min(run + 1, events)
     return (
-        f"{events + 1} calls of {tool} in {span:.0f} s, {run + 1} repeating recent calls "
+        f"{events + 1} calls of {tool} in {span:.0f} s, {repeats} repeating recent calls "
         f"(it repeats {first:.0%} of the time)"
     )
