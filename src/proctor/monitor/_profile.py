@@ -112,8 +112,9 @@ class AgentProfile:
         # fingerprints of its last calls (memory only: they are process-specific).
         self.tool_labels: dict[str, list[float]] = {}
         self.tool_repeats: dict[str, list[float]] = {}
-        # Each entry: [fingerprint, 1 if that call was denied or failed else 0].
-        self.tool_keys: dict[str, deque[list[int]]] = {}
+        # Flat pairs, oldest first: fingerprint, then 1 if that call was denied or
+        # failed (else 0).
+        self.tool_keys: dict[str, list[int]] = {}
         self.actions: dict[str, float] = {}
         self.action_times: dict[str, deque[float]] = {}
         self.labels = [0.0] * _LABELS
@@ -201,18 +202,19 @@ class AgentProfile:
                 return rank
         return 0
 
-    def repeated(self, tool: str, key: int | None) -> list[int] | None:
-        """The entry of the call this one repeats, if its fingerprint is one of the
-        last :data:`REPEAT_WINDOW` calls of its tool: ``[fingerprint, setback]``."""
+    def repeated(self, tool: str, key: int | None) -> int:
+        """Whether the call repeats one of the last :data:`REPEAT_WINDOW` calls of its
+        tool (same fingerprint): -1 if not, else 1 if that call was denied or failed
+        (this one is a retry) and 0 if it was not."""
         if key is None:
-            return None
+            return -1
         keys = self.tool_keys.get(tool)
         if keys is None:
-            return None
-        for entry in reversed(keys):
-            if entry[0] == key:
-                return entry
-        return None
+            return -1
+        for i in range(len(keys) - 2, -1, -2):
+            if keys[i] == key:
+                return keys[i + 1]
+        return -1
 
     def repeat_odds(self, tool: str) -> tuple[float, float, int, int]:
         """How a call of ``tool`` repeats recent calls (fingerprints): the share of its
@@ -273,19 +275,20 @@ class AgentProfile:
         self.tool_times[tool].append(at)
         self.tool_labels[tool][label_rank] += inc
         if key is not None:
-            retry = previous is not None and previous[1] > 0
-            _count_repeat(self.tool_repeats[tool], previous is not None, retry, inc)
+            _count_repeat(self.tool_repeats[tool], previous >= 0, previous > 0, inc)
             keys = self.tool_keys.get(tool)
             if keys is None:
-                keys = self.tool_keys[tool] = deque(maxlen=REPEAT_WINDOW)
-            keys.append([key, 1 if denied else 0])
+                keys = self.tool_keys[tool] = []
+            elif len(keys) >= 2 * REPEAT_WINDOW:
+                del keys[:2]
+            keys += (key, 1 if denied else 0)
         self.actions[action] = self.actions.get(action, 0.0) + inc
         times = self.action_times.get(action)
         if times is None:
             times = self.action_times[action] = deque(maxlen=KEY_TIMES)
         times.append(at)
         self.labels[label_rank] += inc
-        if previous is None:  # reading the same data again touches nothing new
+        if previous < 0:  # reading the same data again touches nothing new
             for rank in range(label_rank + 1):
                 self.label_times[rank].append(at)
         self.total += inc
@@ -325,7 +328,7 @@ class AgentProfile:
         self.error_share += settings.mix_beta * ((1.0 if failed else 0.0) - self.error_share)
         keys = self.tool_keys.get(tool)
         if failed and keys:
-            keys[-1][1] = 1
+            keys[-1] = 1
 
     def _count_rate(self, at: float, settings: BaselineSettings) -> None:
         since = at - self.rate_at

@@ -114,9 +114,9 @@ def judge(
         ),
     )
     repeated = profile.repeated(tool, key)
-    if repeated is not None:
+    if repeated >= 0:
         floor = BURST_BITS[0] if burst is None else burst[0]
-        loop = loop_bits(profile, tool, repeated[1] > 0, at, reference, BURST_ALLOWANCE, floor)
+        loop = loop_bits(profile, tool, repeated > 0, at, reference, BURST_ALLOWANCE, floor)
         if loop > floor:
             burst = loop, loop_phrase(profile, tool, at)
     if burst is not None:
