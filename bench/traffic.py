@@ -4,6 +4,7 @@
     python bench/traffic.py --seed 5 --days 10
     python bench/traffic.py --seeds 2,3,4,5,6 # several runs, figures pooled
     python bench/traffic.py --json
+    python bench/traffic.py --no-call-keys    # as a gateway passing no call fingerprints
 
 A seeded simulator (bench/traffic_sim.py) generates days of benign traffic for several
 agent types and injects labelled anomalous episodes (runaway loop, exfiltration,
@@ -75,6 +76,7 @@ class RunResult:
     seed: int
     days: float
     agents: int
+    call_keys: bool = True
     benign_calls: int = 0
     benign_after_learning: int = 0
     benign_held: int = 0
@@ -86,7 +88,9 @@ class RunResult:
     timings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
-def run(seed: int, days: float, per_type: int, per_kind: int) -> RunResult:
+def run(
+    seed: int, days: float, per_type: int, per_kind: int, *, call_keys: bool = True
+) -> RunResult:
     rng = random.Random(seed)
     agents = make_agents(rng, per_type)
     by_id = {agent.id: agent for agent in agents}
@@ -99,7 +103,7 @@ def run(seed: int, days: float, per_type: int, per_kind: int) -> RunResult:
     baselines = Baselines()
     breakers = Breakers(BreakerSettings(on_trip=TripAction.HOLD))
     alerts = AlertRule(threshold=0.7, quiet_period=timedelta(minutes=30))
-    result = RunResult(seed, days, len(agents))
+    result = RunResult(seed, days, len(agents), call_keys)
     used: dict[str, set[str]] = defaultdict(set)
     busy: dict[str, tuple[float, float]] = {}
     last_episode_end: dict[str, float] = {}
@@ -174,7 +178,8 @@ def _process(
     at = START + timedelta(seconds=call.at)
     clock = time.perf_counter_ns
     t0 = clock()
-    facts = baselines.facts(call.agent, call.tool, call.action, call.label, at)
+    key = call.key if result.call_keys else None
+    facts = baselines.facts(call.agent, call.tool, call.action, call.label, at, call_key=key)
     t1 = clock()
     state = breakers.state(call.agent, at)
     t2 = clock()
@@ -182,7 +187,9 @@ def _process(
         outcome = Outcome.REQUIRE_APPROVAL if state.on_trip is TripAction.HOLD else Outcome.DENY
     else:
         outcome = call.outcome
-    observation = Observation(call.agent, call.tool, call.action, call.label, outcome, at)
+    observation = Observation(
+        call.agent, call.tool, call.action, call.label, outcome, at, call_key=key
+    )
     t3 = clock()
     baselines.observe(observation, facts)
     t4 = clock()
@@ -236,9 +243,13 @@ def _signal(reason: str) -> str:
         ("first uses within", "novelty_burst"),
         ("was first used", "fresh_tool"),
         ("first use of", "new_tool"),
+        ("barely used", "rare_high_risk"),
         ("first delegation", "new_delegate"),
+        ("through", "tool_label"),
         ("touches", "label_escalation"),
         ("call rate", "rate_zscore"),
+        ("repeating recent calls", "loop"),
+        ("above its tools", "raised_data"),
         ("calls of", "burst"),
         ("denied", "deny_rate"),
     ):
@@ -370,12 +381,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=float, default=7.0)
     parser.add_argument("--per-type", type=int, default=4, help="agents of each type")
     parser.add_argument("--episodes", type=int, default=30, help="episodes of each kind")
+    parser.add_argument(
+        "--no-call-keys",
+        action="store_true",
+        help="do not give the monitor the calls' fingerprints (as a gateway that computes none)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     if args.days < 3.5:
         parser.error("--days must be at least 3.5 (episodes start after 2.5 days)")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
-    results = [run(seed, args.days, args.per_type, args.episodes) for seed in seeds]
+    results = [
+        run(seed, args.days, args.per_type, args.episodes, call_keys=not args.no_call_keys)
+        for seed in seeds
+    ]
     summary = summarize(results)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
     return 0

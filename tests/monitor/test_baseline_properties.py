@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from proctor.model import ActionClass, Label, Outcome
 from proctor.monitor import Baselines, BaselineSettings, Observation, OutcomeObservation
-from proctor.monitor._profile import KEY_TIMES
+from proctor.monitor._profile import KEY_TIMES, REPEAT_WINDOW
 from proctor.monitor._stats import poisson_tail_bits
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
@@ -36,12 +36,16 @@ call_strategy = st.tuples(
     st.floats(0.0, 7200.0, allow_nan=False),  # seconds since the previous call
     st.one_of(st.none(), st.integers(0, 50)),  # delegate
     st.booleans(),  # a tool outcome reported, failed or not
+    st.one_of(st.none(), st.integers(0, 6)),  # call fingerprint: few values, so repeats
 )
 
 
 def check_bounded(state: dict[str, Any], bounds: BaselineSettings) -> None:
     assert len(state["tools"]) <= bounds.max_tools
     assert all(len(entry[2]) <= KEY_TIMES for entry in state["tools"].values())
+    assert all(len(entry[3]) == len(Label) for entry in state["tools"].values())
+    assert all(len(entry[4]) == 6 for entry in state["tools"].values())
+    assert all(math.isfinite(x) for entry in state["tools"].values() for x in entry[3] + entry[4])
     assert len(state["actions"]) <= len(ActionClass) + 1
     assert all(len(entry[1]) <= KEY_TIMES for entry in state["actions"].values())
     assert len(state["labels"]) == len(Label)
@@ -53,20 +57,31 @@ def check_bounded(state: dict[str, Any], bounds: BaselineSettings) -> None:
     assert all(math.isfinite(value) for value in state["rate_mean"] + state["rate_dev"])
 
 
+def check_fingerprints_bounded(baselines: Baselines, bounds: BaselineSettings) -> None:
+    """The fingerprints (memory only, never saved) stay within their bound too."""
+    for profile in baselines._profiles.values():
+        assert len(profile.tool_keys) <= bounds.max_tools
+        assert all(len(keys) <= 2 * REPEAT_WINDOW for keys in profile.tool_keys.values())
+        assert set(profile.tool_keys) <= set(profile.tools)
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(call_strategy, min_size=1, max_size=400))
 def test_per_agent_state_stays_within_its_bounds(calls: list[Any]) -> None:
     baselines = Baselines(settings=SMALL)
     at = START
-    for agent_n, tool_n, action, label, outcome, gap, delegate_n, failed in calls:
+    for agent_n, tool_n, action, label, outcome, gap, delegate_n, failed, key_n in calls:
         at += timedelta(seconds=gap)
         agent, tool = f"agent-{agent_n}", f"tool-{tool_n}"
         delegate = None if delegate_n is None else f"sub-{delegate_n}"
-        facts = baselines.facts(agent, tool, action, label, at, delegated_to=delegate)
+        key = None if key_n is None else f"args-{key_n}"
+        facts = baselines.facts(agent, tool, action, label, at, delegated_to=delegate, call_key=key)
         assert 0.0 <= facts.anomaly_score <= 1.0
-        baselines.observe(Observation(agent, tool, action, label, outcome, at, delegate), facts)
+        observation = Observation(agent, tool, action, label, outcome, at, delegate, key)
+        baselines.observe(observation, facts)
         baselines.observe_outcome(OutcomeObservation(agent, tool, failed, at))
         assert baselines.agents_in_memory() <= SMALL.max_agents
+        check_fingerprints_bounded(baselines, SMALL)
     for agent_n in range(6):
         state = baselines.state(f"agent-{agent_n}")
         check_bounded(state, SMALL)
@@ -74,7 +89,8 @@ def test_per_agent_state_stays_within_its_bounds(calls: list[Any]) -> None:
 
 
 def test_a_long_run_over_thousands_of_tools_stays_bounded() -> None:
-    """50,000 calls spread over 20,000 distinct tools, 500 delegates, every label."""
+    """50,000 calls spread over 20,000 distinct tools, 500 delegates, every label, with
+    fingerprints."""
     bounds = BaselineSettings()
     baselines = Baselines(settings=bounds)
     at = START
@@ -84,7 +100,14 @@ def test_a_long_run_over_thousands_of_tools_stays_bounded() -> None:
         action = list(ActionClass)[n % len(ActionClass)]
         label = list(Label)[n % len(Label)]
         observation = Observation(
-            "agent", f"tool-{(n * 7919) % 20_000}", action, label, Outcome.ALLOW, at, f"d-{n % 500}"
+            "agent",
+            f"tool-{(n * 7919) % 20_000}",
+            action,
+            label,
+            Outcome.ALLOW,
+            at,
+            f"d-{n % 500}",
+            f"k-{n % 50}",
         )
         baselines.observe(observation)
         if n % 5000 == 4999:

@@ -61,6 +61,44 @@ def test_a_baseline_survives_a_restart(tmp_path: Path) -> None:
     assert reopened.describe("finance-bot") == first.describe("finance-bot")
 
 
+def test_a_baseline_saved_before_tools_kept_labels_and_repeats_still_loads(
+    database: Database,
+) -> None:
+    """Tools saved as [weight, first use, times] start their label mix and repeat counts
+    from nothing; the rest of the baseline is kept."""
+    store = BaselineStore(database)
+    baselines = Baselines(store)
+    last = train(baselines, "bot")
+    state = baselines.state("bot")
+    state["tools"] = {tool: entry[:3] for tool, entry in state["tools"].items()}
+    store.save("bot", state)
+    reloaded = Baselines(store)
+    facts = reloaded.facts("bot", "fx.rates", ActionClass.READ, Label.PUBLIC, last)
+    assert not facts.learning
+    assert reloaded.describe("bot")["calls"] == 800
+    assert all(len(entry) == 5 for entry in reloaded.state("bot")["tools"].values())
+
+
+def test_fingerprints_are_not_saved_but_repeat_counts_are(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    first = Baselines(BaselineStore(Database.open(path)))
+    at = START
+    for n in range(50):
+        at += timedelta(seconds=60)
+        key = f"rates-{n % 2}"
+        observation = Observation(
+            "bot", "fx.rates", ActionClass.READ, Label.PUBLIC, Outcome.ALLOW, at, call_key=key
+        )
+        first.observe(observation)
+    first.flush()
+    saved = first.state("bot")["tools"]["fx.rates"]
+    assert saved[4][3] > 40  # calls repeating right after a repeat
+    assert saved[4][4] == 48  # the current run of repeats
+    assert "rates-0" not in str(first.state("bot"))
+    reopened = Baselines(BaselineStore(Database.open(path)))
+    assert reopened.state("bot")["tools"]["fx.rates"] == saved
+
+
 def test_flush_saves_only_what_changed(database: Database) -> None:
     baselines = Baselines(BaselineStore(database))
     train(baselines, "a", calls=50)

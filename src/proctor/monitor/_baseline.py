@@ -69,30 +69,30 @@ class Baselines:
         at: datetime,
         *,
         delegated_to: str | None = None,
+        call_key: str | None = None,
     ) -> AnomalyFacts:
-        """The anomaly facts of a call about to be decided; changes nothing."""
-        key = UNCLASSIFIED if action is None else action.value
-        high_risk = action is None or action in _HIGH_RISK
-        moment = _epoch(at)
+        """The anomaly facts of a call about to be decided; changes nothing.
+
+        ``call_key`` is the call's fingerprint (see :class:`Observation`), if known.
+        """
+        call = (
+            tool,
+            UNCLASSIFIED if action is None else action.value,
+            action is None or action in _HIGH_RISK,
+            _RANK[label],
+            _epoch(at),
+            delegated_to,
+            None if call_key is None else fingerprint(tool, call_key),
+            self._settings,
+        )
         with self._lock:
             profile = self._profiles.get(agent)
             if profile is not None:
                 self._profiles.move_to_end(agent)
-                return judge(
-                    profile,
-                    tool,
-                    key,
-                    high_risk,
-                    _RANK[label],
-                    moment,
-                    delegated_to,
-                    self._settings,
-                )
+                return judge(profile, *call)
         profile = self._profile(agent)
         with self._lock:
-            return judge(
-                profile, tool, key, high_risk, _RANK[label], moment, delegated_to, self._settings
-            )
+            return judge(profile, *call)
 
     def observe(self, observation: Observation, facts: AnomalyFacts | None = None) -> None:
         """Learn from one decided call; pass the call's ``facts`` so that a call that
@@ -105,6 +105,7 @@ class Baselines:
         denied = observation.outcome is Outcome.DENY
         moment = _epoch(observation.at)
         agent = observation.agent
+        call_key = observation.call_key
         profile = self._profile(agent)
         with self._lock:
             self._attach(agent, profile)
@@ -117,6 +118,7 @@ class Baselines:
                 observation.delegated_to,
                 self._settings,
                 weight,
+                None if call_key is None else fingerprint(observation.tool, call_key),
             )
             self._dirty.add(agent)
 
@@ -125,7 +127,7 @@ class Baselines:
         profile = self._profile(outcome.agent)
         with self._lock:
             self._attach(outcome.agent, profile)
-            profile.observe_outcome(outcome.failed, self._settings)
+            profile.observe_outcome(outcome.tool, outcome.failed, self._settings)
             self._dirty.add(outcome.agent)
 
     def describe(self, agent: str) -> dict[str, Any]:
@@ -252,6 +254,13 @@ class Baselines:
         except (KeyError, TypeError, ValueError, IndexError):
             _log.warning("the stored baseline of %s is malformed; it starts learning", agent)
             return AgentProfile(self._settings)
+
+
+def fingerprint(tool: str, call_key: str) -> int:
+    """A call's fingerprint as the baseline keeps it, in memory only: the hash of its
+    tool and key (Python's, so it differs between processes; saved baselines keep no
+    fingerprints)."""
+    return hash((tool, call_key))
 
 
 def _epoch(at: datetime) -> float:

@@ -15,7 +15,9 @@ class Observation:
 
     ``action`` is None for a tool missing from the inventory; ``label`` is the most
     sensitive label the call touches (the resource's, else the tool's);
-    ``delegated_to`` is the sub-agent the call hands work to, if any.
+    ``delegated_to`` is the sub-agent the call hands work to, if any; ``call_key`` is
+    a short fingerprint of the call's arguments (equal arguments, equal key), if the
+    caller computes one: it lets the monitor recognise the same call made again.
     """
 
     agent: str
@@ -25,6 +27,7 @@ class Observation:
     outcome: Outcome
     at: datetime
     delegated_to: str | None = None
+    call_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,10 @@
 """One agent's behavioural baseline: a small, fixed-shape summary of its own calls.
 
 Everything here is bounded by the settings, whatever the agent does: at most
-``max_tools`` tools, ``max_delegates`` delegates, nine action classes, four labels,
-``recent_calls`` recent calls, four recent first uses and a handful of floats.
+``max_tools`` tools (each with its last call times, label mix, repeat counts and the
+fingerprints of its last three calls), ``max_delegates`` delegates, nine action classes,
+four labels, ``recent_calls`` recent calls, four recent first uses and a handful of
+floats.
 Not thread-safe: :class:`proctor.monitor.Baselines` holds the lock.
 """
 
@@ -35,6 +37,16 @@ FRESH_CALLS = 32
 #: Calls closer together than this count as this far apart: agents issue parallel
 #: calls, and a rate measured over microseconds means nothing.
 MIN_SPAN_S = 1.0
+#: A call repeats a call when its fingerprint is one of its tool's last this many.
+REPEAT_WINDOW = 3
+#: A tool usually touches a label when at least this share of its calls touch it or
+#: a more sensitive one.
+USUAL_SHARE = 1.0 / 16.0
+#: A tool's repeat counts: calls after a call that was not a repeat, and how many of
+#: them repeated a recent call; the same after a repeat; the current run of repeats,
+#: and how many of them were retries.
+_FRESH, _FRESH_REPEATS, _AFTER, _AFTER_REPEATS, _RUN, _RETRIES = range(6)
+_REPEAT_FIELDS = 6
 _RENORMALIZE_ABOVE = 1e12
 _MIN_ELAPSED_S = 60.0
 _DAY_S = 86_400.0
@@ -71,6 +83,9 @@ class AgentProfile:
         "recent_times",
         "slow_rate",
         "tool_first",
+        "tool_keys",
+        "tool_labels",
+        "tool_repeats",
         "tool_times",
         "tools",
         "total",
@@ -93,6 +108,13 @@ class AgentProfile:
         self.tools: dict[str, float] = {}
         self.tool_first: dict[str, int] = {}
         self.tool_times: dict[str, deque[float]] = {}
+        # Per tool: decayed counts of its calls by label, its repeat counts, and the
+        # fingerprints of its last calls (memory only: they are process-specific).
+        self.tool_labels: dict[str, list[float]] = {}
+        self.tool_repeats: dict[str, list[float]] = {}
+        # Flat pairs, oldest first: fingerprint, then 1 if that call was denied or
+        # failed (else 0).
+        self.tool_keys: dict[str, list[int]] = {}
         self.actions: dict[str, float] = {}
         self.action_times: dict[str, deque[float]] = {}
         self.labels = [0.0] * _LABELS
@@ -166,6 +188,50 @@ class AgentProfile:
                 return rank
         return -1
 
+    def tool_label(self, tool: str) -> int:
+        """Rank of the most sensitive label the tool usually touches: at least
+        :data:`USUAL_SHARE` of its calls touch it or above (-1 for a tool never seen)."""
+        labels = self.tool_labels.get(tool)
+        if labels is None:
+            return -1
+        floor = USUAL_SHARE * sum(labels)
+        above = 0.0
+        for rank in range(_LABELS - 1, 0, -1):
+            above += labels[rank]
+            if above >= floor:
+                return rank
+        return 0
+
+    def repeated(self, tool: str, key: int | None) -> int:
+        """Whether the call repeats one of the last :data:`REPEAT_WINDOW` calls of its
+        tool (same fingerprint): -1 if not, else 1 if that call was denied or failed
+        (this one is a retry) and 0 if it was not."""
+        if key is None:
+            return -1
+        keys = self.tool_keys.get(tool)
+        if keys is None:
+            return -1
+        for i in range(len(keys) - 2, -1, -2):
+            if keys[i] == key:
+                return keys[i + 1]
+        return -1
+
+    def repeat_odds(self, tool: str) -> tuple[float, float, int, int]:
+        """How a call of ``tool`` repeats recent calls (fingerprints): the share of its
+        calls after a call that was not a repeat that repeat one, the share right
+        after a repeat that repeat again (half a call's prior for each), how many of
+        its latest calls in a row were repeats, and how many of those were retries."""
+        counts = self.tool_repeats.get(tool)
+        if counts is None:
+            return 0.5, 0.5, 0, 0
+        inc = self.inc
+        return (
+            (counts[_FRESH_REPEATS] + 0.5 * inc) / (counts[_FRESH] + inc),
+            (counts[_AFTER_REPEATS] + 0.5 * inc) / (counts[_AFTER] + inc),
+            int(counts[_RUN]),
+            int(counts[_RETRIES]),
+        )
+
     # -- learning (after the decision) -----------------------------------------
 
     def observe(
@@ -178,9 +244,11 @@ class AgentProfile:
         delegate: str | None,
         settings: BaselineSettings,
         weight: float = 1.0,
+        key: int | None = None,
     ) -> None:
         """Learn one call; ``weight`` below 1 for a call that looked anomalous, so that
-        an episode does not teach the baseline that it is normal."""
+        an episode does not teach the baseline that it is normal. ``key`` is the call's
+        fingerprint, if known."""
         if self.first_at is None:
             self.first_at = at
             self.rate_at = at
@@ -198,24 +266,31 @@ class AgentProfile:
         inc = self.inc * weight
         tools = self.tools
         new = tool not in tools or action not in self.actions
+        previous = self.repeated(tool, key)
         if tool in tools:
             tools[tool] += inc
         else:
-            if len(tools) >= settings.max_tools:
-                lightest = min(tools, key=tools.__getitem__)
-                del tools[lightest], self.tool_first[lightest], self.tool_times[lightest]
+            self._add_tool(tool, settings)
             tools[tool] = inc
-            self.tool_first[tool] = self.calls
-            self.tool_times[tool] = deque(maxlen=KEY_TIMES)
         self.tool_times[tool].append(at)
+        self.tool_labels[tool][label_rank] += inc
+        if key is not None:
+            _count_repeat(self.tool_repeats[tool], previous >= 0, previous > 0, inc)
+            keys = self.tool_keys.get(tool)
+            if keys is None:
+                keys = self.tool_keys[tool] = []
+            elif len(keys) >= 2 * REPEAT_WINDOW:
+                del keys[:2]
+            keys += (key, 1 if denied else 0)
         self.actions[action] = self.actions.get(action, 0.0) + inc
         times = self.action_times.get(action)
         if times is None:
             times = self.action_times[action] = deque(maxlen=KEY_TIMES)
         times.append(at)
         self.labels[label_rank] += inc
-        for rank in range(label_rank + 1):
-            self.label_times[rank].append(at)
+        if previous < 0:  # reading the same data again touches nothing new
+            for rank in range(label_rank + 1):
+                self.label_times[rank].append(at)
         self.total += inc
         if delegate is not None:
             if delegate not in self.delegates and len(self.delegates) >= settings.max_delegates:
@@ -234,8 +309,26 @@ class AgentProfile:
         if self.learned_call < 0 and not self.is_learning(at, settings):
             self.learned_call = self.calls
 
-    def observe_outcome(self, failed: bool, settings: BaselineSettings) -> None:
+    def _add_tool(self, tool: str, settings: BaselineSettings) -> None:
+        """Make room for a tool never seen (evicting the least used one at the bound)."""
+        tools = self.tools
+        if len(tools) >= settings.max_tools:
+            lightest = min(tools, key=tools.__getitem__)
+            del tools[lightest], self.tool_first[lightest], self.tool_times[lightest]
+            del self.tool_labels[lightest], self.tool_repeats[lightest]
+            self.tool_keys.pop(lightest, None)
+        self.tool_first[tool] = self.calls
+        self.tool_times[tool] = deque(maxlen=KEY_TIMES)
+        self.tool_labels[tool] = [0.0] * _LABELS
+        self.tool_repeats[tool] = [0.0] * _REPEAT_FIELDS
+
+    def observe_outcome(self, tool: str, failed: bool, settings: BaselineSettings) -> None:
+        """Learn whether a call of ``tool`` failed: the agent's error share, and (for
+        its repeat counts) whether its next repeat of a call is a retry."""
         self.error_share += settings.mix_beta * ((1.0 if failed else 0.0) - self.error_share)
+        keys = self.tool_keys.get(tool)
+        if failed and keys:
+            keys[-1] = 1
 
     def _count_rate(self, at: float, settings: BaselineSettings) -> None:
         since = at - self.rate_at
@@ -253,6 +346,15 @@ class AgentProfile:
         self.tools = {t: w * scale for t, w in self.tools.items() if w * scale >= floor}
         self.tool_first = {t: c for t, c in self.tool_first.items() if t in self.tools}
         self.tool_times = {t: d for t, d in self.tool_times.items() if t in self.tools}
+        self.tool_labels = {
+            t: [w * scale for w in ws] for t, ws in self.tool_labels.items() if t in self.tools
+        }
+        self.tool_repeats = {
+            t: _scaled_repeats(counts, scale)
+            for t, counts in self.tool_repeats.items()
+            if t in self.tools
+        }
+        self.tool_keys = {t: keys for t, keys in self.tool_keys.items() if t in self.tools}
         self.actions = {a: w * scale for a, w in self.actions.items() if w * scale >= floor}
         self.action_times = {a: d for a, d in self.action_times.items() if a in self.actions}
         self.delegates = {d: w * scale for d, w in self.delegates.items() if w * scale >= floor}
@@ -277,7 +379,13 @@ class AgentProfile:
             "rate_dev": list(self.rate_dev),
             "total": self.total * scale,
             "tools": {
-                t: [w * scale, self.tool_first[t], list(self.tool_times[t])]
+                t: [
+                    w * scale,
+                    self.tool_first[t],
+                    list(self.tool_times[t]),
+                    [x * scale for x in self.tool_labels[t]],
+                    _scaled_repeats(self.tool_repeats[t], scale),
+                ]
                 for t, w in self.tools.items()
             },
             "actions": {
@@ -316,6 +424,14 @@ class AgentProfile:
         profile.tools = {str(t): float(v[0]) for t, v in tools}
         profile.tool_first = {str(t): int(v[1]) for t, v in tools}
         profile.tool_times = {str(t): _times(v[2]) for t, v in tools}
+        # States saved before tools kept labels and repeats start them from nothing.
+        profile.tool_labels = {
+            str(t): _floats(v[3], _LABELS) if len(v) > 3 else [0.0] * _LABELS for t, v in tools
+        }
+        profile.tool_repeats = {
+            str(t): _floats(v[4], _REPEAT_FIELDS) if len(v) > 4 else [0.0] * _REPEAT_FIELDS
+            for t, v in tools
+        }
         actions = [(a, v) for a, v in state["actions"].items() if a in _ACTIONS]
         profile.actions = {a: float(v[0]) for a, v in actions}
         profile.action_times = {a: _times(v[1]) for a, v in actions}
@@ -333,6 +449,27 @@ class AgentProfile:
             profile.recent_times.append(float(at))
         profile.denied_recent = sum(1 for call in profile.recent if call[4])
         return profile
+
+
+def _count_repeat(counts: list[float], repeat: bool, retry: bool, inc: float) -> None:
+    """Count one call of a tool in its repeat counts and update its run of repeats (a
+    retry repeats a call that was denied or failed)."""
+    if counts[_RUN] > 0.0:
+        counts[_AFTER] += inc
+        counts[_AFTER_REPEATS] += inc if repeat else 0.0
+    else:
+        counts[_FRESH] += inc
+        counts[_FRESH_REPEATS] += inc if repeat else 0.0
+    if repeat:
+        counts[_RUN] += 1.0
+        counts[_RETRIES] += 1.0 if retry else 0.0
+    else:
+        counts[_RUN] = counts[_RETRIES] = 0.0
+
+
+def _scaled_repeats(counts: list[float], scale: float) -> list[float]:
+    """Repeat counts rescaled to calls (the run and its retries are kept as is)."""
+    return [*(x * scale for x in counts[:_RUN]), *counts[_RUN:]]
 
 
 def _floats(values: list[Any], length: int) -> list[float]:

@@ -12,6 +12,7 @@ from collections import deque
 
 from proctor.model import Label
 from proctor.monitor._facts import AnomalyFacts
+from proctor.monitor._patterns import loop_bits, loop_phrase
 from proctor.monitor._profile import FRESH_CALLS, MIN_SPAN_S, RATE_SPANS, AgentProfile
 from proctor.monitor._settings import BaselineSettings
 from proctor.monitor._stats import MAD_TO_SIGMA, binomial_tail_bits, poisson_tail_bits, ramp
@@ -20,12 +21,16 @@ from proctor.monitor._stats import MAD_TO_SIGMA, binomial_tail_bits, poisson_tai
 NEW_TOOL = 0.7
 NEW_TOOL_HIGH_RISK = 0.8
 FRESH_TOOL = 0.45
+RARE_HIGH_RISK = 0.6
+#: A high-risk tool whose decayed count is below this many calls is barely used.
+RARE_CALLS = 0.5
 NEW_ACTION = 0.8
 NEW_ACTION_HIGH_RISK = 0.9
 NOVELTY_BURST = 0.8
 NEW_DELEGATE = 0.5
 LABEL_ONE_STEP = 0.6
 LABEL_TWO_STEPS = 0.8
+TOOL_LABEL_TWO_STEPS = 0.6
 RATE = 0.6
 RATE_Z = (4.0, 10.0)
 BURST = 0.95
@@ -79,22 +84,15 @@ def judge(
     label_rank: int,
     at: float,
     delegate: str | None,
+    key: int | None,
     settings: BaselineSettings,
 ) -> AnomalyFacts:
-    """The anomaly facts of one call about to be decided (reads only)."""
+    """The anomaly facts of one call about to be decided (reads only). ``action`` is
+    the action class's value (or ``unclassified``), ``at`` epoch seconds, ``key`` the
+    call's fingerprint if known."""
     learning = profile.is_learning(at, settings)
     reference = profile.reference_rate(at, settings)
-    z = 0.0
-    ratios = profile.log_rate_ratios(at, reference)
-    if ratios is not None:
-        means, deviations = profile.rate_mean, profile.rate_dev
-        z = -math.inf
-        for i in range(len(RATE_SPANS)):
-            sigma = MAD_TO_SIGMA * deviations[i]
-            zi = (ratios[i] - means[i]) / (sigma if sigma > MIN_RATE_SIGMA else MIN_RATE_SIGMA)
-            if zi > z:
-                z = zi
-
+    z = _rate_zscore(profile, at, reference)
     components: list[tuple[float, str]] = []
     if z > RATE_Z[0]:
         phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
@@ -115,8 +113,14 @@ def judge(
             ),
         ),
     )
+    repeated = profile.repeated(tool, key)
+    if repeated >= 0:
+        floor = BURST_BITS[0] if burst is None else burst[0]
+        loop = loop_bits(profile, tool, repeated > 0, at, reference, BURST_ALLOWANCE, floor)
+        if loop > floor:
+            burst = loop, loop_phrase(profile, tool, at)
     if burst is not None:
-        components.append(burst)
+        components.append((BURST * ramp(burst[0], *BURST_BITS), burst[1]))
     recent_n = len(profile.recent)
     denied = profile.denied_recent
     deny_rate = denied / recent_n if recent_n else 0.0
@@ -157,6 +161,10 @@ def judge(
     elif fresh:
         ago = profile.calls - profile.tool_first[tool]
         components.append((FRESH_TOOL, f"{tool} was first used {ago} calls ago"))
+    elif high_risk and profile.tools[tool] < RARE_CALLS * profile.inc:
+        count = profile.tools[tool] / profile.inc
+        phrase = f"{tool} is high-risk and barely used ({count:.1f} calls in its recent mix)"
+        components.append((RARE_HIGH_RISK, phrase))
     if new_tool or new_action or fresh:
         novel = sum(1 for n in profile.novelties if profile.calls - n < FRESH_CALLS)
         novel += 1 if new_tool or new_action else 0
@@ -170,6 +178,8 @@ def judge(
         usual = _LABEL_NAMES[normal_label] if normal_label >= 0 else "nothing"
         phrase = f"touches {_LABEL_NAMES[label_rank]} data; normally at most {usual}"
         components.append((weight, phrase))
+    else:
+        _tool_label(components, profile, tool, label_rank)
     if new_delegate:
         components.append((NEW_DELEGATE, f"first delegation to {delegate}"))
     return AnomalyFacts(
@@ -185,6 +195,37 @@ def judge(
     )
 
 
+def _tool_label(
+    components: list[tuple[float, str]], profile: AgentProfile, tool: str, label_rank: int
+) -> None:
+    """Data two or more labels above what the tool usually touches (within what the
+    agent normally touches through its other tools)."""
+    if label_rank < 2:
+        return
+    usual = profile.tool_label(tool)
+    if usual >= 0 and label_rank - usual >= 2:
+        phrase = (
+            f"touches {_LABEL_NAMES[label_rank]} data through {tool}, which usually "
+            f"touches at most {_LABEL_NAMES[usual]}"
+        )
+        components.append((TOOL_LABEL_TWO_STEPS, phrase))
+
+
+def _rate_zscore(profile: AgentProfile, at: float, reference: float) -> float:
+    """The larger of the short-horizon rates' robust z-scores (0 before any call)."""
+    ratios = profile.log_rate_ratios(at, reference)
+    if ratios is None:
+        return 0.0
+    means, deviations = profile.rate_mean, profile.rate_dev
+    z = -math.inf
+    for i in range(len(RATE_SPANS)):
+        sigma = MAD_TO_SIGMA * deviations[i]
+        zi = (ratios[i] - means[i]) / (sigma if sigma > MIN_RATE_SIGMA else MIN_RATE_SIGMA)
+        if zi > z:
+            z = zi
+    return z
+
+
 def _burst(
     profile: AgentProfile,
     at: float,
@@ -192,7 +233,7 @@ def _burst(
     keys: tuple[tuple[str, deque[float] | None, float], ...],
 ) -> tuple[float, str] | None:
     """The strongest burst among ``keys`` (all calls, this tool, this action class,
-    this label or above), as a component, or None.
+    this label or above), in bits with its phrase, or None below the burst ramp.
 
     For the last j calls of a key, the surprise is the smaller of two explanations:
     the agent's normal rate and mix (j events when ``reference * share * span`` were
@@ -237,7 +278,7 @@ def _burst(
                 )
     if not best_phrase:
         return None
-    return BURST * ramp(best, *BURST_BITS), best_phrase
+    return best, best_phrase
 
 
 def _combine(components: list[tuple[float, str]]) -> float:

@@ -1,0 +1,238 @@
+"""The patterns a call fingerprint and per-tool labels reveal, each against its benign twin:
+a loop of the same call (not polling, a retry, or a burst of different calls), data two
+labels above what its tool usually touches (not one), a high-risk tool barely used (not
+one used every day), and re-reading the same record (not a burst of sensitive data)."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from proctor.model import ActionClass, Label, Outcome
+from proctor.monitor import AnomalyFacts, Baselines, Observation, OutcomeObservation
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+AGENT = "ops-bot"
+READ, WRITE = ActionClass.READ, ActionClass.WRITE
+SEND = ActionClass.SEND_EXTERNAL
+#: (name, action class, label, weight): ticket work, a vault it reads now and then (so
+#: restricted data is within its normal), and replies it sends every day.
+TOOLS = (
+    ("tickets.read", READ, Label.INTERNAL, 50),
+    ("kb.search", READ, Label.PUBLIC, 20),
+    ("tickets.update", WRITE, Label.INTERNAL, 15),
+    ("tickets.reply", SEND, Label.INTERNAL, 10),
+    ("vault.read", READ, Label.RESTRICTED, 5),
+)
+RATE_PER_HOUR = 60.0
+
+
+def call(
+    baselines: Baselines,
+    tool: str,
+    action: ActionClass | None,
+    label: Label,
+    at: datetime,
+    key: str | None,
+    *,
+    failed: bool = False,
+) -> AnomalyFacts:
+    """One call as the gateway makes it, with its fingerprint: facts, then observation
+    and outcome."""
+    facts = baselines.facts(AGENT, tool, action, label, at, call_key=key)
+    observation = Observation(AGENT, tool, action, label, Outcome.ALLOW, at, call_key=key)
+    baselines.observe(observation, facts)
+    baselines.observe_outcome(OutcomeObservation(AGENT, tool, failed, at))
+    return facts
+
+
+def train(baselines: Baselines, *, days: float = 2.0, seed: int = 11) -> datetime:
+    """Steady traffic with fingerprints: mostly new records, a third of the reads going
+    back to one of the last few, and now and then a ticket polled (the same call every
+    30-60 s, three times). Returns the time of the last call."""
+    rng = random.Random(seed)
+    at, end, serial = START, START + timedelta(days=days), 0
+    recent: dict[str, list[str]] = {}
+    while at < end:
+        at += timedelta(seconds=rng.expovariate(RATE_PER_HOUR / 3600.0))
+        name, action, label, _ = rng.choices(TOOLS, [t[3] for t in TOOLS])[0]
+        seen = recent.setdefault(name, [])
+        if action is READ and seen and rng.random() < 0.3:
+            key = rng.choice(seen[-5:])
+        else:
+            serial += 1
+            key = f"{name}#{serial}"
+            seen.append(key)
+        call(baselines, name, action, label, at, key)
+        if name == "tickets.read" and rng.random() < 0.05:
+            for _ in range(3):
+                at += timedelta(seconds=rng.uniform(30.0, 60.0))
+                call(baselines, name, action, label, at, key)
+    return at
+
+
+@pytest.fixture
+def trained() -> tuple[Baselines, datetime]:
+    baselines = Baselines()
+    return baselines, train(baselines)
+
+
+def loop_reasons(facts: AnomalyFacts) -> list[str]:
+    return [reason for reason in facts.reasons if "repeating recent calls" in reason]
+
+
+def run(
+    baselines: Baselines,
+    last: datetime,
+    every_s: float,
+    keys: list[str | None],
+    tool: str = "tickets.update",
+) -> list[AnomalyFacts]:
+    """Calls of ``tool`` every ``every_s`` seconds, one per key, after a quiet minute."""
+    at = last + timedelta(minutes=1)
+    out = []
+    for key in keys:
+        at += timedelta(seconds=every_s)
+        out.append(call(baselines, tool, WRITE, Label.INTERNAL, at, key))
+    return out
+
+
+def test_a_loop_of_the_same_call_is_caught_within_five_calls(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The same write every 3 s (20 times the agent's rate): its calls repeat, fast."""
+    baselines, last = trained
+    facts = run(baselines, last, 3.0, ["tickets.update#loop"] * 5)
+    assert facts[-1].anomaly_score >= 0.7
+    assert loop_reasons(facts[-1])
+    assert "5 calls of tickets.update" in loop_reasons(facts[-1])[0]
+
+
+def test_the_same_calls_without_a_fingerprint_look_like_a_burst_only(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The benign twin at the same speed: writes to different records (or a gateway
+    that gives no fingerprint) are judged as a burst, which five calls do not prove."""
+    baselines, last = trained
+    different = run(baselines, last, 3.0, [f"tickets.update#new{n}" for n in range(5)])
+    assert different[-1].anomaly_score < 0.7
+    assert not any(loop_reasons(facts) for facts in different)
+    unkeyed = Baselines()
+    unkeyed_last = train(unkeyed)
+    blind = run(unkeyed, unkeyed_last, 3.0, [None] * 5)
+    assert blind[-1].anomaly_score < 0.7
+
+
+def test_polling_at_its_usual_pace_is_not_a_loop(trained: tuple[Baselines, datetime]) -> None:
+    """The agent polls tickets every 30-60 s; doing so again raises nothing."""
+    baselines, last = trained
+    at = last + timedelta(minutes=2)
+    scores = []
+    for _ in range(4):
+        at += timedelta(seconds=45)
+        facts = call(baselines, "tickets.read", READ, Label.INTERNAL, at, "tickets.read#poll")
+        scores.append(facts.anomaly_score)
+    assert max(scores) < 0.7
+
+
+def test_a_retry_of_a_failed_call_is_not_a_loop(trained: tuple[Baselines, datetime]) -> None:
+    baselines, last = trained
+    at = last + timedelta(minutes=1)
+    key = "tickets.update#flaky"
+    call(baselines, "tickets.update", WRITE, Label.INTERNAL, at, key, failed=True)
+    retry = call(baselines, "tickets.update", WRITE, Label.INTERNAL, at + timedelta(seconds=2), key)
+    assert not loop_reasons(retry)
+    again = baselines.facts(
+        AGENT, "tickets.update", WRITE, Label.INTERNAL, at + timedelta(seconds=4), call_key=key
+    )
+    assert loop_reasons(again)  # the call succeeded: making it again is a repeat
+
+
+def test_data_two_labels_above_its_tools_usual_is_flagged(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Restricted data is within the agent's normal (its vault), but not through the
+    ticket tool, which touches internal data."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    facts = baselines.facts(AGENT, "tickets.read", READ, Label.RESTRICTED, at, call_key="t#9")
+    assert not facts.label_escalation
+    assert (
+        "touches restricted data through tickets.read, which usually touches at most internal"
+        in facts.reasons
+    )
+    assert facts.anomaly_score >= 0.6
+
+
+def test_one_label_above_its_tools_usual_or_its_own_label_is_not(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The benign twins: a confidential ticket (one label up: escalated cases happen),
+    and restricted data through the vault, whose data it is."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    one_up = baselines.facts(AGENT, "tickets.read", READ, Label.CONFIDENTIAL, at, call_key="t#9")
+    vault = baselines.facts(AGENT, "vault.read", READ, Label.RESTRICTED, at, call_key="v#9")
+    for facts in (one_up, vault):
+        assert not any("through" in reason for reason in facts.reasons)
+        assert facts.anomaly_score < 0.6
+
+
+def test_a_high_risk_tool_barely_used_is_as_good_as_new(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """A permission change the agent made once, in a call that looked anomalous and so
+    taught its baseline a tenth of a call, is still suspect a day later."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    share = ActionClass.MODIFY_PERMISSIONS
+    first = call(baselines, "drive.share", share, Label.CONFIDENTIAL, at, "drive.share#1")
+    assert first.new_tool
+    later = train(baselines, days=1.0, seed=12)
+    facts = baselines.facts(AGENT, "drive.share", share, Label.CONFIDENTIAL, later, call_key="d#2")
+    assert not facts.new_tool
+    assert any("high-risk and barely used" in reason for reason in facts.reasons)
+    assert facts.anomaly_score >= 0.6
+
+
+def test_a_high_risk_tool_used_every_day_is_not(trained: tuple[Baselines, datetime]) -> None:
+    baselines, last = trained
+    facts = baselines.facts(
+        AGENT, "tickets.reply", SEND, Label.INTERNAL, last + timedelta(minutes=5), call_key="r#1"
+    )
+    assert not any("barely used" in reason for reason in facts.reasons)
+    assert facts.anomaly_score < 0.3
+
+
+def label_bursts(facts: AnomalyFacts) -> list[str]:
+    return [reason for reason in facts.reasons if "restricted-or-above data" in reason]
+
+
+def restricted_reads(baselines: Baselines, last: datetime, records: int) -> list[AnomalyFacts]:
+    """Eight restricted reads 2 s apart, through the vault and the ticket tool in turn,
+    cycling over ``records`` records of each."""
+    at = last + timedelta(minutes=5)
+    facts = []
+    for n in range(8):
+        at += timedelta(seconds=2)
+        tool = ("vault.read", "tickets.read")[n % 2]
+        key = f"{tool}#secret{n // 2 % records}"
+        facts.append(call(baselines, tool, READ, Label.RESTRICTED, at, key))
+    return facts
+
+
+def test_reading_different_restricted_records_fast_is_a_label_burst(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    baselines, last = trained
+    assert label_bursts(restricted_reads(baselines, last, records=8)[-1])
+
+
+def test_reading_the_same_restricted_records_again_is_not(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The twin: the same two records read over and over touch no new data."""
+    baselines, last = trained
+    assert not any(label_bursts(f) for f in restricted_reads(baselines, last, records=1))
