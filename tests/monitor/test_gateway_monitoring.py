@@ -468,3 +468,26 @@ def test_the_sdk_raises_with_the_retry_after(open_gateway: OpenGateway, tmp_path
     assert denied.value.reason_code == "rate_limited"
     assert denied.value.retry_after_s is not None
     assert denied.value.retry_after_s > 3000
+
+
+def test_a_loop_repeating_one_call_is_told_from_work_by_its_fingerprint(
+    open_gateway: OpenGateway,
+) -> None:
+    clock = Clock()
+    gateway = open_gateway(clock, monitor={"learning_calls": 30, "learning_period_s": 0})
+    token = incident_token(gateway)
+    for page in range(60):  # steady work: different pages, one read every two minutes
+        call = ToolCall("forum.read_thread", {"page": page}, resource="forum:thread-4411")
+        assert gateway.check(token, call).allowed
+        clock.advance(timedelta(minutes=2))
+    assert gateway.runtime.monitor.drain()
+    assert gateway.runtime.monitor.alerts.list() == []
+
+    loop = ToolCall("forum.read_thread", {"page": 7}, resource="forum:thread-4411")
+    for _ in range(5):  # the same call again and again, a second apart
+        gateway.check(token, loop)
+        clock.advance(timedelta(seconds=1))
+    assert gateway.runtime.monitor.drain()
+
+    (alert,) = gateway.runtime.monitor.alerts.list()
+    assert "repeating recent calls" in json.dumps(alert.evidence["facts"]["reasons"])

@@ -4,6 +4,7 @@ as ``context.monitor``. After the decision is recorded, the call is observed."""
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -37,6 +38,7 @@ class Watched:
     action: ActionClass | None
     label: Label
     at: datetime
+    call_key: str
 
     def refusal(self, decision_id: str, request: CheckRequest) -> Decision | None:
         """The deny a tripped breaker (``on_trip: deny``) or a rate limit gives, if any."""
@@ -90,7 +92,15 @@ class Watched:
         return self.screen.facts
 
     def observation(self, outcome: Outcome) -> Observation:
-        return Observation(self.agent, self.tool, self.action, self.label, outcome, self.at)
+        return Observation(
+            self.agent,
+            self.tool,
+            self.action,
+            self.label,
+            outcome,
+            self.at,
+            call_key=self.call_key,
+        )
 
 
 def watch(
@@ -107,8 +117,15 @@ def watch(
     action = tool.action_class if tool is not None else None
     label = Label(resource.label)
     key = CallKey(acting.agent_id, acting.task_id, acting.requester, request.tool)
-    screen = monitor.before(key, action, label, at, count=count)
-    return Watched(screen, acting.agent_id, request.tool, action, label, at)
+    call_key = fingerprint(request)
+    screen = monitor.before(key, action, label, at, count=count, call_key=call_key)
+    return Watched(screen, acting.agent_id, request.tool, action, label, at, call_key)
+
+
+def fingerprint(request: CheckRequest) -> str:
+    """The call's arguments and resource as one canonical string: equal for a repeated
+    call, so a loop repeating itself shows (the monitor keeps only a hash of it)."""
+    return json.dumps([request.resource, request.arguments], sort_keys=True, separators=(",", ":"))
 
 
 def breaker_text(breaker: BreakerState, then: str) -> str:

@@ -128,10 +128,13 @@ class Monitor:
         at: datetime,
         *,
         count: bool = True,
+        call_key: str | None = None,
     ) -> Screen:
         """The breaker, the rate limits and the anomaly facts of a call about to be judged.
 
-        ``count=False`` (an admin's "what if") consumes no rate-limit allowance, and
+        ``call_key`` is the call's fingerprint (same tool, same arguments: same key),
+        which tells a loop from work. ``count=False`` (an admin's "what if") consumes
+        no rate-limit allowance, and
         neither does a call a tripped breaker stops. Facts that cannot be computed
         are :meth:`AnomalyFacts.unavailable` (score 1.0): fail closed.
         """
@@ -141,7 +144,9 @@ class Monitor:
         counted = count and not breaker.tripped
         limit = self._limiter_now().hit(call) if counted else _UNLIMITED
         try:
-            facts = self.baselines.facts(call.agent, call.tool, action, label, at)
+            facts = self.baselines.facts(
+                call.agent, call.tool, action, label, at, call_key=call_key
+            )
         except Exception as exc:
             log.exception("anomaly facts for %s failed", call.agent)
             facts = AnomalyFacts.unavailable(type(exc).__name__)
