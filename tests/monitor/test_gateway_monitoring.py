@@ -247,6 +247,11 @@ def test_a_permission_spree_trips_the_breaker_and_holds_the_agent_for_its_owner(
     state = gateway.runtime.monitor.breakers.state("forum-bot")
     assert state.status is BreakerStatus.OPEN
     (trip_entry,) = [b for b in audit_bodies(gateway, "breaker") if b["event"] == "trip"]
+    # Each call behind the trip names what it touched and its decision in the log.
+    decisions = {d["decision_id"] for d in audit_bodies(gateway, "decision")}
+    calls = trip_entry["evidence"]["calls"]
+    assert [c["resource"] for c in calls] == ["repo:acme/payments-core"] * 3
+    assert {c["decision_id"] for c in calls} <= decisions
     assert trip_entry["agent"] == "forum-bot"
     assert "modify_permissions" in trip_entry["rule"]
 

@@ -173,7 +173,7 @@ class Gateway:
             )
         recorded = self._record_decision(decision, acting)
         if watched is not None:
-            self.runtime.monitor.after(watched.observation(recorded.outcome), watched.facts)
+            self.runtime.monitor.after(watched.observation(recorded), watched.facts)
         return recorded
 
     def explain(self, request: CheckRequest) -> tuple[Decision, Explanation | None]:

@@ -91,15 +91,19 @@ class Watched:
     def facts(self) -> AnomalyFacts:
         return self.screen.facts
 
-    def observation(self, outcome: Outcome) -> Observation:
+    def observation(self, decision: Decision) -> Observation:
+        """The recorded ``decision`` as the monitor learns from it."""
+        request = decision.request
         return Observation(
             self.agent,
             self.tool,
             self.action,
             self.label,
-            outcome,
+            decision.outcome,
             self.at,
             call_key=self.call_key,
+            resource=request.resource if request is not None else None,
+            decision_id=decision.id,
         )
 
 

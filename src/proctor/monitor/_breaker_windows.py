@@ -136,6 +136,10 @@ def call_summary(observation: Observation, score: float | None) -> dict[str, Any
         "label": str(observation.label),
         "outcome": str(observation.outcome),
     }
+    if observation.resource is not None:
+        summary["resource"] = observation.resource
+    if observation.decision_id is not None:
+        summary["decision_id"] = observation.decision_id
     if observation.delegated_to is not None:
         summary["delegated_to"] = observation.delegated_to
     if score is not None:

@@ -18,6 +18,8 @@ class Observation:
     ``delegated_to`` is the sub-agent the call hands work to, if any; ``call_key`` is
     a short fingerprint of the call's arguments (equal arguments, equal key), if the
     caller computes one: it lets the monitor recognise the same call made again.
+    ``resource`` and ``decision_id`` only go into evidence, so that a person reading
+    an alert sees what each call touched and can find its audit entry.
     """
 
     agent: str
@@ -28,6 +30,8 @@ class Observation:
     at: datetime
     delegated_to: str | None = None
     call_key: str | None = None
+    resource: str | None = None
+    decision_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
