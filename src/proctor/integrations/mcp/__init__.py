@@ -13,7 +13,13 @@ from proctor.integrations.mcp._catalog import (
     raise_alert,
     tool_entry,
 )
-from proctor.integrations.mcp._gate import META_KEY, CallGate, Verdict
+from proctor.integrations.mcp._gate import (
+    MAX_RESULT_CHARS,
+    META_KEY,
+    CallGate,
+    Verdict,
+    outcome_result,
+)
 from proctor.integrations.mcp._listed import (
     ListedTool,
     Unannotated,
@@ -33,6 +39,7 @@ from proctor.integrations.mcp._stdio import (
 )
 
 __all__ = [
+    "MAX_RESULT_CHARS",
     "META_KEY",
     "SECRET_ENV",
     "UPSTREAM_GONE",
@@ -54,6 +61,7 @@ __all__ = [
     "Verdict",
     "check_server_name",
     "inventory_name",
+    "outcome_result",
     "parse_unannotated",
     "pin_of",
     "raise_alert",
