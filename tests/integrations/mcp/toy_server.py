@@ -138,5 +138,43 @@ async def main() -> None:
         await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
+class _RecordAuthorization:
+    """Appends the ``Authorization`` header of every HTTP request (``-`` for none) to
+    the file named by ``TOY_AUTH_LOG``, so a test can tell what reached the server."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = os.environ.get("TOY_AUTH_LOG")
+        if path and scope["type"] == "http":
+            headers = dict(scope["headers"])
+            seen = headers.get(b"authorization", b"-").decode()
+            with open(path, "a", encoding="utf-8") as file:
+                file.write(seen + "\n")
+        await self.app(scope, receive, send)
+
+
+def serve_http() -> None:
+    """Serve streamable HTTP on a free loopback port; print ``listening <port>`` first."""
+    import socket
+    import sys
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    print(f"listening {sock.getsockname()[1]}", flush=True)
+    app = _RecordAuthorization(server.streamable_http_app(host="127.0.0.1"))
+    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+    sys.exit(0)
+
+
 if __name__ == "__main__":
-    anyio.run(main)
+    import sys
+
+    if "--http" in sys.argv[1:]:
+        serve_http()
+    else:
+        anyio.run(main)
