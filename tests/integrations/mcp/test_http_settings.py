@@ -3,6 +3,10 @@ listen, whom it lets in, and which of the agent's headers go on."""
 
 from __future__ import annotations
 
+import socket
+
+import anyio
+import httpx2
 import mcp_types as types
 import pytest
 
@@ -136,3 +140,23 @@ def test_a_handshake_era_message_carries_the_sessions_version_only() -> None:
     headers = upstream_headers(message, incoming, forward_authorization=False)
 
     assert headers == {"mcp-protocol-version": "2025-11-25"}
+
+
+def test_an_unreachable_upstream_is_named_without_its_keys() -> None:
+    """The error the agent reads (and the log) names the upstream, not the key in its URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    upstream = HttpUpstream(f"http://user:pw-SECRET@127.0.0.1:{port}/mcp?key=SECRET")
+
+    async def post() -> httpx2.Response:
+        async with upstream.client() as client:
+            return await client.post(upstream.url, json={})
+
+    answer = anyio.run(post)
+
+    assert answer.status_code == 502
+    message = answer.json()["error"]["message"]
+    assert message.startswith(f"the upstream MCP server at http://127.0.0.1:{port}/mcp?… could not")
+    assert "SECRET" not in answer.text
+    assert "SECRET" not in repr(upstream)

@@ -56,9 +56,10 @@ READ_TIMEOUT_S = 300.0
 _PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class HttpUpstream:
-    """An upstream MCP server over streamable HTTP."""
+    """An upstream MCP server over streamable HTTP. Messages and logs name it by
+    :attr:`shown`, which leaves out a user, a password and a query (they may be keys)."""
 
     #: Its endpoint, ``http://`` or ``https://``.
     url: str
@@ -71,7 +72,7 @@ class HttpUpstream:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise InvalidInput(
-                f"--upstream {self.url!r} is not an http:// or https:// URL",
+                f"--upstream {shown_url(self.url)!r} is not an http:// or https:// URL",
                 code="invalid_upstream",
             )
         if self.forward_authorization and self.authorization is not None:
@@ -83,9 +84,17 @@ class HttpUpstream:
         sends_credentials = self.forward_authorization or self.authorization is not None
         if sends_credentials and parts.scheme == "http" and not is_loopback(parts.hostname):
             raise InvalidInput(
-                f"refusing to send credentials to {self.url} in the clear: use https",
+                f"refusing to send credentials to {self.shown} in the clear: use https",
                 code="invalid_upstream",
             )
+
+    def __repr__(self) -> str:
+        return f"HttpUpstream({self.shown!r}, forward_authorization={self.forward_authorization})"
+
+    @property
+    def shown(self) -> str:
+        """The URL as messages and logs show it."""
+        return shown_url(self.url)
 
     def client(self, authorization: str | None = None) -> httpx2.AsyncClient:
         """An HTTP client for the upstream: the proxy's credential (or ``authorization``,
@@ -95,7 +104,7 @@ class HttpUpstream:
         if credential:
             headers["authorization"] = credential
         timeout = httpx2.Timeout(CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S)
-        transport = _Unreachable(httpx2.AsyncHTTPTransport(), self.url)
+        transport = _Unreachable(httpx2.AsyncHTTPTransport(), self.shown)
         return httpx2.AsyncClient(headers=headers, timeout=timeout, transport=transport)
 
     @asynccontextmanager
@@ -106,9 +115,23 @@ class HttpUpstream:
         agent get their upstream headers; broken streams are explained."""
         async with streamable_http_client(self.url, http_client=client) as (read, write):
             yield (
-                _Explained(read, self.url),
+                _Explained(read, self.shown),
                 _Stamped(write, forward_authorization=self.forward_authorization),
             )
+
+
+def shown_url(url: str) -> str:
+    """``url`` without its user, password and query (``?…`` says there was one)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        port = ""
+    query = "?…" if parts.query else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}{query}"
 
 
 def is_loopback(host: str) -> bool:
