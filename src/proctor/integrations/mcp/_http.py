@@ -26,7 +26,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from uuid import uuid4
 
@@ -138,7 +138,6 @@ class _Session:
 
     transport: StreamableHTTPServerTransport
     authorization: str | None
-    ended: anyio.Event = field(default_factory=anyio.Event)
 
 
 class HttpProxy:
