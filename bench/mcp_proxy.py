@@ -1,12 +1,17 @@
-"""What the MCP proxy adds to a ``tools/call`` round trip.
+"""What the MCP proxy adds to a ``tools/call`` round trip, over stdio and over HTTP.
 
-The same local MCP server (the SDK's low-level ``Server`` over stdio, defined below)
-is called by the SDK's ``Client`` directly, then through ``proctor mcp-proxy`` on an
-in-process gateway (a fresh data directory, default settings). Every proxied call is
-a full check with the task token, the audit append, and the outcome record.
+The same local MCP server (the SDK's low-level ``Server``, defined below) is called by
+the SDK's ``Client`` directly, then through ``proctor mcp-proxy`` on an in-process
+gateway (a fresh data directory, default settings): over stdio (the client starts the
+proxy, which starts the server), and over streamable HTTP on loopback (the server on
+a port, the proxy with ``--listen`` on another), in the per-request era (2026-07-28,
+one POST per call) and in a handshake-era session (2025-11-25). Every proxied call is
+a full check with the task token, the audit append, and the outcome record with the
+result screened.
 
     python bench/mcp_proxy.py              # 500 calls each, after 50 warm-up calls
     python bench/mcp_proxy.py --calls 2000
+    python bench/mcp_proxy.py --stdio-only
     python bench/mcp_proxy.py --json
 """
 
@@ -16,22 +21,26 @@ import argparse
 import json
 import os
 import platform
+import re
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 
 SERVER_FLAG = "--serve"
+HTTP_SERVER_FLAG = "--serve-http"
 
 
-def serve() -> None:
+def _server() -> Any:
     """The benchmark's MCP server: one read-only tool that echoes its argument."""
     import mcp_types as types
     from mcp.server.lowlevel import Server
-    from mcp.server.stdio import stdio_server
 
     async def list_tools(_ctx: Any, _params: Any) -> types.ListToolsResult:
         tool = types.Tool(
@@ -46,13 +55,59 @@ def serve() -> None:
         text = str((params.arguments or {}).get("text", ""))
         return types.CallToolResult(content=[types.TextContent(text=text)])
 
-    server = Server("bench", on_list_tools=list_tools, on_call_tool=call_tool)
+    return Server("bench", on_list_tools=list_tools, on_call_tool=call_tool)
+
+
+def serve() -> None:
+    """Serve the benchmark's server over stdio."""
+    from mcp.server.stdio import stdio_server
+
+    server = _server()
 
     async def main() -> None:
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())
 
     anyio.run(main)
+
+
+def serve_http() -> None:
+    """Serve it over streamable HTTP on a free loopback port; print the port first."""
+    import socket
+
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    print(f"listening {sock.getsockname()[1]}", flush=True)
+    app = _server().streamable_http_app(host="127.0.0.1")
+    uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on")).run(sockets=[sock])
+
+
+@contextmanager
+def _started(command: list[str], env: dict[str, str], pattern: str) -> Iterator[str]:
+    """Run ``command`` until the block ends; yields what ``pattern`` found in its output."""
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **env},
+    )
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            found = re.search(pattern, line)
+            if found:
+                yield found.group(1)
+                return
+        raise SystemExit(f"{command[:4]} did not start")
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _token(home: Path) -> str:
@@ -63,6 +118,7 @@ def _token(home: Path) -> str:
     with Gateway.open(home) as gateway:
         admin = Admin(gateway)
         admin.put_agent(Agent(id="bench-bot", name="Bench", owner="bench"), actor="bench")
+        gateway.runtime.people.add("bench", "Bench")  # the requester the agent works for
         task = admin.create_task(
             agent_id="bench-bot",
             requester="bench",
@@ -73,11 +129,11 @@ def _token(home: Path) -> str:
         return admin.issue_task_token(task.id, actor="bench").token
 
 
-async def _round_trips(params: Any, calls: int, warmup: int) -> list[int]:
+async def _round_trips(params: Any, calls: int, warmup: int, mode: str = "auto") -> list[int]:
     from mcp import Client
 
     timings: list[int] = []
-    async with Client(params) as client:
+    async with Client(params, mode=mode) as client:
         await client.list_tools()
         for index in range(warmup + calls):
             started = time.perf_counter_ns()
@@ -96,54 +152,80 @@ def _percentile(values: list[int], share: float) -> float:
     return ordered[rank] / 1000
 
 
-def main() -> None:
+def _figures(timings: list[int]) -> dict[str, float]:
+    return {"p50_us": _percentile(timings, 0.50), "p99_us": _percentile(timings, 0.99)}
+
+
+def _added(proxied: dict[str, float], direct: dict[str, float]) -> dict[str, float]:
+    return {key: proxied[key] - direct[key] for key in ("p50_us", "p99_us")}
+
+
+def _stdio(home: Path, token: str, options: argparse.Namespace) -> dict[str, dict[str, float]]:
     from mcp import StdioServerParameters
 
+    server = [sys.executable, __file__, SERVER_FLAG]
+    direct = StdioServerParameters(command=server[0], args=server[1:])
+    proxy_args = ["-m", "proctor", "mcp-proxy", "--data-dir", str(home), "--server", "bench"]
+    proxied = StdioServerParameters(
+        command=sys.executable, args=[*proxy_args, "--", *server], env={"PROCTOR_TOKEN": token}
+    )
+    figures = {
+        name: _figures(anyio.run(_round_trips, params, options.calls, options.warmup))
+        for name, params in (("direct", direct), ("proxy", proxied))
+    }
+    return {**figures, "added": _added(figures["proxy"], figures["direct"])}
+
+
+def _http(
+    home: Path, token: str, options: argparse.Namespace, mode: str
+) -> dict[str, dict[str, float]]:
+    server = [sys.executable, __file__, HTTP_SERVER_FLAG]
+    with _started(server, {}, r"listening (\d+)") as port:
+        upstream = f"http://127.0.0.1:{port}/mcp"
+        proxy = [sys.executable, "-m", "proctor", "mcp-proxy", "--data-dir", str(home)]
+        proxy += ["--server", "bench", "--listen", "127.0.0.1:0", "--upstream", upstream]
+        with _started(proxy, {"PROCTOR_TOKEN": token}, r"listening on (http://\S+)") as url:
+            figures = {
+                name: _figures(anyio.run(_round_trips, target, options.calls, options.warmup, mode))
+                for name, target in (("direct", upstream), ("proxy", url))
+            }
+    return {**figures, "added": _added(figures["proxy"], figures["direct"])}
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--warmup", type=int, default=50)
+    parser.add_argument("--stdio-only", action="store_true", help="leave HTTP out")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     options = parser.parse_args()
 
-    server = [sys.executable, __file__, SERVER_FLAG]
     load = os.getloadavg()[0]
+    runs: dict[str, dict[str, dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="proctor-bench-mcp-") as scratch:
         home = Path(scratch) / "home"
         token = _token(home)
-        direct = StdioServerParameters(command=server[0], args=server[1:])
-        proxy_args = ["-m", "proctor", "mcp-proxy", "--data-dir", str(home), "--server", "bench"]
-        proxied = StdioServerParameters(
-            command=sys.executable,
-            args=[*proxy_args, "--", *server],
-            env={"PROCTOR_TOKEN": token},
-        )
-        figures: dict[str, dict[str, float]] = {}
-        for name, params in (("direct", direct), ("proxy", proxied)):
-            timings = anyio.run(_round_trips, params, options.calls, options.warmup)
-            figures[name] = {
-                "p50_us": _percentile(timings, 0.50),
-                "p99_us": _percentile(timings, 0.99),
-            }
-    added = {
-        "p50_us": figures["proxy"]["p50_us"] - figures["direct"]["p50_us"],
-        "p99_us": figures["proxy"]["p99_us"] - figures["direct"]["p99_us"],
-    }
+        runs["stdio"] = _stdio(home, token, options)
+        if not options.stdio_only:
+            runs["http, 2026-07-28 (a POST per call)"] = _http(home, token, options, "auto")
+            runs["http, 2025-11-25 (a session)"] = _http(home, token, options, "legacy")
     report = {
         "calls": options.calls,
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "load_1m": round(load, 2),
-        **figures,
-        "added": added,
-        "target_met": added["p50_us"] < 1000,
+        **runs,
+        "target_met": all(run["added"]["p50_us"] < 1000 for run in runs.values()),
     }
     if options.json:
         print(json.dumps(report, indent=2))
         return
     print(f"tools/call round trips, {options.calls} calls each (load {load:.2f} before)")
-    for name in ("direct", "proxy", "added"):
-        row = figures.get(name, added)
-        print(f"  {name:7} p50 {row['p50_us']:8.0f} µs   p99 {row['p99_us']:8.0f} µs")
+    for transport, figures in runs.items():
+        print(transport)
+        for name in ("direct", "proxy", "added"):
+            row = figures[name]
+            print(f"  {name:7} p50 {row['p50_us']:8.0f} µs   p99 {row['p99_us']:8.0f} µs")
     met = "met" if report["target_met"] else "NOT met"
     print(f"target (the proxy adds under 1 ms at p50): {met}")
 
@@ -151,5 +233,7 @@ def main() -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == [SERVER_FLAG]:
         serve()
+    elif sys.argv[1:] == [HTTP_SERVER_FLAG]:
+        serve_http()
     else:
         main()

@@ -16,6 +16,7 @@ from proctor.discover import (
     ConfigLocation,
     Layout,
     Scope,
+    WrapPlan,
     discover_servers,
     is_behind_proctor,
     plan_wrap,
@@ -85,7 +86,7 @@ def test_wrapping_rewrites_stdio_servers_behind_the_proxy(home: Path, tmp_path: 
     assert config["otherSetting"] is True
     [backup] = list(_cursor(home).parent.glob("mcp.json.proctor-backup-*"))
     assert backup.read_bytes() == original
-    assert "left as is: mcpServers.remote: a remote server" in err
+    assert "left as is: mcpServers.remote: a remote server (--wrap-http" in err
     assert '+      "command": "proctor",' in out
     assert SECRET not in out + err
 
@@ -207,3 +208,79 @@ def test_wrap_options_need_wrap(home: Path) -> None:
 
     assert status == 2
     assert "go with --wrap" in err
+
+
+# -- streamable HTTP entries (--wrap-http) ------------------------------------------
+
+
+def test_wrap_http_puts_http_servers_behind_the_proxy_secrets_in_env(
+    home: Path, tmp_path: Path
+) -> None:
+    status, out, err = _invoke(
+        "--wrap", "cursor", "--wrap-http", "--home", str(home), "--project", str(tmp_path)
+    )
+
+    assert status == 0, err
+    remote = json.loads(_cursor(home).read_text())["mcpServers"]["remote"]
+    assert remote["command"] == "proctor"
+    assert remote["args"] == [
+        "mcp-proxy", "--server", "remote",
+        "--upstream-url-env", "PROCTOR_UPSTREAM",
+        "--upstream-auth-env", "PROCTOR_UPSTREAM_AUTHORIZATION",
+    ]  # fmt: skip
+    assert remote["env"] == {
+        "PROCTOR_UPSTREAM": f"https://mcp.example.com/mcp?key={SECRET}",
+        "PROCTOR_UPSTREAM_AUTHORIZATION": f"Bearer {SECRET}",
+    }
+    assert "url" not in remote
+    assert "headers" not in remote
+    assert SECRET not in out + err  # the diff shows env values as ***
+    assert "wrapped github, remote" in out
+    again, out, _ = _invoke(
+        "--wrap", "cursor", "--wrap-http", "--home", str(home), "--project", str(tmp_path)
+    )
+    assert (again, "nothing to wrap" in out) == (0, True)
+
+
+def _plan_http(tmp_path: Path, servers: dict[str, object], path: str = "mcp.json") -> WrapPlan:
+    config = write(tmp_path / path, {"mcpServers": servers})
+    location = ConfigLocation(Client.CURSOR, config, Scope.USER, Layout.MCP_SERVERS)
+    return plan_wrap(location, http=True, proxy_args=["--gateway=http://127.0.0.1:8700"])
+
+
+def test_a_plain_url_goes_on_the_command_line_and_the_type_becomes_stdio(
+    tmp_path: Path,
+) -> None:
+    plan = _plan_http(
+        tmp_path,
+        {
+            "linear": {"type": "http", "url": "https://mcp.linear.example/mcp", "disabled": True},
+            "windsurf": {"serverUrl": "https://w.example/mcp"},
+        },
+    )
+
+    wrapped = plan.wrapped["mcpServers"]
+    assert wrapped["linear"] == {
+        "type": "stdio",
+        "disabled": True,
+        "command": "proctor",
+        "args": [
+            "mcp-proxy", "--server", "linear", "--gateway=http://127.0.0.1:8700",
+            "--upstream", "https://mcp.linear.example/mcp",
+        ],
+    }  # fmt: skip
+    assert wrapped["windsurf"]["args"][-2:] == ["--upstream", "https://w.example/mcp"]
+    assert is_behind_proctor(wrapped["linear"]["command"], wrapped["linear"]["args"])
+
+
+def test_entries_the_proxy_cannot_carry_are_left_as_they_are(tmp_path: Path) -> None:
+    servers: dict[str, object] = {
+        "custom": {"url": "https://c.example/mcp", "headers": {"X-Api-Key": SECRET}},
+        "old": {"type": "sse", "url": "https://o.example/sse"},
+    }
+    plan = _plan_http(tmp_path, servers)
+
+    assert plan.wrapped["mcpServers"] == servers
+    skipped = {c.name: c.skipped for c in plan.changes}
+    assert skipped["custom"] == "it sends headers the proxy cannot pass on (X-Api-Key)"
+    assert "remote server" in str(skipped["old"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -124,6 +125,14 @@ def discover(
             "not on the client's PATH).",
         ),
     ] = "proctor",
+    wrap_http: Annotated[
+        bool,
+        typer.Option(
+            "--wrap-http",
+            help="With --wrap: put streamable HTTP servers behind the proxy too (the client "
+            "starts the proxy, which calls the URL; an Authorization header moves to env).",
+        ),
+    ] = False,
     data_dir: DataDir = None,
     json_output: JsonOutput = False,
 ) -> None:
@@ -135,10 +144,11 @@ def discover(
     del data_dir  # accepted like every command's; discovery reads no store
     projects = project or [Path.cwd()]
     if wrap is not None:
-        _wrap(wrap, home or Path.home(), projects, config, dry_run, proxy_arg or [], proxy_command)
+        options = _WrapOptions(config, dry_run, proxy_arg or [], proxy_command, wrap_http)
+        _wrap(wrap, home or Path.home(), projects, options)
         return
-    if config is not None or dry_run or proxy_arg:
-        fail("--config, --dry-run and --proxy-arg go with --wrap CLIENT", EXIT_USAGE)
+    if config is not None or dry_run or proxy_arg or wrap_http:
+        fail("--config, --dry-run, --proxy-arg and --wrap-http go with --wrap CLIENT", EXIT_USAGE)
     report = discover_servers(home or Path.home(), projects)
     if json_output:
         print_json(report.to_dict())
@@ -159,18 +169,25 @@ def discover(
         raise typer.Exit(EXIT_NOT_BEHIND_PROCTOR)
 
 
-def _wrap(
-    client: Client,
-    home: Path,
-    projects: list[Path],
-    config: Path | None,
-    dry_run: bool,
-    proxy_args: list[str],
-    proxy_command: str,
-) -> None:
-    location = _chosen(client, home, projects, config)
+@dataclass(frozen=True)
+class _WrapOptions:
+    config: Path | None
+    dry_run: bool
+    proxy_args: list[str]
+    proxy_command: str
+    http: bool
+
+
+def _wrap(client: Client, home: Path, projects: list[Path], options: _WrapOptions) -> None:
+    location = _chosen(client, home, projects, options.config)
+    dry_run = options.dry_run
     try:
-        plan = plan_wrap(location, proxy_command=proxy_command, proxy_args=proxy_args)
+        plan = plan_wrap(
+            location,
+            proxy_command=options.proxy_command,
+            proxy_args=options.proxy_args,
+            http=options.http,
+        )
     except ProctorError as exc:
         fail(exc.message)
     for change in plan.changes:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit
 
 import anyio
 import typer
@@ -31,7 +33,7 @@ from proctor.sdk import Client
 
 if TYPE_CHECKING:
     # Imported when used: the MCP SDK takes a while to load, and most commands need none of it.
-    from proctor.integrations.mcp import Backend, McpCatalog, ProxySettings
+    from proctor.integrations.mcp import Backend, HttpListen, McpCatalog, ProxySettings
 
 mcp_app = typer.Typer(
     help="The tools of MCP servers behind the proxy: pins, changes, accepting them.",
@@ -56,6 +58,13 @@ def server_name_for(command: list[str]) -> str:
         name = rest[rest.index("-m") + 1]
     name = PurePath(name.split("@", 1)[0] if not name.startswith("@") else name).name
     cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-_")
+    return cleaned[:64] or "server"
+
+
+def server_name_for_url(url: str) -> str:
+    """A server name from an upstream URL: its host, dots as dashes."""
+    host = urlsplit(url).hostname or "server"
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", host).strip("-_")
     return cleaned[:64] or "server"
 
 
@@ -119,33 +128,130 @@ def mcp_proxy(
             "at once with the decision id.",
         ),
     ] = 0.0,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="An upstream MCP server over streamable HTTP (https://.../mcp) instead of "
+            "a command.",
+            show_default=False,
+        ),
+    ] = None,
+    upstream_url_env: Annotated[
+        str | None,
+        typer.Option(
+            metavar="VAR",
+            help="The --upstream URL is in $VAR (a URL that carries a key stays off the "
+            "command line).",
+            show_default=False,
+        ),
+    ] = None,
+    listen: Annotated[
+        str | None,
+        typer.Option(
+            metavar="HOST:PORT",
+            help="Serve agents over streamable HTTP on this address (endpoint /mcp) instead "
+            "of stdio; needs --upstream. Port 0 picks a free one.",
+            show_default=False,
+        ),
+    ] = None,
+    allow_remote_listen: Annotated[
+        bool,
+        typer.Option(
+            help="Allow --listen on an address other than loopback (anyone who reaches "
+            "it acts with the agent's token).",
+        ),
+    ] = False,
+    allow_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A browser origin allowed to call the proxy, besides its own (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A Host header value allowed besides the proxy's own address, such as "
+            "proxy.internal:8765 (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    forward_authorization: Annotated[
+        bool,
+        typer.Option(
+            help="With --listen: pass the agent's Authorization header on to the upstream.",
+        ),
+    ] = False,
+    upstream_auth_env: Annotated[
+        str | None,
+        typer.Option(
+            metavar="VAR",
+            help="Send the upstream 'Authorization: <value of $VAR>' (such as 'Bearer ...'); "
+            "the agent never sees it.",
+            show_default=False,
+        ),
+    ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run an MCP server behind Proctor, over stdio: every tools/call is checked first.
+    """Run an MCP server behind Proctor: every tools/call is checked first.
 
     proctor mcp-proxy --agent forum-bot --server git -- mcp-server-git --repository .
+
+    proctor mcp-proxy --agent forum-bot --listen 127.0.0.1:8765 --upstream https://mcp.example.com/mcp
     """
-    if not command:
+    if upstream_url_env is not None:
+        if upstream is not None:
+            fail("give --upstream or --upstream-url-env, not both", EXIT_USAGE)
+        upstream = _from_environment(upstream_url_env, "--upstream-url-env")
+    if not command and upstream is None:
         fail(
-            "give the upstream server's command after --: proctor mcp-proxy -- CMD ...", EXIT_USAGE
+            "give the upstream server's command after -- (proctor mcp-proxy -- CMD ...) "
+            "or its --upstream URL",
+            EXIT_USAGE,
         )
+    if listen is not None and upstream is None:
+        fail("--listen serves an upstream over HTTP: give its --upstream URL", EXIT_USAGE)
+    if forward_authorization and listen is None:
+        fail("--forward-authorization needs --listen (over stdio there is none)", EXIT_USAGE)
     if not token:
         fail("the proxy acts for one agent: give its task token (--token or PROCTOR_TOKEN)")
     from proctor.integrations.mcp import (
+        HttpListen,
+        HttpUpstream,
         LocalBackend,
         ProxySettings,
         RemoteBackend,
+        parse_listen,
         parse_unannotated,
     )
 
-    name = server or server_name_for(command)
+    name = server or (server_name_for_url(upstream) if upstream else server_name_for(command or []))
     try:
+        http = None
+        if upstream is not None:
+            http = HttpUpstream(
+                upstream,
+                forward_authorization=forward_authorization,
+                authorization=_upstream_credential(upstream_auth_env),
+            )
         settings = ProxySettings(
             server=name,
-            command=command,
+            command=command or (),
+            upstream=http,
             unannotated=parse_unannotated(unannotated),
             approval_wait=approval_wait,
         )
+        listening = None
+        if listen is not None:
+            host, port = parse_listen(listen)
+            listening = HttpListen(
+                host=host,
+                port=port,
+                allow_remote=allow_remote_listen,
+                allowed_origins=tuple(allow_origin or ()),
+                allowed_hosts=tuple(allow_host or ()),
+            )
     except ProctorError as exc:
         fail(exc.message, EXIT_USAGE)
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING, format="proctor: %(message)s")
@@ -157,16 +263,35 @@ def mcp_proxy(
             )
         with Client(gateway_url, key) as client:
             try:
-                status = _run(RemoteBackend(client), token, agent, settings)
+                status = _run(RemoteBackend(client), token, agent, settings, listening)
             except ProctorError as exc:
                 fail(f"{exc.message} [{exc.code}]")
             raise typer.Exit(status)
     with open_gateway(data_dir) as gateway:
-        raise typer.Exit(_run(LocalBackend(gateway), token, agent, settings))
+        raise typer.Exit(_run(LocalBackend(gateway), token, agent, settings, listening))
 
 
-def _run(backend: Backend, token: str, agent: str | None, settings: ProxySettings) -> int:
-    from proctor.integrations.mcp import RelayEnd, serve_stdio
+def _upstream_credential(variable: str | None) -> str | None:
+    if variable is None:
+        return None
+    return _from_environment(variable, "--upstream-auth-env")
+
+
+def _from_environment(variable: str, option: str) -> str:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        fail(f"{option} {variable}: that variable is not set", EXIT_USAGE)
+    return value
+
+
+def _run(
+    backend: Backend,
+    token: str,
+    agent: str | None,
+    settings: ProxySettings,
+    listening: HttpListen | None = None,
+) -> int:
+    from proctor.integrations.mcp import RelayEnd, serve_http, serve_stdio
 
     try:
         holder = backend.visibility(token, [])
@@ -182,6 +307,14 @@ def _run(backend: Backend, token: str, agent: str | None, settings: ProxySetting
         f"{settings.server} are '{settings.server}.<tool>' in the inventory",
         highlight=False,
     )
+    if listening is not None:
+        try:
+            anyio.run(serve_http, backend, token, settings, listening)
+        except ProctorError as exc:
+            fail(exc.message)
+        except KeyboardInterrupt:
+            pass
+        return 0
     try:
         end = anyio.run(serve_stdio, backend, token, settings)
     except ProctorError as exc:

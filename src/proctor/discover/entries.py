@@ -72,6 +72,12 @@ def _keys(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def transport_of(entry: dict[str, Any]) -> Transport | str:
+    """An entry's transport, or why it has none that is known."""
+    url = entry.get("url", entry.get("serverUrl"))
+    return _transport(entry, url if isinstance(url, str) else None)
+
+
 def _transport(entry: dict[str, Any], url: str | None) -> Transport | str:
     declared = entry.get("type", entry.get("transport"))
     if isinstance(declared, str):

@@ -6,8 +6,17 @@ Each stdio entry that is not behind Proctor becomes
     {"command": "proctor", "args": ["mcp-proxy", "--server", NAME, ..., "--", CMD, ARGS...]}
 
 keeping every other member (``env``, ``type``, ``disabled``, ...) as it was. Entries
-already behind the proxy are left alone, so wrapping twice changes nothing. Remote
-entries (``http``/``sse``) are not rewritten: the proxy fronts stdio servers only.
+already behind the proxy are left alone, so wrapping twice changes nothing.
+
+Streamable HTTP entries are rewritten only when asked (``http=True``): the client then
+starts the proxy as a stdio server, which talks to the URL,
+
+    {"command": "proctor", "args": ["mcp-proxy", "--server", NAME, ..., "--upstream", URL]}
+
+with an ``Authorization`` header moved into the entry's ``env`` (the proxy sends it,
+``--upstream-auth-env``), and a URL that carries a password or a query string passed
+in ``env`` too (``--upstream-url-env``), not on a command line other processes can read.
+An entry with other headers, and SSE entries, are left as they are.
 
 The plan is shown as a unified diff first, with every ``env`` and ``headers`` value
 replaced by ``***`` (they hold API keys). The rewritten file is plain JSON, two-space
@@ -28,15 +37,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from proctor.discover.entries import redact_url
+from proctor.discover.entries import redact_url, transport_of
 from proctor.discover.jsonc import loads_jsonc
 from proctor.discover.locations import ConfigLocation, Layout
+from proctor.discover.model import Transport
 from proctor.discover.proxy import is_behind_proctor
 from proctor.errors import InvalidInput
 
 _REDACTED = "***"
 _SERVER_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+#: The ``env`` key a wrapped HTTP entry's ``Authorization`` header moves to.
+UPSTREAM_AUTH_ENV = "PROCTOR_UPSTREAM_AUTHORIZATION"
+#: The ``env`` key a wrapped HTTP entry's URL moves to when it carries secrets.
+UPSTREAM_URL_ENV = "PROCTOR_UPSTREAM"
 
 
 @dataclass(frozen=True)
@@ -89,9 +104,11 @@ def plan_wrap(
     *,
     proxy_command: str = "proctor",
     proxy_args: Sequence[str] = (),
+    http: bool = False,
 ) -> WrapPlan:
-    """Read the file at ``location`` and plan wrapping its servers; raises
-    :class:`InvalidInput` when it cannot be read or parsed."""
+    """Read the file at ``location`` and plan wrapping its servers (its streamable HTTP
+    servers too with ``http``); raises :class:`InvalidInput` when it cannot be read or
+    parsed."""
     try:
         original = loads_jsonc(location.path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -100,10 +117,10 @@ def plan_wrap(
         raise InvalidInput(f"{location.path} is not a JSON object at the top level")
     wrapped = copy.deepcopy(original)
     changes = []
+    proxy = _Proxy(proxy_command, tuple(proxy_args), http)
     for where, servers in _server_maps(wrapped, location.layout):
         for name, entry in servers.items():
-            change = _wrap_entry(servers, where, str(name), entry, proxy_command, proxy_args)
-            changes.append(change)
+            changes.append(_wrap_entry(servers, where, str(name), entry, proxy))
     return WrapPlan(location.path, location.layout, original, wrapped, changes)
 
 
@@ -151,21 +168,27 @@ def _server_maps(root: dict[str, Any], layout: Layout) -> Iterator[tuple[str, di
             yield where, servers
 
 
+@dataclass(frozen=True)
+class _Proxy:
+    """How wrapped entries start the proxy, and whether HTTP entries are wrapped."""
+
+    command: str
+    args: tuple[str, ...]
+    http: bool
+
+
 def _wrap_entry(
-    servers: dict[str, Any],
-    where: str,
-    name: str,
-    entry: Any,
-    proxy_command: str,
-    proxy_args: Sequence[str],
+    servers: dict[str, Any], where: str, name: str, entry: Any, proxy: _Proxy
 ) -> WrapChange:
     at = f"{where}.{name}"
     if not isinstance(entry, dict):
         return WrapChange(at, name, skipped="not an object")
+    transport = transport_of(entry)
+    if transport is Transport.HTTP:
+        return _wrap_http(servers, at, name, entry, proxy)
     command = entry.get("command")
     raw_args = entry.get("args", [])
-    declared = entry.get("type")
-    if not isinstance(command, str) or not command or declared not in (None, "stdio"):
+    if transport is not Transport.STDIO or not isinstance(command, str) or not command:
         return WrapChange(at, name, skipped="a remote server: the proxy fronts stdio servers")
     if not isinstance(raw_args, list):
         return WrapChange(at, name, skipped="its args are not a list")
@@ -175,10 +198,57 @@ def _wrap_entry(
     server = _server_name(name)
     servers[name] = {
         **entry,
-        "command": proxy_command,
-        "args": ["mcp-proxy", "--server", server, *proxy_args, "--", command, *args],
+        "command": proxy.command,
+        "args": ["mcp-proxy", "--server", server, *proxy.args, "--", command, *args],
     }
     return WrapChange(at, name, server=server)
+
+
+def _wrap_http(
+    servers: dict[str, Any], at: str, name: str, entry: dict[str, Any], proxy: _Proxy
+) -> WrapChange:
+    """A streamable HTTP entry as a stdio entry that starts the proxy for its URL."""
+    if not proxy.http:
+        return WrapChange(
+            at, name, skipped="a remote server (--wrap-http puts HTTP servers behind the proxy)"
+        )
+    url = entry.get("url", entry.get("serverUrl"))
+    headers = entry.get("headers") or {}
+    env = entry.get("env") or {}
+    if not isinstance(url, str) or not isinstance(headers, dict) or not isinstance(env, dict):
+        return WrapChange(at, name, skipped="its url, headers or env are not what they should be")
+    others = sorted(key for key in headers if str(key).lower() != "authorization")
+    if others:
+        return WrapChange(
+            at,
+            name,
+            skipped=f"it sends headers the proxy cannot pass on ({', '.join(others)})",
+        )
+    server = _server_name(name)
+    args = ["mcp-proxy", "--server", server, *proxy.args]
+    env = dict(env)
+    if _has_secrets(url):
+        env[UPSTREAM_URL_ENV] = url
+        args += ["--upstream-url-env", UPSTREAM_URL_ENV]
+    else:
+        args += ["--upstream", url]
+    credential = next(
+        (value for key, value in headers.items() if key.lower() == "authorization"), None
+    )
+    if credential is not None:
+        env[UPSTREAM_AUTH_ENV] = str(credential)
+        args += ["--upstream-auth-env", UPSTREAM_AUTH_ENV]
+    kept = {k: v for k, v in entry.items() if k not in ("url", "serverUrl", "headers", "type")}
+    stdio: dict[str, Any] = {"type": "stdio"} if "type" in entry else {}
+    servers[name] = {**stdio, **kept, "command": proxy.command, "args": args}
+    if env:
+        servers[name]["env"] = env
+    return WrapChange(at, name, server=server)
+
+
+def _has_secrets(url: str) -> bool:
+    parts = urlsplit(url)
+    return bool(parts.password or parts.username or parts.query)
 
 
 def _server_name(name: str) -> str:

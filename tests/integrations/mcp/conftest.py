@@ -46,6 +46,7 @@ class Setup:
     tools_file: Path
     log_file: Path
     env: dict[str, str] = field(default_factory=dict)
+    results_file: Path | None = None
 
     def proxy(self, *upstream: str, server: str = "toy", options: tuple[str, ...] = ()) -> Any:
         """Client parameters that start ``proctor mcp-proxy`` in front of ``upstream``."""
@@ -60,6 +61,25 @@ class Setup:
 
     def set_tools(self, tools: list[dict[str, Any]]) -> None:
         self.tools_file.write_text(json.dumps(tools), encoding="utf-8")
+
+    def set_results(self, results: dict[str, dict[str, Any]]) -> None:
+        """What the toy server returns for the named tools (wire ``CallToolResult``s)."""
+        assert self.results_file is not None
+        self.results_file.write_text(json.dumps(results), encoding="utf-8")
+
+    def grant(self, *actions: ActionClass) -> None:
+        """A new task for ``bot`` granting ``actions``; the setup's token becomes its token."""
+        with Gateway.open(self.home) as gateway:
+            admin = Admin(gateway)
+            task = admin.create_task(
+                agent_id="bot",
+                requester="dana",
+                purpose="Tidy the notes",
+                capabilities=Capabilities(actions=frozenset(actions)),
+                actor="dana",
+            )
+            self.token = admin.issue_task_token(task.id, actor="dana").token
+            self.task_id = task.id
 
     def ran(self) -> list[str]:
         """The tools the toy server really ran, in order."""
@@ -87,9 +107,14 @@ def setup(tmp_path: Path) -> Setup:
 
     tools_file = tmp_path / "tools.json"
     log_file = tmp_path / "ran.log"
-    found = Setup(home, token, task.id, tools_file, log_file)
+    results_file = tmp_path / "results.json"
+    found = Setup(home, token, task.id, tools_file, log_file, results_file=results_file)
     found.set_tools(DEFAULT_TOOLS)
-    found.env = {"TOY_TOOLS": str(tools_file), "TOY_LOG": str(log_file)}
+    found.env = {
+        "TOY_TOOLS": str(tools_file),
+        "TOY_LOG": str(log_file),
+        "TOY_RESULTS": str(results_file),
+    }
     return found
 
 

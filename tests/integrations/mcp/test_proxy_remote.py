@@ -12,11 +12,12 @@ from mcp_types import CallToolResult, ListToolsResult
 
 from proctor.errors import ProctorError
 from proctor.gateway import Gateway
+from proctor.model import ActionClass
 from proctor.sdk import Client
 from proctor.server import create_app
 from proctor.wire import McpToolIn
 from tests.integrations.mcp.conftest import TOY_SERVER, Setup, connected, run
-from tests.integrations.mcp.toy_server import DEFAULT_TOOLS
+from tests.integrations.mcp.toy_server import DEFAULT_TOOLS, FETCH_PAGE, INJECTED
 from tests.server.live import live_server
 
 
@@ -113,3 +114,26 @@ def test_the_proxy_refuses_a_gateway_without_a_key(setup: Setup, served: tuple[s
 
     assert started.returncode == 1
     assert "--gateway needs an admin or admin-role personal key" in started.stderr
+
+
+def test_results_are_screened_by_a_served_gateway_too(
+    setup: Setup, served: tuple[str, str]
+) -> None:
+    """The proxy posts the tool's result with the outcome: the served gateway flags the
+    injection and holds the task's next high-risk call."""
+    url, key = served
+    setup.grant(ActionClass.READ, ActionClass.DELETE)
+    setup.set_tools([*DEFAULT_TOOLS, FETCH_PAGE])
+    setup.set_results({"fetch_page": {"content": [{"type": "text", "text": INJECTED}]}})
+
+    async def body() -> CallToolResult:
+        async with connected(_remote(setup, url, key)) as client:
+            await client.list_tools()
+            await client.call_tool("fetch_page", {"url": "https://news.example/24"})
+            return await client.call_tool("delete_note", {"id": "n2"})
+
+    after = run(body)
+
+    assert after.is_error
+    assert "instructions aimed at the agent were found" in _text(after)
+    assert setup.ran() == ["fetch_page"]

@@ -1,7 +1,9 @@
 """Every ``tools/call`` through ``check``: forward it, refuse it, or hold it.
 
 - **allow** — forwarded to the upstream server; its result is reported as the
-  decision's outcome (:func:`report_outcome`) before the agent sees it.
+  decision's outcome (:meth:`CallGate.report_outcome`) before the agent sees it, with
+  what the model will read of it (:func:`outcome_result`) for the gateway to screen
+  for instructions aimed at the agent and to record for value provenance.
 - **deny** — not forwarded; the agent gets a tool result with ``isError: true`` whose
   text gives the reasons and the decision id (a result, not a protocol error, so the
   model reads it), and ``skipped`` is recorded.
@@ -17,6 +19,7 @@ programs; the text is for the model.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -38,6 +41,13 @@ log = logging.getLogger("proctor.integrations.mcp")
 META_KEY = "proctor/decision"
 #: How much of a tool's result an outcome summary keeps.
 MAX_SUMMARY = 1000
+#: How many characters of a tool's result are passed on to the gateway for screening
+#: and value provenance (text and structured content together). Even with every
+#: character escaped as JSON ``\uXXXX``, that fits the gateway's default request
+#: body limit (256 KiB) with room to spare.
+MAX_RESULT_CHARS = 32_000
+#: Marks where :func:`outcome_result` cut the middle out of a long text.
+CUT_MARK = "\n[…]\n"
 # A wait is cut in slices this long, so a cancelled call stops waiting soon and
 # never spends an approval it would not use.
 _WAIT_SLICE_S = 5.0
@@ -124,22 +134,30 @@ class CallGate:
         """Record what the forwarded call did: ``result`` is the upstream's tool result,
         or None when it answered with a protocol error or never answered.
 
-        The one place a tool's result meets the gateway: passing ``result`` on for
-        outcome screening (labels, injection detection) is a change here only.
+        What the model reads of the result (:func:`outcome_result`, bounded) goes to the
+        gateway with it: screened for instructions aimed at the agent (a finding holds
+        the task's later high-risk calls) and recorded for value provenance.
         """
         if result is None:
             self.record(decision, OutcomeStatus.FAILED, "the MCP server answered with an error")
             return
         failed = result.get("isError") is True
         status = OutcomeStatus.FAILED if failed else OutcomeStatus.SUCCEEDED
-        self.record(decision, status, summarize(result))
+        self.record(decision, status, summarize(result), outcome_result(result))
 
-    def record(self, decision: Decision, status: OutcomeStatus, summary: str) -> None:
+    def record(
+        self,
+        decision: Decision,
+        status: OutcomeStatus,
+        summary: str,
+        result: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Record the decision's outcome; a failure to do so is logged, not raised."""
         # A local refusal (the gateway could not be reached) has no audit entry.
         if decision.audit_seq is None:
             return
         try:
-            self.checker.record_outcome(self.token, decision.id, status, summary)
+            self.checker.record_outcome(self.token, decision.id, status, summary, result=result)
         except Exception:
             # The call has run (or been refused); losing its outcome is worth a warning,
             # not an error in the agent's conversation.
@@ -155,6 +173,82 @@ def summarize(result: Mapping[str, Any]) -> str:
             parts.append(str(block.get("text", "")) if kind == "text" else f"[{kind}]")
     text = " ".join(parts).strip() or "(no text)"
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
+
+
+def outcome_result(result: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the model reads of a tool result, bounded, for the gateway to screen.
+
+    ``text``: the text of the ``text`` blocks, of embedded text resources (with their
+    URI) and the URI, name, title and description of resource links, joined by blank
+    lines; ``structuredContent`` as the server sent it. Together at most
+    :data:`MAX_RESULT_CHARS` characters (structured content counted as compact JSON):
+    when both are long each gets half; a text over its share keeps its head (three
+    quarters) and its tail (a quarter), since injected text is often appended to a
+    long page; structured content over its share is passed as its JSON text, cut the
+    same way. Images, audio and binary resources are not passed on. None when there is
+    nothing to pass.
+    """
+    text = "\n\n".join(_texts(result.get("content")))
+    structured = result.get("structuredContent")
+    structured_text = _compact_json(structured) if structured is not None else ""
+    text_share, structured_share = _shares(len(text), len(structured_text), MAX_RESULT_CHARS)
+    passed: dict[str, Any] = {}
+    if text:
+        passed["text"] = _cut_middle(text, text_share)
+    if structured is not None:
+        fits = len(structured_text) <= structured_share
+        passed["structuredContent"] = (
+            structured if fits else _cut_middle(structured_text, structured_share)
+        )
+    return passed or None
+
+
+def _texts(content: object) -> list[str]:
+    """The strings of content blocks a model reads, in order."""
+    if not isinstance(content, list):
+        return []
+    found: list[object] = []
+    for block in content:
+        if not isinstance(block, Mapping):
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            found.append(block.get("text"))
+        elif kind == "resource" and isinstance(embedded := block.get("resource"), Mapping):
+            found += [embedded.get("uri"), embedded.get("text")]
+        elif kind == "resource_link":
+            found += [block.get(key) for key in ("uri", "name", "title", "description")]
+    return [piece for piece in found if isinstance(piece, str) and piece]
+
+
+def _compact_json(value: object) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (TypeError, ValueError, RecursionError):
+        return str(value)
+
+
+def _shares(first: int, second: int, budget: int) -> tuple[int, int]:
+    """How much of ``budget`` each of two lengths gets: all of it if both fit, else
+    half each, a part that needs less than half leaving the rest to the other."""
+    if first + second <= budget:
+        return first, second
+    half = budget // 2
+    if first <= half:
+        return first, budget - first
+    if second <= half:
+        return budget - second, second
+    return half, budget - half
+
+
+def _cut_middle(text: str, limit: int) -> str:
+    """``text``, or its head and tail with :data:`CUT_MARK` between, in ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    room = max(0, limit - len(CUT_MARK))
+    head = room * 3 // 4
+    tail = room - head
+    return text[:head] + CUT_MARK + (text[-tail:] if tail else "")
 
 
 def _result(decision: Decision, text: str) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 import anyio
 import mcp_types as types
 from mcp.shared._stream_protocols import ReadStream, WriteStream
-from mcp.shared.message import SessionMessage
+from mcp.shared.message import ServerMessageMetadata, SessionMessage
 
 from proctor.errors import ProctorError
 from proctor.integrations.mcp._backend import Backend
@@ -70,6 +71,8 @@ class _Deciding:
 
     cancelled: threading.Event = field(default_factory=threading.Event)
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    #: The relay answered it already (the upstream went away meanwhile).
+    answered: bool = False
 
 
 class McpRelay:
@@ -98,13 +101,15 @@ class McpRelay:
 
             async def from_upstream() -> None:
                 nonlocal end
-                await self._pump_upstream(upstream_read)
+                with _closed_is_the_end():
+                    await self._pump_upstream(upstream_read)
                 end = RelayEnd.UPSTREAM_CLOSED
                 await self._fail_pending("the upstream MCP server closed the connection")
                 tasks.cancel_scope.cancel()
 
             async def from_client() -> None:
-                await self._pump_client(client_read)
+                with _closed_is_the_end():
+                    await self._pump_client(client_read)
                 tasks.cancel_scope.cancel()
 
             tasks.start_soon(from_upstream)
@@ -174,7 +179,11 @@ class McpRelay:
                 else:
                     verdict = await self._run(self.gate.settle, call, decision)
             if deciding.scope.cancelled_caught or deciding.cancelled.is_set():
-                return  # the agent cancelled: a cancelled request gets no answer
+                # The agent cancelled: a cancelled request gets no answer, but a
+                # transport whose wire must still end it (2025-era HTTP) is told.
+                if not deciding.answered:
+                    await _end_unanswered(item)
+                return
             if verdict.result is not None:
                 await self._to_client(_response(request.id, verdict.result))
                 return
@@ -250,6 +259,7 @@ class McpRelay:
         """Answer every request the server will never answer, and stop deciding."""
         deciding, self._deciding = self._deciding, {}
         for request_id, being_decided in deciding.items():
+            being_decided.answered = True
             being_decided.cancelled.set()
             being_decided.scope.cancel()
             await self._to_client(_error(request_id, UPSTREAM_GONE, why))
@@ -286,6 +296,25 @@ class McpRelay:
             await self._client_write.send(item)
         except (anyio.ClosedResourceError, anyio.BrokenResourceError):
             log.debug("the agent's side is closed; dropped %s", type(item.message).__name__)
+
+
+@contextmanager
+def _closed_is_the_end() -> Iterator[None]:
+    """A stream its transport closed under us (an HTTP session deleted) has ended."""
+    try:
+        yield
+    except anyio.ClosedResourceError:
+        log.debug("a stream was closed by its transport")
+
+
+async def _end_unanswered(item: SessionMessage) -> None:
+    """Let the agent's transport end a request that will get no answer, if it must."""
+    metadata = item.metadata
+    if isinstance(metadata, ServerMessageMetadata) and metadata.on_request_unanswered:
+        try:
+            await metadata.on_request_unanswered()
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            log.debug("the agent's side is closed; a cancelled request was not ended")
 
 
 def _shown(raw: Mapping[str, Any], view: ToolView) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """The stdio proxy: the agent's MCP client talks to us on stdin/stdout; we start the
-upstream server as a child process and talk to it on its stdin/stdout.
+upstream server as a child process and talk to it on its stdin/stdout, or talk to an
+upstream over streamable HTTP (:attr:`ProxySettings.upstream`).
 
 The child gets this process's environment without Proctor's own secrets
 (:data:`SECRET_ENV`): the agent's task token and an API key are for the proxy, never
@@ -12,7 +13,8 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -20,12 +22,15 @@ import anyio
 import anyio.lowlevel
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.server.stdio import stdio_server
+from mcp.shared._stream_protocols import ReadStream, WriteStream
+from mcp.shared.message import SessionMessage
 
 from proctor.errors import InvalidInput
 from proctor.integrations.mcp._backend import Backend
 from proctor.integrations.mcp._gate import CallGate
 from proctor.integrations.mcp._listed import Unannotated, UnannotatedRule, check_server_name
 from proctor.integrations.mcp._relay import McpRelay, RelayEnd
+from proctor.integrations.mcp._upstream import HttpUpstream
 
 #: Environment variables the upstream server never inherits.
 SECRET_ENV = ("PROCTOR_TOKEN", "PROCTOR_API_KEY")
@@ -39,6 +44,8 @@ class ProxySettings:
     server: str
     #: The upstream server's command line (stdio).
     command: Sequence[str] = ()
+    #: Or an upstream server over streamable HTTP.
+    upstream: HttpUpstream | None = None
     #: What a first-seen tool without hints gets.
     unannotated: UnannotatedRule = Unannotated.REQUIRE_APPROVAL
     #: Seconds a held call waits for people (0: answer "pending" at once).
@@ -48,6 +55,11 @@ class ProxySettings:
 
     def __post_init__(self) -> None:
         check_server_name(self.server)
+        if self.command and self.upstream is not None:
+            raise InvalidInput(
+                "give the upstream server's command or its --upstream URL, not both",
+                code="invalid_upstream",
+            )
         if self.approval_wait < 0:
             raise InvalidInput("--approval-wait cannot be negative", code="invalid_wait")
 
@@ -60,7 +72,12 @@ def upstream_environment(extra: Mapping[str, str] = {}) -> dict[str, str]:
 
 
 async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> RelayEnd:
-    """Proxy this process's stdin/stdout to the upstream command until either side ends."""
+    """Proxy this process's stdin/stdout to the upstream (its command, or its URL) until
+    either side ends."""
+    gate = CallGate(backend.checker, token, settings.server, approval_wait=settings.approval_wait)
+    relay = McpRelay(gate, backend, unannotated=settings.unannotated)
+    if settings.upstream is not None:
+        return await _with_stdin(_serve(relay, _http_upstream(settings.upstream)))
     if not settings.command:
         raise InvalidInput("give the upstream server's command after --", code="no_command")
     command, *args = settings.command
@@ -73,24 +90,38 @@ async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> 
     upstream = StdioServerParameters(
         command=command, args=args, env=upstream_environment(settings.env)
     )
-    gate = CallGate(backend.checker, token, settings.server, approval_wait=settings.approval_wait)
-    relay = McpRelay(gate, backend, unannotated=settings.unannotated)
+    return await _with_stdin(_serve(relay, stdio_client(upstream, errlog=sys.stderr)))
+
+
+#: The upstream's streams, once entered: a child process's, or an HTTP server's.
+UpstreamStreams = AbstractAsyncContextManager[
+    tuple[ReadStream[SessionMessage | Exception], WriteStream[SessionMessage]]
+]
+
+
+@asynccontextmanager
+async def _http_upstream(upstream: HttpUpstream) -> AsyncIterator[Any]:
+    async with upstream.client() as client, upstream.connect(client) as streams:
+        yield streams
+
+
+async def _with_stdin(serving: Coroutine[Any, Any, RelayEnd]) -> RelayEnd:
     was_blocking = _blocking(0)
     try:
-        return await _serve(relay, upstream, stdin=_stdin())
+        return await serving
     finally:
         if was_blocking:
             # stdin may be a terminal shared with the shell that started us.
             os.set_blocking(0, True)
 
 
-async def _serve(relay: McpRelay, upstream: StdioServerParameters, stdin: Any) -> RelayEnd:
+async def _serve(relay: McpRelay, upstream: UpstreamStreams) -> RelayEnd:
     with anyio.CancelScope() as agent_side:
-        async with stdio_server(stdin=stdin, stdout=cast(Any, _Output(1))) as (
+        async with stdio_server(stdin=_stdin(), stdout=cast(Any, _Output(1))) as (
             client_read,
             client_write,
         ):
-            async with stdio_client(upstream, errlog=sys.stderr) as (upstream_read, upstream_write):
+            async with upstream as (upstream_read, upstream_write):
                 end = await relay.run(client_read, client_write, upstream_read, upstream_write)
             if end is RelayEnd.UPSTREAM_CLOSED:
                 # The agent may keep its side open: let the last answers out, then stop
