@@ -77,6 +77,26 @@ def test_an_injected_page_marks_the_session_and_holds_high_risk_calls(
     assert entry.body["screened"]["rules"]
 
 
+def test_an_injected_error_message_counts_too(gateway: Gateway, token: str) -> None:
+    """A failed call's output reaches the model as well, so it is screened the same way."""
+    decision = check(gateway, token, "web.fetch", url="https://example.org/checklist")
+    receipt = gateway.record_outcome(
+        token, decision.id, OutcomeStatus.FAILED, "HTTP 500", result={"error": INJECTED_PAGE}
+    )
+    assert receipt.injection
+    held = check(gateway, token, "git.delete_branch", branch="release-2.3")
+    assert policy_ids(held) == ["hold-high-risk-after-injection"]
+
+
+def test_a_skipped_call_has_no_output_to_screen(gateway: Gateway, token: str) -> None:
+    decision = check(gateway, token, "web.fetch", url="https://example.org/checklist")
+    receipt = gateway.record_outcome(
+        token, decision.id, OutcomeStatus.SKIPPED, "not run", result={"html": INJECTED_PAGE}
+    )
+    assert not receipt.injection
+    assert check(gateway, token, "git.delete_branch", branch="x").outcome is Outcome.ALLOW
+
+
 def test_a_benign_page_changes_nothing(gateway: Gateway, token: str) -> None:
     assert fetch(gateway, token, BENIGN_PAGE) == ""
     decision = check(gateway, token, "git.delete_branch", branch="release-2.3")

@@ -549,7 +549,8 @@ class Gateway:
         ran = status is OutcomeStatus.SUCCEEDED
         read = reading(self.runtime, ref, label, untrusted) if ran else None
         screened = None
-        if ran and result is not None:
+        # A failed call's output (an error message) reaches the model too: screen it.
+        if status is not OutcomeStatus.SKIPPED and result is not None:
             screened = screen_result(self.runtime, decision_id, ref, read, result)
         injected = screened is not None and screened.screening.flagged
         if injected and read is None:
