@@ -267,6 +267,11 @@ def _burst(
             bound = (burst_mean - events * math.log(burst_mean) + _LGAMMA[events]) / _LN2
             if bound + focus_bits <= best:
                 continue
+            # The same bound for the normal-rate explanation: the window scores the
+            # smaller of the two, so if either bound is no better, skip the exact tails.
+            normal_mean = expected if expected > 1e-12 else 1e-12
+            if (normal_mean - events * math.log(normal_mean) + _LGAMMA[events]) / _LN2 <= best:
+                continue
             bits = poisson_tail_bits(events, burst_mean) + focus_bits
             if bits <= best:
                 continue
@@ -276,6 +281,10 @@ def _burst(
                 best_phrase = (
                     f"{events + 1} calls of {name} in {span:.0f} s ({expected:.2f} expected)"
                 )
+                if best >= BURST_BITS[1]:
+                    # The ramp is saturated: a stronger burst would score the same, so
+                    # the search stops here (the hot path's costliest loop, in bursts).
+                    return best, best_phrase
     if not best_phrase:
         return None
     return best, best_phrase
