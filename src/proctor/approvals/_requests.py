@@ -54,6 +54,29 @@ _STANDING = (
 )
 
 
+# Built once: a held call is checked against it on every check (building the
+# expression each time cost more than running it).
+_STANDING_QUERY = (
+    sa.select(approval_requests)
+    .where(
+        approval_requests.c.task_id == sa.bindparam("task_id"),
+        sa.or_(
+            sa.and_(
+                approval_requests.c.call_hash == sa.bindparam("call_hash"),
+                approval_requests.c.status.in_(_STANDING),
+            ),
+            sa.and_(
+                approval_requests.c.scope == ApprovalScope.TASK_TOOL.value,
+                approval_requests.c.status == ApprovalStatus.APPROVED.value,
+                approval_requests.c.agent_id == sa.bindparam("agent_id"),
+                approval_requests.c.tool == sa.bindparam("tool"),
+            ),
+        ),
+    )
+    .order_by(approval_requests.c.created_at)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CallStanding:
     """What people have said about one call so far (see :meth:`Approvals.standing_for`)."""
@@ -148,23 +171,10 @@ class Approvals:
         lets it go ahead (for this exact call and not used yet, or a widening to this
         tool for this agent on this task), a denial of this exact call, and the live
         pending request for it."""
-        table = approval_requests
-        query = sa.select(table).where(
-            table.c.task_id == task_id,
-            sa.or_(
-                sa.and_(
-                    table.c.call_hash == call_hash,
-                    table.c.status.in_(_STANDING),
-                ),
-                sa.and_(
-                    table.c.scope == ApprovalScope.TASK_TOOL.value,
-                    table.c.status == ApprovalStatus.APPROVED.value,
-                    table.c.agent_id == agent_id,
-                    table.c.tool == tool,
-                ),
-            ),
-        )
-        found = self._select(query.order_by(table.c.created_at))
+        params = {"task_id": task_id, "call_hash": call_hash, "agent_id": agent_id, "tool": tool}
+        with self._db.connect() as connection:
+            rows = connection.execute(_STANDING_QUERY, params).mappings()
+            found = [from_row(row) for row in rows]
         now = self._clock()
         exact = [r for r in found if r.call_hash == call_hash]
         approved = [r for r in found if r.status is ApprovalStatus.APPROVED]
