@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -21,7 +20,7 @@ from proctor.errors import Forbidden
 from proctor.people import Person, Role
 from proctor.server._context import Context, Principal, require_role
 from proctor.server._errors import ERROR_RESPONSES
-from proctor.server._feed import approval_feed
+from proctor.server._feed import approval_feed, resume_point
 from proctor.store import utcnow
 from proctor.wire import ApprovalOut, ApproveIn, DeliveryOut, DenyIn
 
@@ -71,7 +70,7 @@ async def stream(
     Reconnecting with ``Last-Event-ID`` resumes from that change.
     """
     approvals = context.runtime.approvals
-    since = _resume_point(last_event_id) or utcnow()
+    since = resume_point(last_event_id) or utcnow()
     sent = _SentEvents()
     with approval_feed(approvals) as feed:
         while True:
@@ -151,12 +150,3 @@ def _event(request: ApprovalRequest) -> ServerSentEvent:
         id=f"{stamp} {request.id}",
         data=ApprovalOut.from_model(request).model_dump(mode="json"),
     )
-
-
-def _resume_point(last_event_id: str | None) -> datetime | None:
-    if not last_event_id:
-        return None
-    try:
-        return datetime.fromisoformat(last_event_id.split(" ", 1)[0])
-    except ValueError:
-        return None

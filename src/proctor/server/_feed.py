@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections import deque
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from proctor.approvals import ApprovalEvent, ApprovalRequest, Approvals
@@ -86,3 +87,14 @@ def alert_feed(alerts: AlertStore) -> Iterator[AlertFeed]:
         yield feed
     finally:
         unsubscribe()
+
+
+def resume_point(last_event_id: str | None) -> datetime | None:
+    """Where a reconnecting stream picks up: the time in its ``Last-Event-ID`` (event ids
+    are ``<ISO time> <id>``), or None for a new stream or an id not of that shape."""
+    if not last_event_id:
+        return None
+    try:
+        return datetime.fromisoformat(last_event_id.split(" ", 1)[0])
+    except ValueError:
+        return None

@@ -23,7 +23,7 @@ from proctor.monitor import MAX_ALERT_PAGE, Alert, BreakerState, BreakerStatus
 from proctor.people import Role
 from proctor.server._context import Context, Principal, require_role
 from proctor.server._errors import ERROR_RESPONSES
-from proctor.server._feed import alert_feed
+from proctor.server._feed import alert_feed, resume_point
 from proctor.store import as_utc, utcnow
 from proctor.wire import (
     AlertOut,
@@ -72,7 +72,7 @@ async def stream_alerts(
     second. Reconnecting with ``Last-Event-ID`` resumes after that alert.
     """
     alerts = context.runtime.monitor.alerts
-    resumed = _resume_point(last_event_id)
+    resumed = resume_point(last_event_id)
     floor = resumed or utcnow()
     sent = _SentAlerts()
     if last_event_id:
@@ -186,12 +186,3 @@ def _event(alert: Alert) -> ServerSentEvent:
         id=f"{alert.created_at.isoformat()} {alert.id}",
         data=AlertOut.from_model(alert).model_dump(mode="json"),
     )
-
-
-def _resume_point(last_event_id: str | None) -> datetime | None:
-    if not last_event_id:
-        return None
-    try:
-        return datetime.fromisoformat(last_event_id.split(" ", 1)[0])
-    except ValueError:
-        return None
