@@ -279,7 +279,7 @@ class Gateway:
             if problem is not None:
                 return refusal(decision_id, request, "invalid_input", problem), watched
         policy_input = self._policy_input(
-            request, acting, agent, task, tool, monitor=watched.policy_facts()
+            request, acting, agent, task, tool, monitor=watched.policy_facts(), resource=resource
         )
         judgment = self.runtime.policies.evaluate(policy_input)
         decision = watched.held(decision_from(decision_id, request, judgment, tool, policy_input))
@@ -352,6 +352,7 @@ class Gateway:
         tool: Tool | None,
         *,
         monitor: MonitorFacts = _NOT_MONITORED,
+        resource: ResourceFacts | None = None,
     ) -> PolicyInput:
         grants = Grants(task.capabilities, acting.capabilities)
         action = tool.action_class.value if tool else UNCLASSIFIED_ACTION
@@ -374,7 +375,8 @@ class Gateway:
             delivers=delivers,
             grants_resource=grants.resource(request.resource),
         )
-        resource = self._resource_facts(request.resource, tool)
+        if resource is None:
+            resource = self._resource_facts(request.resource, tool)
         call, provenance = _NO_CALL_FACTS, _NO_PROVENANCE
         if tool is not None:
             call = call_facts(self.runtime, tool, request.arguments, request.resource)

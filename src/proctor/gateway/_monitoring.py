@@ -38,7 +38,7 @@ class Watched:
     action: ActionClass | None
     label: Label
     at: datetime
-    call_key: str
+    call_key: str | None
 
     def refusal(self, decision_id: str, request: CheckRequest) -> Decision | None:
         """The deny a tripped breaker (``on_trip: deny``) or a rate limit gives, if any."""
@@ -121,7 +121,8 @@ def watch(
     action = tool.action_class if tool is not None else None
     label = Label(resource.label)
     key = CallKey(acting.agent_id, acting.task_id, acting.requester, request.tool)
-    call_key = fingerprint(request)
+    # Only a monitor that learns reads the fingerprint: do not serialize for nothing.
+    call_key = fingerprint(request) if monitor.setup.enabled else None
     screen = monitor.before(key, action, label, at, count=count, call_key=call_key)
     return Watched(screen, acting.agent_id, request.tool, action, label, at, call_key)
 

@@ -134,9 +134,9 @@ class Monitor:
 
         ``call_key`` is the call's fingerprint (same tool, same arguments: same key),
         which tells a loop from work. ``count=False`` (an admin's "what if") consumes
-        no rate-limit allowance, and
-        neither does a call a tripped breaker stops. Facts that cannot be computed
-        are :meth:`AnomalyFacts.unavailable` (score 1.0): fail closed.
+        no rate-limit allowance, and neither does a call a tripped breaker stops.
+        Facts that cannot be computed are :meth:`AnomalyFacts.unavailable` (score
+        1.0): fail closed.
         """
         breaker = self.breakers.state(call.agent, at)
         if not self.setup.enabled:

@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self
 from urllib.parse import urlsplit
 
 import anyio
@@ -210,24 +210,14 @@ class _Unreachable(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-class _Stamped:
-    """The upstream write stream: each message from the agent gets its upstream headers."""
+class _Closable(Protocol):
+    async def aclose(self) -> None: ...
 
-    def __init__(self, inner: WriteStream[SessionMessage], *, forward_authorization: bool):
-        self._inner = inner
-        self._forward_authorization = forward_authorization
 
-    async def send(self, item: SessionMessage, /) -> None:
-        metadata = item.metadata
-        incoming: Mapping[str, str] = {}
-        if isinstance(metadata, ServerMessageMetadata) and metadata.request_context is not None:
-            incoming = getattr(metadata.request_context, "headers", {}) or {}
-        headers = upstream_headers(
-            item.message, incoming, forward_authorization=self._forward_authorization
-        )
-        await self._inner.send(
-            SessionMessage(item.message, metadata=ClientMessageMetadata(headers=headers or None))
-        )
+class _Closing:
+    """A stream wrapper that closes its inner stream, also as an async context manager."""
+
+    _inner: _Closable
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -245,8 +235,32 @@ class _Stamped:
         return None
 
 
-class _Explained:
+class _Stamped(_Closing):
+    """The upstream write stream: each message from the agent gets its upstream headers."""
+
+    _inner: WriteStream[SessionMessage]
+
+    def __init__(self, inner: WriteStream[SessionMessage], *, forward_authorization: bool):
+        self._inner = inner
+        self._forward_authorization = forward_authorization
+
+    async def send(self, item: SessionMessage, /) -> None:
+        metadata = item.metadata
+        incoming: Mapping[str, str] = {}
+        if isinstance(metadata, ServerMessageMetadata) and metadata.request_context is not None:
+            incoming = getattr(metadata.request_context, "headers", {}) or {}
+        headers = upstream_headers(
+            item.message, incoming, forward_authorization=self._forward_authorization
+        )
+        await self._inner.send(
+            SessionMessage(item.message, metadata=ClientMessageMetadata(headers=headers or None))
+        )
+
+
+class _Explained(_Closing):
     """The upstream read stream: an error for a stream that broke says so plainly."""
+
+    _inner: ReadStream[SessionMessage | Exception]
 
     def __init__(self, inner: ReadStream[SessionMessage | Exception], url: str) -> None:
         self._inner = inner
@@ -270,9 +284,6 @@ class _Explained:
             return SessionMessage(types.JSONRPCError(jsonrpc="2.0", id=message.id, error=error))
         return item
 
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
     def __aiter__(self) -> Self:
         return self
 
@@ -281,15 +292,3 @@ class _Explained:
             return await self.receive()
         except (anyio.EndOfStream, anyio.ClosedResourceError) as exc:
             raise StopAsyncIteration from exc
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> bool | None:
-        await self.aclose()
-        return None
