@@ -496,3 +496,29 @@ def test_a_loop_repeating_one_call_is_told_from_work_by_its_fingerprint(
 
     (alert,) = gateway.runtime.monitor.alerts.list()
     assert "repeating recent calls" in json.dumps(alert.evidence["facts"]["reasons"])
+
+
+def forged_from(token: str) -> str:
+    """``token`` with its signature's last characters changed: same claims, not ours."""
+    head, _, signature = token.rpartition(".")
+    return f"{head}.{signature[:-4]}{'AAAA' if not signature.endswith('AAAA') else 'BBBB'}"
+
+
+def test_a_forged_token_uses_up_nobody_s_allowance_nor_trips_their_breaker(
+    open_gateway: OpenGateway, tmp_path: Path
+) -> None:
+    """Limits and breakers count only calls whose token, agent and task were verified:
+    an attacker replaying forum-bot's claims cannot throttle or stop forum-bot."""
+    gateway = open_gateway(monitor={"breakers": {"rules": [PERMISSION_SPREE]}})
+    token = incident_token(gateway)
+    declare_limits(gateway, tmp_path, "forum.read_thread: 1/hour per agent")
+    forged = forged_from(token)
+
+    for _ in range(5):
+        assert gateway.check(forged, READ).code == "token_bad_signature"
+        gateway.check(forged, widen("payments-core"))
+    assert gateway.runtime.monitor.drain()
+
+    assert gateway.check(token, READ).allowed
+    assert gateway.runtime.monitor.breakers.state("forum-bot").status is BreakerStatus.CLOSED
+    assert gateway.runtime.monitor.alerts.list() == []
