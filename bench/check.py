@@ -128,6 +128,10 @@ class Row:
     mean_candidates: float
     slice_cache_hit_rate: float
     outcomes: dict[str, int]
+    #: Full-check p50 and p99 (µs) of the calls of each outcome: a held call also
+    #: opens an approval request (a store write and its audit entry) and asks Cedar
+    #: a second time, so it costs several times an allowed one.
+    by_outcome: dict[str, tuple[float, float]]
     setup_s: float
 
     @property
@@ -369,9 +373,12 @@ def measure(size: int, plan: Plan, workdir: Path) -> Row:
         engine = gateway.runtime.policies
         before = engine.cache_info()
         outcomes: dict[str, int] = {o.value: 0 for o in Outcome}
+        in_order: list[str] = []
 
         def check(request: Call) -> None:
-            outcomes[gateway.check(*request).outcome.value] += 1
+            outcome = gateway.check(*request).outcome.value
+            outcomes[outcome] += 1
+            in_order.append(outcome)
 
         full_cpu: list[int] = []
         full = timed(check, requests, cpu=full_cpu)
@@ -414,8 +421,19 @@ def measure(size: int, plan: Plan, workdir: Path) -> Row:
         mean_candidates=sum(candidates) / len(candidates),
         slice_cache_hit_rate=(after.hits - before.hits) / lookups if lookups else 0.0,
         outcomes=outcomes,
+        by_outcome=_by_outcome(full, in_order),
         setup_s=round(setup_s, 2),
     )
+
+
+def _by_outcome(samples: Sequence[int], outcomes: Sequence[str]) -> dict[str, tuple[float, float]]:
+    grouped: dict[str, list[int]] = {}
+    for sample, outcome in zip(samples, outcomes, strict=True):
+        grouped.setdefault(outcome, []).append(sample)
+    return {
+        outcome: (percentile(values, 0.50), percentile(values, 0.99))
+        for outcome, values in sorted(grouped.items())
+    }
 
 
 def time_raw_cedar(gateway: Gateway, inputs: Sequence[PolicyInput], policies: str) -> list[int]:
@@ -722,6 +740,12 @@ def print_table(rows: Sequence[Row], result: dict[str, Any]) -> None:
             f"before, {row.verify_cold_p50_us:.0f} / {row.verify_cold_p99_us:.0f} µs for its "
             "first use (Ed25519 signature check)"
         )
+    for row in rows:
+        shares = ", ".join(
+            f"{outcome} {row.outcomes.get(outcome, 0) / row.full_calls:.0%} {p50:.0f} / {p99:.0f}"
+            for outcome, (p50, p99) in row.by_outcome.items()
+        )
+        print(f"full check p50 / p99 µs by outcome at {row.policies:,} policies: {shares}")
     verified = result["verified_p99_target_met"]
     if verified is not None:
         print(

@@ -171,33 +171,65 @@ def action_groups(action: str) -> tuple[str, ...]:
     return (HIGH_RISK_GROUP,) if action in _HIGH_RISK else ()
 
 
-#: Every way a policy can name a context attribute; anything else after ``context``
-#: (a use this does not recognise) makes the whole context go to Cedar.
-_CONTEXT_USE = re.compile(
-    r'\bcontext\b(?:\s*\.\s*([A-Za-z_]\w*)|\s+has\s+([A-Za-z_]\w*)|\s*\[\s*"([^"\\]*)"\s*\])?'
-)
+#: One step into a record: ``.name``, `` has name`` or ``["name"]``.
+_STEP = r'(?:\s*\.\s*([A-Za-z_]\w*)|\s+has\s+([A-Za-z_]\w*)|\s*\[\s*"([^"\\]*)"\s*\])'
+#: Every way a policy can name a context attribute (and, optionally, one of its
+#: fields); anything else after ``context`` (a use this does not recognise) makes
+#: the whole context go to Cedar.
+_CONTEXT_USE = re.compile(rf"\bcontext\b(?:{_STEP}(?:{_STEP})?)?")
+#: The first step was a presence test (``context has x``): nothing reads into ``x``.
+_PRESENCE = 2
+
+#: What of the context loaded policies read: for each top-level attribute, the
+#: fields read from it, or None for the whole value. None overall: everything.
+ContextShape = Mapping[str, frozenset[str] | None]
 
 
-def context_keys(texts: Iterable[str]) -> frozenset[str] | None:
-    """The top-level context attributes ``texts`` (policies) read, or None when some
-    use of ``context`` is not a plain attribute access (then Cedar gets them all).
+def context_keys(texts: Iterable[str]) -> ContextShape | None:
+    """The context attributes ``texts`` (policies) read, down to the fields of each
+    record, or None when some use of ``context`` is not a plain attribute access
+    (then Cedar gets all of it).
 
-    Cedar converts every context value on every call (a few µs each), so attributes
-    no loaded policy reads are left out of the request. A policy that reads one
-    anyway would fail to evaluate, which denies: the cautious direction.
+    Cedar converts every context value on every call (one to three µs each), so what
+    no loaded policy reads is left out of the request. An attribute used as a whole
+    (``context.task == ...``, ``context.task has x`` aside) is sent whole. A policy
+    that reads a left-out field anyway would fail to evaluate, which denies: the
+    cautious direction.
     """
-    keys: set[str] = set()
+    fields: dict[str, set[str] | None] = {}
     for text in texts:
         for use in _CONTEXT_USE.finditer(text):
-            key = use.group(1) or use.group(2) or use.group(3)
+            groups = use.groups()
+            key = groups[0] or groups[1] or groups[2]
             if key is None:
                 return None
-            keys.add(key)
-    return frozenset(keys)
+            field_name = groups[3] or groups[4] or groups[5]
+            if groups[1] is not None:
+                fields.setdefault(key, set())  # ``context has key``: its presence only
+            elif field_name is None:
+                fields[key] = None  # read as a whole
+            elif key not in fields or fields[key] is not None:
+                known = fields.setdefault(key, set())
+                assert known is not None
+                known.add(field_name)
+    return {key: None if read is None else frozenset(read) for key, read in fields.items()}
+
+
+def _pruned(context: dict[str, Any], shape: ContextShape) -> dict[str, Any]:
+    """``context`` cut down to ``shape`` (see :func:`context_keys`)."""
+    kept: dict[str, Any] = {}
+    for key, read in shape.items():
+        if key not in context:
+            continue
+        value = context[key]
+        if read is not None and isinstance(value, dict):
+            value = {name: value[name] for name in read if name in value}
+        kept[key] = value
+    return kept
 
 
 def request(
-    facts: PolicyInput, *, approved: bool, keys: frozenset[str] | None = None
+    facts: PolicyInput, *, approved: bool, keys: ContextShape | None = None
 ) -> dict[str, Any]:
     """The Cedar request for ``facts``; ``approved`` overrides the input's flag;
     ``keys`` (see :func:`context_keys`) limits the context to what policies read."""
@@ -253,7 +285,7 @@ def request(
         "approved": approved,
     }
     if keys is not None:
-        context = {key: value for key, value in context.items() if key in keys}
+        context = _pruned(context, keys)
     return {
         "principal": {"type": "Agent", "id": facts.agent.id},
         "action": {"type": "Action", "id": facts.action},
