@@ -131,8 +131,11 @@ def _proctor_script() -> str | None:
     return shutil.which("proctor", path=search)
 
 
-def _proctor_demo(*arguments: str) -> subprocess.CompletedProcess[str]:
+def _proctor_demo(
+    *arguments: str, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": "240", "NO_COLOR": "1", "PYTHONWARNINGS": "error"}
+    env.update(env_extra or {})
     executable = _proctor_script()
     assert executable is not None
     return subprocess.run(
@@ -165,6 +168,15 @@ def test_proctor_demo_command_refuses_an_unknown_scenario(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "no scenario named replit" in result.stdout
     assert not (tmp_path / "demo").exists()
+
+
+@pytest.mark.skipif(_proctor_script() is None, reason="the `proctor` console script is missing")
+def test_an_unknown_scenario_leaves_no_temporary_directory_behind(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = _proctor_demo("--scenario", "replit", env_extra={"TMPDIR": str(scratch)})
+    assert result.returncode == 2
+    assert list(scratch.iterdir()) == []
 
 
 def test_demo_module_is_importable_without_side_effects() -> None:

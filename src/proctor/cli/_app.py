@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -117,8 +116,7 @@ def demo(
     """Replay real agent incidents against a real gateway, and verify the audit log."""
     from proctor.demo import run_demo
 
-    target = data_dir or Path(tempfile.mkdtemp(prefix="proctor-demo-"))
-    raise typer.Exit(run_demo(target, console, scenarios=scenario))
+    raise typer.Exit(run_demo(data_dir, console, scenarios=scenario))
 
 
 @app.command()

@@ -3,6 +3,7 @@ directory, then verify the audit log."""
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,9 +30,12 @@ def scenario_names() -> tuple[str, ...]:
     return tuple(scenario.name for scenario in SCENARIOS)
 
 
-def run_demo(data_dir: Path, console: Console, scenarios: Sequence[str] | None = None) -> int:
+def run_demo(
+    data_dir: Path | None, console: Console, scenarios: Sequence[str] | None = None
+) -> int:
     """Play the replays named in ``scenarios`` (all of them when None), in that order,
-    in a fresh data directory.
+    in a fresh data directory (None: a new temporary one, made once the scenarios are
+    known to exist).
 
     Returns 0 when every step decided as expected and the audit log verifies, 1 when
     not, and 2 when nothing was played (an unknown scenario, a data directory that is
@@ -40,6 +44,8 @@ def run_demo(data_dir: Path, console: Console, scenarios: Sequence[str] | None =
     chosen = _choose(scenarios, console)
     if chosen is None:
         return 2
+    if data_dir is None:
+        data_dir = Path(tempfile.mkdtemp(prefix="proctor-demo-"))
     # Anything already there (a store, or settings pointing at a shared database) may
     # be a real deployment: the demo's agents and decisions must never land in its log.
     if data_dir.exists() and (not data_dir.is_dir() or any(data_dir.iterdir())):
