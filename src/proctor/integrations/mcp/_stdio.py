@@ -2,6 +2,12 @@
 upstream server as a child process and talk to it on its stdin/stdout, or talk to an
 upstream over streamable HTTP (:attr:`ProxySettings.upstream`).
 
+The pipes are read and written by the relay itself (:mod:`._pipes`), not through the
+SDK's stdio transports, whose reader and writer tasks cost a turn of the event loop
+per message on each side; a stdin that cannot be polled (a regular file, a terminal
+device) is still read by the SDK's transport, and on Windows the child is started by
+the SDK's stdio client.
+
 The child gets this process's environment without Proctor's own secrets
 (:data:`SECRET_ENV`): the agent's task token and an API key are for the proxy, never
 for the server it fronts.
