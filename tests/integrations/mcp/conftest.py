@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,3 +131,76 @@ async def connected(params: Any, mode: str = "auto") -> AsyncIterator[Client]:
 def audit_entries(home: Path, kind: str) -> list[dict[str, Any]]:
     with Gateway.open(home) as gateway:
         return [entry.body for entry in gateway.runtime.audit.iter_entries(kinds={kind})]
+
+
+LEGACY_INIT = {
+    "jsonrpc": "2.0",
+    "id": "init",
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw-test", "version": "0"},
+    },
+}
+
+
+class RawProxy:
+    """The proxy as a subprocess we write lines to and read lines from ourselves."""
+
+    def __init__(self, setup: Setup, *options: str, params: Any = None) -> None:
+        params = params if params is not None else setup.toy(options=options)
+        env = {**base_env(), **params.env}
+        self.process = subprocess.Popen(
+            [params.command, *params.args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+
+    def send(self, line: str | bytes | dict[str, Any]) -> None:
+        """Write one line (a newline is added)."""
+        text = json.dumps(line) if isinstance(line, dict) else line
+        self.write((text.encode() if isinstance(text, str) else text) + b"\n")
+
+    def write(self, data: bytes) -> None:
+        """Write bytes as they are."""
+        assert self.process.stdin is not None
+        self.process.stdin.write(data)
+        self.process.stdin.flush()
+
+    def receive(self) -> dict[str, Any]:
+        """The next line the proxy wrote, parsed."""
+        answer: dict[str, Any] = json.loads(self.receive_line())
+        return answer
+
+    def receive_line(self) -> bytes:
+        """The next line the proxy wrote, as it wrote it."""
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, "the proxy closed its output"
+        return line
+
+    def handshake(self) -> None:
+        self.send(LEGACY_INIT)
+        assert self.receive()["id"] == "init"
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate(timeout=30)
+
+
+def base_env() -> dict[str, str]:
+    """This process's environment without Proctor's own variables."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("PROCTOR_")}
+
+
+@pytest.fixture
+def raw(setup: Setup) -> Iterator[RawProxy]:
+    """The proxy in front of the toy server, spoken to line by line."""
+    proxy = RawProxy(setup)
+    yield proxy
+    proxy.close()

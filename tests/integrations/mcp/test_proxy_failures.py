@@ -3,78 +3,21 @@ proxy started with the wrong credentials. Every wait is bounded."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
-from typing import Any
 
 import pytest
 from mcp import MCPError
 
-from tests.integrations.mcp.conftest import TOY_SERVER, Setup, connected, run
-
-LEGACY_INIT = {
-    "jsonrpc": "2.0",
-    "id": "init",
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw-test", "version": "0"},
-    },
-}
-
-
-class RawProxy:
-    """The proxy as a subprocess we write lines to and read lines from ourselves."""
-
-    def __init__(self, setup: Setup, *options: str) -> None:
-        params = setup.toy(options=options)
-        env = {**_base_env(), **params.env}
-        self.process = subprocess.Popen(
-            [params.command, *params.args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
-
-    def send(self, line: str | dict[str, Any]) -> None:
-        text = line if isinstance(line, str) else json.dumps(line)
-        assert self.process.stdin is not None
-        self.process.stdin.write(text.encode() + b"\n")
-        self.process.stdin.flush()
-
-    def receive(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line, "the proxy closed its output"
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    def handshake(self) -> None:
-        self.send(LEGACY_INIT)
-        assert self.receive()["id"] == "init"
-        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.communicate(timeout=30)
-
-
-def _base_env() -> dict[str, str]:
-    import os
-
-    return {key: value for key, value in os.environ.items() if not key.startswith("PROCTOR_")}
-
-
-@pytest.fixture
-def raw(setup: Setup) -> Any:
-    proxy = RawProxy(setup)
-    yield proxy
-    proxy.close()
+from tests.integrations.mcp.conftest import (
+    TOY_SERVER,
+    RawProxy,
+    Setup,
+    base_env,
+    connected,
+    run,
+)
 
 
 def test_an_upstream_crash_fails_the_pending_call_and_ends_the_proxy(setup: Setup) -> None:
@@ -133,7 +76,7 @@ def _proxy(
 ) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "proctor", "mcp-proxy", "--data-dir", str(setup.home)]
     command += [*options, "--", sys.executable, str(TOY_SERVER)]
-    env = {**_base_env(), "PROCTOR_TOKEN": setup.token if token is None else token}
+    env = {**base_env(), "PROCTOR_TOKEN": setup.token if token is None else token}
     return subprocess.run(
         command,
         capture_output=True,
@@ -169,7 +112,7 @@ def test_the_proxy_refuses_an_invalid_server_name(setup: Setup) -> None:
 def test_an_upstream_that_cannot_start_is_reported(setup: Setup) -> None:
     command = [sys.executable, "-m", "proctor", "mcp-proxy", "--data-dir", str(setup.home)]
     command += ["--server", "ghost", "--", "/nonexistent/mcp-server"]
-    env = {**_base_env(), "PROCTOR_TOKEN": setup.token}
+    env = {**base_env(), "PROCTOR_TOKEN": setup.token}
     started = subprocess.run(
         command,
         capture_output=True,

@@ -36,9 +36,9 @@ from mcp.shared.message import ServerMessageMetadata, SessionMessage
 from proctor.errors import ProctorError
 from proctor.integrations.mcp._backend import Backend
 from proctor.integrations.mcp._catalog import ToolView
-from proctor.integrations.mcp._gate import CallGate
+from proctor.integrations.mcp._gate import CallGate, Verdict
 from proctor.integrations.mcp._listed import ListedTool, UnannotatedRule
-from proctor.model import Decision
+from proctor.model import Decision, ToolCall
 
 log = logging.getLogger("proctor.integrations.mcp")
 
@@ -139,11 +139,30 @@ class McpRelay:
                     _error(request.id, types.INVALID_REQUEST, "request id already in use")
                 )
                 return
+            call = self._tool_call(request)
+            if call is None:
+                why = "invalid tools/call: params need a tool name and an arguments object"
+                await self._to_client(_error(request.id, types.INVALID_PARAMS, why))
+                return
+            decision = self.gate.check(call) if self.backend.inline else None
+            if decision is not None and not self.gate.waits(decision):
+                # In process and not waiting for people: nothing to await before the
+                # verdict, so no task of its own (and no turn of the event loop).
+                await self._settled(item, request, self.gate.settle(call, decision))
+                return
             deciding = self._deciding[request.id] = _Deciding()
-            self._tasks.start_soon(self._call, item, request, deciding)
+            self._tasks.start_soon(self._call, item, request, call, decision, deciding)
             return
         self._pending[request.id] = _Pending(request.method)
         await self._to_upstream(item)
+
+    def _tool_call(self, request: types.JSONRPCRequest) -> ToolCall | None:
+        """The call a ``tools/call`` asks for; None when its params are not a call."""
+        params = request.params or {}
+        name, arguments = params.get("name"), params.get("arguments")
+        if not isinstance(name, str) or not name or not isinstance(arguments, dict | None):
+            return None
+        return self.gate.tool_call(name, arguments)
 
     def _abandon(self, notification: types.JSONRPCNotification) -> bool:
         """A cancellation of a call still being decided: stop deciding, forward nothing."""
@@ -160,18 +179,19 @@ class McpRelay:
         return True
 
     async def _call(
-        self, item: SessionMessage, request: types.JSONRPCRequest, deciding: _Deciding
+        self,
+        item: SessionMessage,
+        request: types.JSONRPCRequest,
+        call: ToolCall,
+        decision: Decision | None,
+        deciding: _Deciding,
     ) -> None:
+        """Decide a call that may take a while (a remote gateway, a wait for people),
+        while the relay goes on; ``decision`` when the check was made already."""
         try:
-            params = request.params or {}
-            name, arguments = params.get("name"), params.get("arguments")
-            if not isinstance(name, str) or not name or not isinstance(arguments, dict | None):
-                why = "invalid tools/call: params need a tool name and an arguments object"
-                await self._to_client(_error(request.id, types.INVALID_PARAMS, why))
-                return
-            call = self.gate.tool_call(name, arguments)
             with deciding.scope:
-                decision = await self._run(self.gate.check, call)
+                if decision is None:
+                    decision = await self._run(self.gate.check, call)
                 if self.gate.waits(decision):
                     verdict = await anyio.to_thread.run_sync(
                         self.gate.settle, call, decision, deciding.cancelled, abandon_on_cancel=True
@@ -184,12 +204,18 @@ class McpRelay:
                 if not deciding.answered:
                     await _end_unanswered(item)
                 return
-            if verdict.result is not None:
-                await self._to_client(_response(request.id, verdict.result))
-                return
-            self._pending[request.id] = _Pending("tools/call", verdict.decision)
         finally:
             self._deciding.pop(request.id, None)
+        await self._settled(item, request, verdict)
+
+    async def _settled(
+        self, item: SessionMessage, request: types.JSONRPCRequest, verdict: Verdict
+    ) -> None:
+        """Answer a decided call (denied, held) or forward it (allowed)."""
+        if verdict.result is not None:
+            await self._to_client(_response(request.id, verdict.result))
+            return
+        self._pending[request.id] = _Pending("tools/call", verdict.decision)
         await self._to_upstream(item)
 
     # -- server → agent ---------------------------------------------------------------

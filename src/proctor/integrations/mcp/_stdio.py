@@ -2,6 +2,12 @@
 upstream server as a child process and talk to it on its stdin/stdout, or talk to an
 upstream over streamable HTTP (:attr:`ProxySettings.upstream`).
 
+The pipes are read and written by the relay itself (:mod:`._pipes`), not through the
+SDK's stdio transports, whose reader and writer tasks cost a turn of the event loop
+per message on each side; a stdin that cannot be polled (a regular file, a terminal
+device) is still read by the SDK's transport, and on Windows the child is started by
+the SDK's stdio client.
+
 The child gets this process's environment without Proctor's own secrets
 (:data:`SECRET_ENV`): the agent's task token and an API key are for the proxy, never
 for the server it fronts.
@@ -14,7 +20,7 @@ import shutil
 import stat
 import sys
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -29,6 +35,7 @@ from proctor.errors import InvalidInput
 from proctor.integrations.mcp._backend import Backend
 from proctor.integrations.mcp._gate import CallGate
 from proctor.integrations.mcp._listed import Unannotated, UnannotatedRule, check_server_name
+from proctor.integrations.mcp._pipes import FdWriter, child_process, fd_streams
 from proctor.integrations.mcp._relay import McpRelay, RelayEnd
 from proctor.integrations.mcp._upstream import HttpUpstream
 
@@ -77,20 +84,28 @@ async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> 
     gate = CallGate(backend.checker, token, settings.server, approval_wait=settings.approval_wait)
     relay = McpRelay(gate, backend, unannotated=settings.unannotated)
     if settings.upstream is not None:
-        return await _with_stdin(_serve(relay, _http_upstream(settings.upstream)))
+        return await _with_std_fds(_serve(relay, _http_upstream(settings.upstream)))
     if not settings.command:
         raise InvalidInput("give the upstream server's command after --", code="no_command")
-    command, *args = settings.command
+    command = settings.command[0]
     if shutil.which(command) is None:
         raise InvalidInput(
             f"could not start the upstream server {command!r}: no such program "
             "(give a path, or a program on PATH)",
             code="upstream_not_found",
         )
-    upstream = StdioServerParameters(
-        command=command, args=args, env=upstream_environment(settings.env)
-    )
-    return await _with_stdin(_serve(relay, stdio_client(upstream, errlog=sys.stderr)))
+    env = upstream_environment(settings.env)
+    return await _with_std_fds(_serve(relay, _command_upstream(settings.command, env)))
+
+
+def _command_upstream(command: Sequence[str], env: dict[str, str]) -> UpstreamStreams:
+    """The upstream server as a child process: on pipes the relay reads and writes
+    itself, or (on Windows) through the SDK's stdio client."""
+    if sys.platform == "win32":
+        executable, *args = command
+        params = StdioServerParameters(command=executable, args=args, env=env)
+        return cast(UpstreamStreams, stdio_client(params, errlog=sys.stderr))
+    return cast(UpstreamStreams, child_process(command, env))
 
 
 #: The upstream's streams, once entered: a child process's, or an HTTP server's.
@@ -105,22 +120,31 @@ async def _http_upstream(upstream: HttpUpstream) -> AsyncIterator[Any]:
         yield streams
 
 
-async def _with_stdin(serving: Coroutine[Any, Any, RelayEnd]) -> RelayEnd:
-    was_blocking = _blocking(0)
+async def _with_std_fds(serving: Coroutine[Any, Any, RelayEnd]) -> RelayEnd:
+    was_blocking = {fd: _blocking(fd) for fd in (0, 1)}
     try:
         return await serving
     finally:
-        if was_blocking:
-            # stdin may be a terminal shared with the shell that started us.
-            os.set_blocking(0, True)
+        for fd, blocking in was_blocking.items():
+            if blocking:
+                # stdin and stdout may be a terminal shared with the shell that started us.
+                with suppress(OSError):
+                    os.set_blocking(fd, True)
 
 
 async def _serve(relay: McpRelay, upstream: UpstreamStreams) -> RelayEnd:
+    if not _pollable(0):
+        return await _serve_sdk_stdin(relay, upstream)
+    client_read, client_write = fd_streams(0, 1)
+    async with upstream as (upstream_read, upstream_write):
+        return await relay.run(client_read, client_write, upstream_read, upstream_write)
+
+
+async def _serve_sdk_stdin(relay: McpRelay, upstream: UpstreamStreams) -> RelayEnd:
+    """For a stdin that cannot be polled (a regular file, a character device): the
+    SDK's stdio server transport, which reads it in a worker thread."""
     with anyio.CancelScope() as agent_side:
-        async with stdio_server(stdin=_stdin(), stdout=cast(Any, _Output(1))) as (
-            client_read,
-            client_write,
-        ):
+        async with stdio_server(stdout=cast(Any, _TextOutput(1))) as (client_read, client_write):
             async with upstream as (upstream_read, upstream_write):
                 end = await relay.run(client_read, client_write, upstream_read, upstream_write)
             if end is RelayEnd.UPSTREAM_CLOSED:
@@ -133,56 +157,14 @@ async def _serve(relay: McpRelay, upstream: UpstreamStreams) -> RelayEnd:
     return end
 
 
-class _Lines:
-    """stdin as lines, read without a worker thread, so the proxy can stop (when the
-    upstream server died) without waiting for the agent to write or close its side."""
+class _TextOutput:
+    """stdout for the SDK's transport: one JSON-RPC line per write, written directly."""
 
     def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._buffer = b""
-        self._ended = False
-        os.set_blocking(fd, False)
-
-    def __aiter__(self) -> _Lines:
-        return self
-
-    async def __anext__(self) -> str:
-        while b"\n" not in self._buffer and not self._ended:
-            await anyio.wait_readable(self._fd)
-            try:
-                chunk = os.read(self._fd, 65536)
-            except BlockingIOError:
-                continue
-            if chunk:
-                self._buffer += chunk
-            else:
-                self._ended = True
-        if not self._buffer:
-            raise StopAsyncIteration
-        line, newline, rest = self._buffer.partition(b"\n")
-        self._buffer = rest
-        return (line + newline).decode("utf-8", errors="replace")
-
-
-class _Output:
-    """stdout written directly (no worker thread): one JSON-RPC line per write."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._closed = False
+        self._out = FdWriter(fd, raise_when_closed=False)
 
     async def write(self, text: str) -> None:
-        data = memoryview(text.encode("utf-8"))
-        while data and not self._closed:
-            try:
-                written = os.write(self._fd, data)
-            except BlockingIOError:
-                await anyio.wait_writable(self._fd)
-                continue
-            except (BrokenPipeError, ConnectionResetError):
-                self._closed = True  # the agent is gone; its side's end will end the relay
-                return
-            data = data[written:]
+        await self._out.write(text.encode("utf-8"))
 
     async def flush(self) -> None:
         return None
@@ -195,13 +177,10 @@ def _blocking(fd: int) -> bool:
         return False
 
 
-def _stdin() -> Any:
-    """A cancellable reader for a pipe or socket on fd 0; None (the SDK's own reader)
-    for anything else, such as a regular file, which cannot be polled."""
+def _pollable(fd: int) -> bool:
+    """Whether ``fd`` is a pipe or socket (which the event loop can wait on)."""
     try:
-        mode = os.fstat(0).st_mode
+        mode = os.fstat(fd).st_mode
     except OSError:
-        return None
-    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-        return cast(Any, _Lines(0))
-    return None
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
