@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -176,7 +176,13 @@ def gateway_url(app: FastAPI) -> Iterator[str]:
         yield url
 
 
-def read_events(url: str, key: str, count: int, seen: list[dict[str, object]]) -> None:
+def read_events(
+    url: str,
+    key: str,
+    count: int,
+    seen: list[dict[str, object]],
+    listening: threading.Event | None = None,
+) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     with (
         httpx.Client(timeout=10) as client,
@@ -185,7 +191,9 @@ def read_events(url: str, key: str, count: int, seen: list[dict[str, object]]) -
         assert response.headers["content-type"].startswith("text/event-stream")
         event: dict[str, object] = {}
         for line in response.iter_lines():
-            if line.startswith("event: "):
+            if line.startswith(":") and listening is not None:
+                listening.set()
+            elif line.startswith("event: "):
                 event["event"] = line.removeprefix("event: ")
             elif line.startswith("data: "):
                 event["data"] = json.loads(line.removeprefix("data: "))
@@ -196,14 +204,27 @@ def read_events(url: str, key: str, count: int, seen: list[dict[str, object]]) -
                     return
 
 
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
 def test_the_stream_shows_each_change_live(
     gateway_url: str, gateway: Gateway, people: dict[str, Someone], hold: HoldCall
 ) -> None:
     seen: list[dict[str, object]] = []
-    reader = threading.Thread(target=read_events, args=(gateway_url, people["aud"].key, 2, seen))
+    listening = threading.Event()
+    reader = threading.Thread(
+        target=read_events, args=(gateway_url, people["aud"].key, 2, seen, listening)
+    )
     reader.start()
-    time.sleep(0.5)
+    # No sleeping and hoping: the stream says when it listens, and each change is
+    # made once the one before it has arrived (a slow reader would see them merged).
+    assert listening.wait(timeout=10)
     _, request = hold()
+    wait_until(lambda: len(seen) >= 1)
     gateway.runtime.approvals.deny(request.id, people["dana"].person, "reply privately")
     reader.join(timeout=10)
     assert [e["event"] for e in seen] == ["approval.created", "approval.denied"]
@@ -218,9 +239,12 @@ def test_the_stream_sees_changes_made_by_another_process(
     """A second gateway on the same store decides; the first one's stream shows it."""
     _, request = hold()
     seen: list[dict[str, object]] = []
-    reader = threading.Thread(target=read_events, args=(gateway_url, people["aud"].key, 1, seen))
+    listening = threading.Event()
+    reader = threading.Thread(
+        target=read_events, args=(gateway_url, people["aud"].key, 1, seen, listening)
+    )
     reader.start()
-    time.sleep(0.5)
+    assert listening.wait(timeout=10)
     with Gateway.open(tmp_path / "home") as other:
         other.runtime.approvals.approve(request.id, other.runtime.people.get("dana"), "ok")
     reader.join(timeout=10)

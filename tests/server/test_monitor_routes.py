@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -288,17 +287,18 @@ def gateway_url(app: FastAPI) -> Iterator[str]:
 
 
 def read_alerts(url: str, key: str, seen: list[dict[str, object]], opened: threading.Event) -> None:
-    """Read the stream until the first ``alert`` event; keep-alive comments are skipped."""
+    """Read the stream until the first ``alert`` event; ``opened`` is set once it listens."""
     headers = {"Authorization": f"Bearer {key}"}
     with (
         httpx.Client(timeout=10) as client,
         client.stream("GET", f"{url}/v1/alerts/stream", headers=headers) as response,
     ):
         assert response.headers["content-type"].startswith("text/event-stream")
-        opened.set()
         event: dict[str, object] = {}
         for line in response.iter_lines():
-            if line.startswith("event: "):
+            if line.startswith(":"):
+                opened.set()  # ": listening": subscribed (later comments are keep-alives)
+            elif line.startswith("event: "):
                 event["event"] = line.removeprefix("event: ")
             elif line.startswith("id: "):
                 event["id"] = line.removeprefix("id: ")
@@ -315,7 +315,6 @@ def stream_one(url: str, key: str) -> tuple[threading.Thread, list[dict[str, obj
     reader = threading.Thread(target=read_alerts, args=(url, key, seen, opened))
     reader.start()
     assert opened.wait(10)
-    time.sleep(0.2)  # the stream subscribes once its first iteration runs
     return reader, seen
 
 

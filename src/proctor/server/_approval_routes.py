@@ -67,12 +67,16 @@ async def stream(
     Changes made in this process arrive as they happen; changes made by other
     gateway processes on the same store are found by looking at the store twice a
     second (a request that changed twice in between shows its latest state).
-    Reconnecting with ``Last-Event-ID`` resumes from that change.
+    Reconnecting with ``Last-Event-ID`` resumes from that change. The stream opens
+    with the comment ``: listening`` once it is subscribed.
     """
     approvals = context.runtime.approvals
     since = resume_point(last_event_id) or utcnow()
     sent = _SentEvents()
     with approval_feed(approvals) as feed:
+        # A comment (ignored by EventSource clients): from here on no change is missed,
+        # so a client can wait for it before it acts.
+        yield ServerSentEvent(comment="listening")
         while True:
             for request in feed.drain():
                 if sent.first_time(request):

@@ -69,7 +69,8 @@ async def stream_alerts(
 
     Alerts this process raises arrive as they are stored; those raised by other
     gateway processes on the same store are found by looking at the store twice a
-    second. Reconnecting with ``Last-Event-ID`` resumes after that alert.
+    second. Reconnecting with ``Last-Event-ID`` resumes after that alert. The stream
+    opens with the comment ``: listening`` once it is subscribed.
     """
     alerts = context.runtime.monitor.alerts
     resumed = resume_point(last_event_id)
@@ -78,6 +79,8 @@ async def stream_alerts(
     if last_event_id:
         sent.first_time(last_event_id.rsplit(" ", 1)[-1])
     with alert_feed(alerts) as feed:
+        # A comment (ignored by EventSource clients): from here on no alert is missed.
+        yield ServerSentEvent(comment="listening")
         while True:
             for alert in feed.drain():
                 if sent.first_time(alert.id):
