@@ -1,0 +1,108 @@
+"""Encodings an injection uses to carry a value past a filter, decoded at record time.
+
+Injected text can ask the agent to decode a value it wrote in a form no scanner
+reads as one: base64 (``YXVkaXQtZGVza0BldmlsLmV4YW1wbGU=``), the value written
+backwards (``elpmaxe.live@ksed-tidua``), or letters standing for the digits they look
+like (``DE89 37O4 OO44 …``, ``HTL-89O62O``). The model reads each back without
+trouble. :func:`decoded_copies` gives the text of an output with each of these undone;
+the register records the typed values of those copies *in addition* to the text as
+written. Like :mod:`._reveal` it runs on recorded outputs only, never on a call's
+arguments, so a decoded copy can only add values to a source: an argument using one
+becomes traceable, and nothing becomes less so.
+
+Added on 2026-11-26 after these three were measured as held out by the evaluation.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+#: A run of base64 (standard or URL-safe alphabet) long enough to hold a value.
+_BASE64 = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_-]{12,}={0,2}(?![\w+/=-])")
+#: Letters that stand for the digits they look like, in folded (lower-case) text.
+_CONFUSABLE_DIGITS = str.maketrans({"o": "0", "l": "1", "i": "1"})
+_CONFUSABLES = frozenset("oli")
+#: Letter-and-digit runs, with what separates them (kept to rebuild the text).
+_ALNUM_RUN = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
+_RUN_JOINERS = frozenset({" ", "-"})
+#: At most this many base64 runs of one text are decoded.
+_MAX_BASE64_RUNS = 64
+_MAX_DECODED_CHARS = 4096
+
+
+def decoded_copies(raw: str, folded: str) -> list[str]:
+    """The copies of an output's text with an encoding undone, before folding (base64
+    is case-sensitive, so it is decoded from ``raw``) or after (``folded``): the
+    base64 runs decoded, the text reversed, letters standing for digits read as
+    digits. Only copies that differ from ``folded`` are returned."""
+    copies = [*_base64_decoded(raw), folded[::-1]]
+    digits = _letters_as_digits(folded)
+    if digits != folded:
+        copies.append(digits)
+    return [copy for copy in copies if copy and copy != folded]
+
+
+def _base64_decoded(raw: str) -> list[str]:
+    """The readable text each base64 run of ``raw`` decodes to."""
+    found: list[str] = []
+    for count, match in enumerate(_BASE64.finditer(raw)):
+        if count >= _MAX_BASE64_RUNS:
+            break
+        text = _decode_base64(match.group())
+        if text is not None:
+            found.append(text)
+    return found
+
+
+def _decode_base64(run: str) -> str | None:
+    body = run.rstrip("=")
+    if len(body) % 4 == 1 or len(body) > _MAX_DECODED_CHARS:
+        return None
+    padded = body + "=" * (-len(body) % 4)
+    if "-" in padded or "_" in padded:
+        padded = padded.replace("-", "+").replace("_", "/")
+    try:
+        data = base64.b64decode(padded, validate=True)
+        text = data.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    # Random letters and digits (an IBAN, a hash, a long word) decode to bytes that
+    # are not readable text: only printable text is a value someone encoded.
+    if not text or not text.isprintable() or not any(char.isalnum() for char in text):
+        return None
+    return text
+
+
+def _letters_as_digits(folded: str) -> str:
+    """``folded`` with ``o``, ``l`` and ``i`` read as ``0`` and ``1`` in the letter-
+    and-digit runs that hold a digit, and in runs made only of them (``oo``) next to
+    such a run (``… ol3o oo``)."""
+    if not any(char.isdigit() for char in folded):
+        return folded
+    runs = _ALNUM_RUN.findall(folded)
+    with_digit = [_is_alnum(run) and any(char.isdigit() for char in run) for run in runs]
+    changed = False
+    for index, run in enumerate(runs):
+        if not _is_alnum(run) or not _CONFUSABLES.intersection(run):
+            continue
+        if with_digit[index] or (
+            len(run) >= 2 and set(run) <= _CONFUSABLES and _next_to_digits(runs, with_digit, index)
+        ):
+            runs[index] = run.translate(_CONFUSABLE_DIGITS)
+            changed = True
+    return "".join(runs) if changed else folded
+
+
+def _is_alnum(run: str) -> bool:
+    return run[0].isalnum()
+
+
+def _next_to_digits(runs: list[str], with_digit: list[bool], index: int) -> bool:
+    """Whether the run at ``index`` is joined by one space or hyphen to a run with a
+    digit on either side."""
+    for joiner, neighbour in ((index - 1, index - 2), (index + 1, index + 2)):
+        if 0 <= neighbour < len(runs) and runs[joiner] in _RUN_JOINERS and with_digit[neighbour]:
+            return True
+    return False
