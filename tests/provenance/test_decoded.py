@@ -40,6 +40,10 @@ def attributed(provenance: SessionProvenance, recorded: object, argument: object
         (f"IBAN {IBAN[::-1]}", IBAN.replace(" ", "")),
         ("IBAN DE89 37O4 OO44 O532 Ol3O OO", IBAN),
         ("book property HTL-89O62O directly", "HTL-890620"),
+        # A country code keeps its letters (NL, not N1); check digits written as
+        # letters are read as digits (FRlO is FR10).
+        ("IBAN NL67 FAZI 5543 O723 2O", "NL67 FAZI 5543 0723 20"),
+        ("IBAN FRlO 3245 4l85 5428 l466 O72l 547", "FR10 3245 4185 5428 1466 0721 547"),
     ],
 )  # fmt: skip
 def test_a_decoded_value_is_untrusted(

@@ -27,6 +27,8 @@ _CONFUSABLES = frozenset("oli")
 #: Letter-and-digit runs, with what separates them (kept to rebuild the text).
 _ALNUM_RUN = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
 _RUN_JOINERS = frozenset({" ", "-"})
+#: A run that starts like an IBAN: a country code, then check digits or look-alikes.
+_COUNTRY_START = re.compile(r"[a-z]{2}[0-9oli]{2}")
 #: At most this many base64 runs of one text are decoded.
 _MAX_BASE64_RUNS = 64
 _MAX_DECODED_CHARS = 4096
@@ -38,9 +40,10 @@ def decoded_copies(raw: str, folded: str) -> list[str]:
     base64 runs decoded, the text reversed, letters standing for digits read as
     digits. Only copies that differ from ``folded`` are returned."""
     copies = [*_base64_decoded(raw), folded[::-1]]
-    digits = _letters_as_digits(folded)
-    if digits != folded:
-        copies.append(digits)
+    for keep_country in (False, True):
+        digits = _letters_as_digits(folded, keep_country)
+        if digits not in copies:
+            copies.append(digits)
     return [copy for copy in copies if copy and copy != folded]
 
 
@@ -75,24 +78,33 @@ def _decode_base64(run: str) -> str | None:
     return text
 
 
-def _letters_as_digits(folded: str) -> str:
+def _letters_as_digits(folded: str, keep_country: bool) -> str:
     """``folded`` with ``o``, ``l`` and ``i`` read as ``0`` and ``1`` in the letter-
     and-digit runs that hold a digit, and in runs made only of them (``oo``) next to
-    such a run (``… ol3o oo``)."""
+    such a run (``… ol3o oo``). With ``keep_country``, a run shaped like the start of
+    an IBAN (two letters, then two digits or look-alikes: ``nl30``, ``frlo``) keeps its
+    two letters and has the other two read as digits; without it, it is read like any
+    other run (``ol3o`` is ``0130``). The register records both readings."""
     if not any(char.isdigit() for char in folded):
         return folded
     runs = _ALNUM_RUN.findall(folded)
-    with_digit = [_is_alnum(run) and any(char.isdigit() for char in run) for run in runs]
-    changed = False
-    for index, run in enumerate(runs):
-        if not _is_alnum(run) or not _CONFUSABLES.intersection(run):
-            continue
-        if with_digit[index] or (
-            len(run) >= 2 and set(run) <= _CONFUSABLES and _next_to_digits(runs, with_digit, index)
-        ):
-            runs[index] = run.translate(_CONFUSABLE_DIGITS)
-            changed = True
-    return "".join(runs) if changed else folded
+    digits = [_is_alnum(run) and any(char.isdigit() for char in run) for run in runs]
+    country = [keep_country and _COUNTRY_START.match(run) is not None for run in runs]
+    for index, is_country in enumerate(country):
+        if is_country:
+            runs[index] = runs[index][:2] + runs[index][2:].translate(_CONFUSABLE_DIGITS)
+            digits[index] = True
+    changed = True
+    while changed:
+        changed = False
+        for index, run in enumerate(runs):
+            if country[index] or not _is_alnum(run) or not _CONFUSABLES.intersection(run):
+                continue
+            alone = len(run) >= 2 and set(run) <= _CONFUSABLES
+            if digits[index] or (alone and _next_to_digits(runs, digits, index)):
+                runs[index] = run.translate(_CONFUSABLE_DIGITS)
+                digits[index] = changed = True
+    return "".join(runs)
 
 
 def _is_alnum(run: str) -> bool:
