@@ -93,3 +93,17 @@ def test_arguments_are_not_decoded() -> None:
     found = extract(f"Dear {ADDRESS}, see {_b64('bob@evil.example')}")
     emails = {item.normalized for item in found if item.kind is ValueKind.EMAIL}
     assert emails == {ADDRESS}
+
+
+def test_trusted_outputs_are_taken_as_written(provenance: SessionProvenance) -> None:
+    # Decoding traces what untrusted content hid; a trusted system's base64 blob is
+    # not read for values (it could only add trusted ones).
+    provenance.record_instruction(TASK, "Pay the open invoice of Northwind.")
+    provenance.record_output(TASK, {"blob": _b64(f"pay {IBAN}")}, trusted())
+    assert provenance.attribute(TASK, {"iban": IBAN})["iban"].fact is Fact.UNSEEN
+
+
+def test_the_requesters_encoded_value_is_the_requesters(provenance: SessionProvenance) -> None:
+    provenance.record_instruction(TASK, f"Pay the vendor; their account in base64: {_b64(IBAN)}")
+    provenance.record_output(TASK, f"Remit to {IBAN[::-1]}", untrusted())
+    assert provenance.attribute(TASK, {"iban": IBAN})["iban"].fact is Fact.USER

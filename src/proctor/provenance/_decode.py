@@ -23,23 +23,36 @@ import re
 _BASE64 = re.compile(r"(?<![\w+/=-])[A-Za-z0-9+/_-]{12,}={0,2}(?![\w+/=-])")
 #: Letters that stand for the digits they look like, in folded (lower-case) text.
 _CONFUSABLE_DIGITS = str.maketrans({"o": "0", "l": "1", "i": "1"})
-_CONFUSABLES = frozenset("oli")
-#: Letter-and-digit runs, with what separates them (kept to rebuild the text).
-_ALNUM_RUN = re.compile(r"[a-z0-9]+|[^a-z0-9]+")
-_RUN_JOINERS = frozenset({" ", "-"})
-#: A run that starts like an IBAN: a country code, then check digits or look-alikes.
+_DIGIT = re.compile(r"[0-9]")
+_ANY_CONFUSABLE = re.compile(r"[oli]")
+#: A letter-and-digit run holding a digit and a look-alike.
+_MIXED_RUN = re.compile(r"(?<![a-z0-9])(?=[a-z0-9]*[0-9])(?=[a-z0-9]*[oli])[a-z0-9]+")
+#: The same, or a run that starts like an IBAN (a country code, then check digits or
+#: look-alikes: ``frlo``), which need not hold a digit.
 _COUNTRY_START = re.compile(r"[a-z]{2}[0-9oli]{2}")
+_COUNTRY_OR_MIXED_RUN = re.compile(
+    r"(?<![a-z0-9])(?:[a-z]{2}[0-9oli]{2}[a-z0-9]*"
+    r"|(?=[a-z0-9]*[0-9])(?=[a-z0-9]*[oli])[a-z0-9]+)"
+)
+#: A run of look-alikes only, next to a digit across one space or hyphen.
+_LONE_RUN = re.compile(r"(?<=[0-9][ \-])[oli]{2,}(?![a-z0-9])|(?<![a-z0-9])[oli]{2,}(?=[ \-][0-9])")
+_MAX_CHAIN = 4
 #: At most this many base64 runs of one text are decoded.
 _MAX_BASE64_RUNS = 64
 _MAX_DECODED_CHARS = 4096
 
 
 def decoded_copies(raw: str, folded: str) -> list[str]:
-    """The copies of an output's text with an encoding undone, before folding (base64
-    is case-sensitive, so it is decoded from ``raw``) or after (``folded``): the
-    base64 runs decoded, the text reversed, letters standing for digits read as
-    digits. Only copies that differ from ``folded`` are returned."""
-    copies = [*_base64_decoded(raw), folded[::-1]]
+    """The copies of an output's text with an encoding undone: its base64 runs
+    decoded (from ``raw``: base64 is case-sensitive), then ``folded`` reversed and
+    with letters standing for digits read as digits (:func:`rewritten`)."""
+    return [*decoded_base64(raw), *rewritten(folded)]
+
+
+def rewritten(folded: str) -> list[str]:
+    """``folded`` reversed, and with letters standing for digits read as digits (two
+    readings, see :func:`_letters_as_digits`): each copy that differs from it."""
+    copies = [folded[::-1]]
     for keep_country in (False, True):
         digits = _letters_as_digits(folded, keep_country)
         if digits not in copies:
@@ -47,7 +60,7 @@ def decoded_copies(raw: str, folded: str) -> list[str]:
     return [copy for copy in copies if copy and copy != folded]
 
 
-def _base64_decoded(raw: str) -> list[str]:
+def decoded_base64(raw: str) -> list[str]:
     """The readable text each base64 run of ``raw`` decodes to."""
     found: list[str] = []
     for count, match in enumerate(_BASE64.finditer(raw)):
@@ -81,40 +94,31 @@ def _decode_base64(run: str) -> str | None:
 def _letters_as_digits(folded: str, keep_country: bool) -> str:
     """``folded`` with ``o``, ``l`` and ``i`` read as ``0`` and ``1`` in the letter-
     and-digit runs that hold a digit, and in runs made only of them (``oo``) next to
-    such a run (``… ol3o oo``). With ``keep_country``, a run shaped like the start of
-    an IBAN (two letters, then two digits or look-alikes: ``nl30``, ``frlo``) keeps its
-    two letters and has the other two read as digits; without it, it is read like any
-    other run (``ol3o`` is ``0130``). The register records both readings."""
-    if not any(char.isdigit() for char in folded):
+    a digit across one space or hyphen (``… ol3o oo``). With ``keep_country``, a run
+    shaped like the start of an IBAN (two letters, then two digits or look-alikes:
+    ``nl30``, ``frlo``) keeps its two letters and has the rest read as digits; without
+    it, it is read like any other run (``ol3o`` is ``0130``). The register records
+    both readings."""
+    if _DIGIT.search(folded) is None or _ANY_CONFUSABLE.search(folded) is None:
         return folded
-    runs = _ALNUM_RUN.findall(folded)
-    digits = [_is_alnum(run) and any(char.isdigit() for char in run) for run in runs]
-    country = [keep_country and _COUNTRY_START.match(run) is not None for run in runs]
-    for index, is_country in enumerate(country):
-        if is_country:
-            runs[index] = runs[index][:2] + runs[index][2:].translate(_CONFUSABLE_DIGITS)
-            digits[index] = True
-    changed = True
-    while changed:
-        changed = False
-        for index, run in enumerate(runs):
-            if country[index] or not _is_alnum(run) or not _CONFUSABLES.intersection(run):
-                continue
-            alone = len(run) >= 2 and set(run) <= _CONFUSABLES
-            if digits[index] or (alone and _next_to_digits(runs, digits, index)):
-                runs[index] = run.translate(_CONFUSABLE_DIGITS)
-                digits[index] = changed = True
-    return "".join(runs)
+    if keep_country:
+        text = _COUNTRY_OR_MIXED_RUN.sub(_country_run, folded)
+    else:
+        text = _MIXED_RUN.sub(_all_digits, folded)
+    for _ in range(_MAX_CHAIN):
+        joined = _LONE_RUN.sub(_all_digits, text)
+        if joined == text:
+            break
+        text = joined
+    return text
 
 
-def _is_alnum(run: str) -> bool:
-    return run[0].isalnum()
+def _all_digits(match: re.Match[str]) -> str:
+    return match.group().translate(_CONFUSABLE_DIGITS)
 
 
-def _next_to_digits(runs: list[str], with_digit: list[bool], index: int) -> bool:
-    """Whether the run at ``index`` is joined by one space or hyphen to a run with a
-    digit on either side."""
-    for joiner, neighbour in ((index - 1, index - 2), (index + 1, index + 2)):
-        if 0 <= neighbour < len(runs) and runs[joiner] in _RUN_JOINERS and with_digit[neighbour]:
-            return True
-    return False
+def _country_run(match: re.Match[str]) -> str:
+    run = match.group()
+    if _COUNTRY_START.match(run) is not None:
+        return run[:2] + run[2:].translate(_CONFUSABLE_DIGITS)
+    return run.translate(_CONFUSABLE_DIGITS)

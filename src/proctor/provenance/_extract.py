@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from proctor.provenance._decode import decoded_copies
+from proctor.provenance._decode import decoded_base64, rewritten
 from proctor.provenance._fold import fold
 from proctor.provenance._model import Observed, ValueKind
 from proctor.provenance._normalize import (
@@ -204,13 +204,16 @@ def _record_revealed(revealed: str, recorded: Recorded) -> None:
 
 def _record_decoded(raw: str, folded: str, recorded: Recorded) -> None:
     """The values of the output's text with an encoding undone (``decoded_copies``:
-    base64, reversed, letters for digits), in addition to the text as written."""
-    for copy in decoded_copies(raw, folded):
+    base64, reversed, letters for digits), in addition to the text as written. Only
+    decoded base64 is text someone wrote: it alone has its obfuscations undone too."""
+    for copy in decoded_base64(raw):
         copy = prepare(copy)
         _record_revealed(copy, recorded)
         revealed = reveal(copy)
         if revealed != copy:
             _record_revealed(revealed, recorded)
+    for copy in rewritten(folded):
+        _record_revealed(copy, recorded)
 
 
 def _add_value(*, canonical: str, kind: ValueKind, entries: Entries) -> None:

@@ -173,7 +173,10 @@ class SessionProvenance:
 
     def _record(self, task_id: str, value: object, source: Source) -> RecordReceipt:
         _check_task(task_id)
-        recorded = recorded_entries(value, self._max_output_chars)
+        # Encodings are undone in what untrusted content (or the requester) wrote: that
+        # is where an injected value hides; trusted systems' values are taken as written.
+        decode = source.trust is not Trust.TRUSTED
+        recorded = recorded_entries(value, self._max_output_chars, decode=decode)
         index = self._session(task_id)
         digester = index.digest
         found = {
