@@ -24,6 +24,7 @@ are untrusted or mixed: a partial match may raise suspicion, never lower it.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -331,9 +332,13 @@ def assemble(
     if size < MIN_ASSEMBLED:
         return None
     reached: dict[int, tuple[int, Entry] | None] = {0: None}
-    for start in range(size - MIN_PIECE + 1):
-        if start not in reached:
-            continue
+    # Reached positions, smallest first (every piece ends after it starts, so this
+    # visits them in the order a left-to-right sweep would, skipping the others).
+    frontier = [0]
+    while frontier:
+        start = heapq.heappop(frontier)
+        if start > size - MIN_PIECE:
+            break
         mask = lengths(letters[start : start + START_CHARS])
         room = size - start
         while mask:
@@ -347,6 +352,7 @@ def assemble(
                 entry = lookup(PIECE, letters[start:end])
                 if entry is not None:
                     reached[end] = (start, entry)
+                    heapq.heappush(frontier, end)
         if size in reached:
             break
     if size not in reached:
