@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from proctor.provenance import Observed, ValueKind, extract, normalize
-from proctor.provenance._extract import K_WORDS, WINDOW, kgrams, winnow
+from proctor.provenance._extract import K_WORDS, WINDOW, kgrams, prepare, winnow
+from proctor.provenance._scan import _typed, scan
 
 INVOICE = """\
 ACME Supplies GmbH - Invoice INV-2024-0042
@@ -144,3 +146,30 @@ def test_the_scanners_shortcut_for_plain_addresses_agrees_with_normalize(address
         assert item.normalized == normalize(ValueKind.EMAIL, item.normalized)
     if found and not address.startswith(("mailto:", ".")):
         assert found[0].normalized == normalize(ValueKind.EMAIL, address)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "billing@acme.example",
+        "a.b-c+d%e@sub.acme-corp.example",
+        "vendor12@new-partner12.example",
+        "x@www.acme.example",
+        "www.x@acme.example",
+        "ünïcode@exämple.example",
+        "a@b.example.org",
+        "a@xn--bcher-kva.example",
+    ],
+)
+def test_a_bare_address_is_scanned_as_the_full_pattern_scans_it(address: str) -> None:
+    # scan() takes a shortcut for a string that is one e-mail address: it must find
+    # exactly what the combined pattern finds.
+    folded = prepare(address)
+    assert scan(folded) == _typed(folded)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.emails())
+def test_the_address_shortcut_agrees_with_the_full_scan(address: str) -> None:
+    folded = prepare(address)
+    assert scan(folded) == _typed(folded)

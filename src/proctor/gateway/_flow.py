@@ -14,6 +14,9 @@ from proctor.runtime import Runtime
 
 _NO_CALL_FACTS = CallFacts()
 _NO_TARGETS = ProvenanceFacts()
+#: Each declaration's top-level target arguments, by (targets, grantee).
+_TARGETS: dict[tuple[tuple[str, ...], str | None], tuple[str, ...]] = {}
+_TARGETS_MAX = 4096
 #: Worst first: the fact a policy sees is the worst among the target arguments.
 _SEVERITY = (Fact.UNTRUSTED, Fact.MIXED, Fact.UNSEEN, Fact.TRUSTED, Fact.USER)
 #: Actions whose content arguments are screened for untrusted values (flagged, not held).
@@ -56,10 +59,12 @@ def provenance_facts(
     arguments that carry untrusted values (for a flag, not a hold)."""
     targets = _targets(tool)
     screened = tool.action_class in _CONTENT_SCREENED
-    if not targets and not screened:
+    if screened:
+        names = list(arguments)
+    elif targets:
+        names = [name for name in targets if name in arguments]
+    else:
         return _NO_TARGETS, ()
-    wanted = set(targets) | (set(arguments) if screened else set())
-    names = [name for name in arguments if name in wanted]
     if not names:
         return _NO_TARGETS, ()
     found = runtime.provenance.attribute(task_id, arguments, targets=names)
@@ -98,10 +103,18 @@ def _phrase(name: str, tool: Tool, detail: str) -> str:
 
 
 def _targets(tool: Tool) -> tuple[str, ...]:
-    targets = list(tool.targets)
-    if tool.permission_arguments is not None:
-        targets.append(tool.permission_arguments.grantee)
-    return tuple(dict.fromkeys(name.split(".", 1)[0] for name in targets))
+    """The top-level arguments a tool names as its targets (worked out once per
+    declaration: catalog snapshots keep their tools)."""
+    grantee = tool.permission_arguments.grantee if tool.permission_arguments else None
+    key = (tool.targets, grantee)
+    known = _TARGETS.get(key)
+    if known is None:
+        names = [*tool.targets, *([grantee] if grantee is not None else [])]
+        known = tuple(dict.fromkeys(name.split(".", 1)[0] for name in names))
+        if len(_TARGETS) >= _TARGETS_MAX:
+            _TARGETS.clear()
+        _TARGETS[key] = known
+    return known
 
 
 def _worst(found: Mapping[str, ArgumentProvenance]) -> tuple[str, ArgumentProvenance]:

@@ -24,6 +24,7 @@ are untrusted or mixed: a partial match may raise suspicion, never lower it.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -46,6 +47,9 @@ _SUSPICIOUS = frozenset({Fact.UNTRUSTED, Fact.MIXED})
 _WHOLE = frozenset({"found", "assembled"})
 _ANSWERS = 1024
 _FACTS = 4096
+#: Answers kept per session by argument name and text, while the session is unchanged.
+_BY_VALUE = 1024
+_BY_VALUE_CHARS = 256
 
 
 class _Part(NamedTuple):
@@ -87,8 +91,28 @@ class Attributor:
         self._remember = index.digest.remember
         self._max_chars = max_chars
         self._facts: dict[Entry, tuple[Fact, tuple[int, ...]]] = {}
+        # A call repeats the arguments of earlier ones (the same account, the same
+        # recipient): their answers stand as long as the session's version does.
+        self._by_value: dict[tuple[str, str], ArgumentProvenance] = {}
+        self._by_value_version = -1
 
     def argument(self, name: str, value: object) -> ArgumentProvenance:
+        """The provenance of one top-level argument."""
+        if type(value) is not str or len(value) > _BY_VALUE_CHARS:
+            return self._argument(name, value)
+        if self._by_value_version != self._index.version:
+            self._by_value.clear()
+            self._by_value_version = self._index.version
+        key = (name, value)
+        answer = self._by_value.get(key)
+        if answer is None:
+            answer = self._argument(name, value)
+            if len(self._by_value) >= _BY_VALUE:
+                self._by_value.clear()
+            self._by_value[key] = answer
+        return answer
+
+    def _argument(self, name: str, value: object) -> ArgumentProvenance:
         leaf: ArgumentLeaf | None
         if isinstance(value, str) and len(value) <= self._max_chars:
             leaf = text_leaf(value)
@@ -308,9 +332,13 @@ def assemble(
     if size < MIN_ASSEMBLED:
         return None
     reached: dict[int, tuple[int, Entry] | None] = {0: None}
-    for start in range(size - MIN_PIECE + 1):
-        if start not in reached:
-            continue
+    # Reached positions, smallest first (every piece ends after it starts, so this
+    # visits them in the order a left-to-right sweep would, skipping the others).
+    frontier = [0]
+    while frontier:
+        start = heapq.heappop(frontier)
+        if start > size - MIN_PIECE:
+            break
         mask = lengths(letters[start : start + START_CHARS])
         room = size - start
         while mask:
@@ -324,6 +352,7 @@ def assemble(
                 entry = lookup(PIECE, letters[start:end])
                 if entry is not None:
                     reached[end] = (start, entry)
+                    heapq.heappush(frontier, end)
         if size in reached:
             break
     if size not in reached:

@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
+from proctor.provenance._decode import decoded_base64, rewritten
 from proctor.provenance._fold import fold
 from proctor.provenance._model import Observed, ValueKind
 from proctor.provenance._normalize import (
@@ -144,8 +145,9 @@ def _add_text(text: str, hint: ValueKind | None, is_key: bool, budget: int, out:
     out.leaves.append(Leaf(text=text, hint=hint, is_key=is_key))
 
 
-def recorded_entries(value: object, max_chars: int) -> Recorded:
-    """What recording ``value`` stores, and whether it had to be cut short."""
+def recorded_entries(value: object, max_chars: int, *, decode: bool = True) -> Recorded:
+    """What recording ``value`` stores, and whether it had to be cut short. With
+    ``decode`` (the register's case), the values of its decoded copies too."""
     recorded = Recorded()
     entries = recorded.entries
     walked = walk(value, max_chars)
@@ -163,6 +165,8 @@ def recorded_entries(value: object, max_chars: int) -> Recorded:
             revealed = reveal(folded)
             if revealed != folded:
                 _record_revealed(revealed, recorded)
+            if decode and not leaf.is_key:
+                _record_decoded(leaf.text or "", folded, recorded)
     recorded.truncated = walked.truncated
     return recorded
 
@@ -196,6 +200,20 @@ def _record_revealed(revealed: str, recorded: Recorded) -> None:
         for kind, canonical in item.parts:
             _add_value(canonical=canonical, kind=kind, entries=recorded.entries)
         _add_piece(item.compact, item.kind, recorded)
+
+
+def _record_decoded(raw: str, folded: str, recorded: Recorded) -> None:
+    """The values of the output's text with an encoding undone (``decoded_copies``:
+    base64, reversed, letters for digits), in addition to the text as written. Only
+    decoded base64 is text someone wrote: it alone has its obfuscations undone too."""
+    for copy in decoded_base64(raw):
+        copy = prepare(copy)
+        _record_revealed(copy, recorded)
+        revealed = reveal(copy)
+        if revealed != copy:
+            _record_revealed(revealed, recorded)
+    for copy in rewritten(folded):
+        _record_revealed(copy, recorded)
 
 
 def _add_value(*, canonical: str, kind: ValueKind, entries: Entries) -> None:
@@ -277,8 +295,10 @@ def winnow(grams: list[str]) -> list[str]:
 
 
 def observed(value: object, max_chars: int) -> list[Observed]:
-    """The public view of :func:`recorded_entries`: values and text fingerprints."""
-    entries = recorded_entries(value, max_chars).entries
+    """The public view of :func:`recorded_entries`: values and text fingerprints of
+    ``value`` as written (not of its decoded copies: a value read backwards or from
+    base64 is evidence only of where a value came from, not one the caller gave)."""
+    entries = recorded_entries(value, max_chars, decode=False).entries
     return [
         Observed(kind, canonical)
         for (family, canonical), kind in entries.items()

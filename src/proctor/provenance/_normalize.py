@@ -27,6 +27,8 @@ _NOT_DIGIT = re.compile(r"[^0-9]")
 _NAME_PREFIX = re.compile(r"^(?:user|group|team|role)\s?:\s?")
 _WORD = re.compile(r"[^\W_]+")
 _NOT_WORD = re.compile(r"[\W_]+")
+#: The same for ASCII text, as bytes to delete (several times faster than the pattern).
+_ASCII_NOT_WORD = bytes(code for code in range(128) if not chr(code).isalnum())
 CURRENCY = (
     r"[$€£¥₹₽₩₺₴₪฿]|\b(?:usd|eur|gbp|chf|jpy|cad|aud|nzd|sek|nok|dkk|pln|czk|huf|"
     r"inr|cny|rmb|rub|brl|mxn|zar|sgd|hkd|krw|try|ils|aed|sar)\b"
@@ -62,6 +64,8 @@ def identifier_of_folded(folded: str) -> str:
 
 def compact_folded(folded: str) -> str:
     """:func:`compact` of text that is already folded."""
+    if folded.isascii():
+        return folded.encode("ascii").translate(None, _ASCII_NOT_WORD).decode("ascii")
     return _NOT_WORD.sub("", folded)
 
 

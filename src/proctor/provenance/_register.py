@@ -86,6 +86,8 @@ class SessionProvenance:
         self._poll_interval_s = poll_interval_s
         self._next_poll = time.monotonic() + poll_interval_s
         self._sessions: OrderedDict[str, SessionIndex] = OrderedDict()
+        #: The session last moved to the recent end (moving it again changes nothing).
+        self._last_used: str | None = None
         self._lock = threading.Lock()
 
     def record_instruction(self, task_id: str, text: str, *, at: datetime | None = None) -> None:
@@ -148,7 +150,10 @@ class SessionProvenance:
     def overflowed(self, task_id: str) -> bool:
         """Whether the session lost an entry to its bound (or had content too large to
         scan): an ``unseen`` fact is then weaker, and policies may hold high-risk calls."""
-        return self.summary(task_id).overflowed
+        _check_task(task_id)
+        if time.monotonic() >= self._next_poll:
+            self._poll()
+        return self._session(task_id).overflowed
 
     def forget(self, task_id: str) -> None:
         """Delete the task's provenance (call it when the task ends)."""
@@ -168,7 +173,10 @@ class SessionProvenance:
 
     def _record(self, task_id: str, value: object, source: Source) -> RecordReceipt:
         _check_task(task_id)
-        recorded = recorded_entries(value, self._max_output_chars)
+        # Encodings are undone in what untrusted content (or the requester) wrote: that
+        # is where an injected value hides; trusted systems' values are taken as written.
+        decode = source.trust is not Trust.TRUSTED
+        recorded = recorded_entries(value, self._max_output_chars, decode=decode)
         index = self._session(task_id)
         digester = index.digest
         found = {
@@ -213,7 +221,9 @@ class SessionProvenance:
         with self._lock:
             index = self._sessions.get(task_id)
             if index is not None:
-                self._sessions.move_to_end(task_id)
+                if self._last_used != task_id:
+                    self._sessions.move_to_end(task_id)
+                    self._last_used = task_id
                 return index
         index = SessionIndex(task_id, self._key.digester(task_id))
         self._store.read(index).apply(index)
@@ -222,6 +232,7 @@ class SessionProvenance:
             if existing is not None:
                 return existing
             self._sessions[task_id] = index
+            self._last_used = task_id
         self._fit_cache(keep=task_id)
         return index
 
@@ -234,6 +245,7 @@ class SessionProvenance:
                 oldest = next(iter(self._sessions))
                 if oldest == keep:
                     self._sessions.move_to_end(oldest)
+                    self._last_used = oldest
                     oldest = next(iter(self._sessions))
                 total -= len(self._sessions.pop(oldest))
 

@@ -48,6 +48,9 @@ _ALTERNATIVES = {
     # is no identifier, it is the start of a calendar line before an e-mail address.
     r"(?![\w@]|[.\-:/#][\w@/]))",
 }
+#: A bare e-mail address, and nothing another kind could claim first (no scheme,
+#: no "www." start, no path, no "mailto:").
+_EMAIL_ONLY = re.compile(rf"(?!www\.)[\w.%+\-]+@{_HOST}")
 _DIGIT = re.compile(r"\d")
 _JOINER = re.compile(r"[_\-./:#]")
 _SIX_DIGITS = re.compile(r"\d(?:[ \-./]?\d){5}")
@@ -125,6 +128,12 @@ def key_hint(key: str) -> ValueKind | None:
 
 def scan(folded: str) -> list[Found]:
     """The typed values in ``folded`` (text already passed through ``fold``)."""
+    if "@" in folded and _EMAIL_ONLY.fullmatch(folded) is not None:
+        # The most common target, a bare address, without trying every kind: what
+        # the combined pattern finds in it (the whole of it, as an e-mail address).
+        item = _classify("email", folded, (0, len(folded)))
+        if item is not None:
+            return [item]
     found = _typed(folded)
     if _QUOTE.search(folded) is not None:
         found.extend(_quoted(folded))
