@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.model import ActionClass, Label
 from proctor.monitor._settings import BaselineSettings
 from proctor.monitor._stats import robust_update
+
+if TYPE_CHECKING:
+    from proctor.monitor._scoring import Ahead
 
 #: Schema version of the persisted state.
 STATE_VERSION = 1
@@ -64,6 +67,7 @@ class AgentProfile:
     __slots__ = (
         "action_times",
         "actions",
+        "ahead",
         "calls",
         "delegates",
         "denied_recent",
@@ -127,6 +131,9 @@ class AgentProfile:
         self.recent: deque[RecentCall] = deque(maxlen=settings.recent_calls)
         self.recent_times: deque[float] = deque(maxlen=settings.recent_calls)
         self.denied_recent = 0
+        # What the hot path needs for the next call, computed after learning the
+        # latest one (see proctor.monitor._scoring.ahead; memory only).
+        self.ahead: Ahead | None = None
 
     # -- reading (the hot path) -------------------------------------------------
 
