@@ -248,6 +248,7 @@ def _signal(reason: str) -> str:
     """The kind of evidence a reason phrase names."""
     for needle, name in (
         ("learning", "learning"),
+        ("sends out after", "send_after_raised"),
         ("first use of action class", "new_action_class"),
         ("first uses within", "novelty_burst"),
         ("was first used", "fresh_tool"),

@@ -114,3 +114,34 @@ def test_a_learning_agent_is_learning_on_the_hot_path_too() -> None:
     )
     assert second.learning
     assert second.new_delegate
+
+
+def test_the_rest_of_an_anomalous_episode_is_learned_dampened() -> None:
+    baselines = Baselines(settings=SETTINGS)
+    at = steady(baselines)
+    for n in range(8):  # a permission spree: the first change is new, the rest follow
+        at += timedelta(seconds=20)
+        learn(baselines, "repo.set_permissions", PERMS, Label.CONFIDENTIAL, at, key=f"r{n}")
+    [weight, *_] = baselines.state("bot")["tools"]["repo.set_permissions"]
+    # Eight calls at a tenth of their weight (a little decayed), not one plus seven.
+    assert 0.7 < weight < 0.85
+
+
+def test_a_send_right_after_reading_data_above_the_tools_usual_labels_is_flagged() -> None:
+    baselines = Baselines(settings=SETTINGS)
+    at = steady(baselines)
+    send = ("tickets.reply", ActionClass.SEND_EXTERNAL, Label.INTERNAL)
+    for n in range(40):  # it sends now and then, as part of its work
+        at += timedelta(seconds=60)
+        learn(baselines, *send, at, key=f"reply{n}")
+    quiet = baselines.facts("bot", *send, at + timedelta(seconds=30))
+    assert not any("sends out after" in reason for reason in quiet.reasons)
+    for n in range(3):  # restricted records through tools that touch internal data
+        at += timedelta(seconds=20)
+        learn(baselines, "tickets.read", READ, Label.RESTRICTED, at, key=f"secret{n}")
+    facts = baselines.facts("bot", *send, at + timedelta(seconds=30))
+    assert facts.anomaly_score >= 0.7
+    assert any("sends out after 3 of its last 16 calls" in reason for reason in facts.reasons)
+    # Long after those reads, a send is ordinary again.
+    much_later = baselines.facts("bot", *send, at + timedelta(minutes=10))
+    assert not any("sends out after" in reason for reason in much_later.reasons)

@@ -175,12 +175,17 @@ class Baselines:
         facts: AnomalyFacts | None,
         key: int | None,
     ) -> None:
-        """Under the lock: one call into ``profile``, dampened if ``facts`` say so."""
+        """Under the lock: one call into ``profile``, dampened if ``facts`` say so or if
+        a recent call of its tool scored as anomalous (the rest of an episode)."""
         weight = 1.0
         tool = observation.tool
+        action = observation.action
         if facts is not None and not facts.learning and facts.anomaly_score >= DAMPEN_ABOVE:
             weight = DAMPENED_WEIGHT
-        action = observation.action
+            if action is None or action in _HIGH_RISK:
+                profile.mark_suspect(tool)
+        elif profile.suspects and profile.suspect(tool):
+            weight = DAMPENED_WEIGHT
         profile.observe(
             tool,
             UNCLASSIFIED if action is None else action.value,

@@ -33,6 +33,14 @@ LABEL_ONE_STEP = 0.6
 LABEL_TWO_STEPS = 0.8
 TOOL_LABEL_TWO_STEPS = 0.6
 RATE = 0.6
+#: A send or publish after at least RAISED_BEFORE_SEND of the recent calls made
+#: within RAISED_WINDOW_S touched data above the agent's normal label, or
+#: RAISED_STEPS or more above their tool's usual one, is worth SEND_AFTER_RAISED.
+RAISED_BEFORE_SEND = 3
+RAISED_STEPS = 2
+RAISED_WINDOW_S = 300.0
+SEND_AFTER_RAISED = 0.7
+_OUTWARD = frozenset({"send_external", "publish"})
 RATE_Z = (4.0, 10.0)
 BURST = 0.95
 BURST_BITS = (8.0, 16.0)
@@ -137,7 +145,7 @@ def assess(
     learning = profile.is_learning(at, settings)
     if learning:
         return _learning_facts(profile, settings, z, deny_rate, components, delegate), pace
-    novelty = _novelty(profile, tool, action, high_risk, label_rank, delegate, components)
+    novelty = _novelty(profile, tool, action, high_risk, label_rank, at, delegate, components)
     return _learned_facts(z, deny_rate, components, *novelty), pace
 
 
@@ -190,7 +198,7 @@ def screen(
         return facts if delegate is None else replace(facts, new_delegate=True)
     components = list(state[3] if held else state[4])
     count = len(components)
-    novelty = _novelty(profile, tool, action, high_risk, label_rank, delegate, components)
+    novelty = _novelty(profile, tool, action, high_risk, label_rank, at, delegate, components)
     if len(components) == count and not any(novelty):
         return facts
     return _learned_facts(facts.rate_zscore, facts.deny_rate, components, *novelty)
@@ -296,6 +304,7 @@ def _novelty(
     action: str,
     high_risk: bool,
     label_rank: int,
+    at: float,
     delegate: str | None,
     components: list[tuple[float, str]],
 ) -> tuple[bool, bool, bool, bool]:
@@ -338,7 +347,29 @@ def _novelty(
         _tool_label(components, profile, tool, label_rank)
     if new_delegate:
         components.append((NEW_DELEGATE, f"first delegation to {delegate}"))
+    if action in _OUTWARD:
+        _after_raised_reads(components, profile, at)
     return new_tool, new_action, escalation, new_delegate
+
+
+def _after_raised_reads(
+    components: list[tuple[float, str]], profile: AgentProfile, at: float
+) -> None:
+    """A call sending data out after several recent calls touched data above what
+    their tools usually touch (reading it together, then sending it out)."""
+    raised = 0
+    normal = profile.normal_max_label()
+    for when, tool, _, rank, _ in profile.recent:
+        if at - when > RAISED_WINDOW_S:
+            continue
+        if rank > normal or (rank >= 2 and rank - profile.tool_label(tool) >= RAISED_STEPS):
+            raised += 1
+    if raised >= RAISED_BEFORE_SEND:
+        phrase = (
+            f"sends out after {raised} of its last {len(profile.recent)} calls touched data "
+            "above its usual labels"
+        )
+        components.append((SEND_AFTER_RAISED, phrase))
 
 
 def _tool_label(
