@@ -359,10 +359,12 @@ def _after_raised_reads(
     their tools usually touch (reading it together, then sending it out)."""
     raised = 0
     normal = profile.normal_max_label()
-    for when, tool, _, rank, _ in profile.recent:
+    for when, tool, _, rank, _ in reversed(profile.recent):
         if at - when > RAISED_WINDOW_S:
-            continue
-        if rank > normal or (rank >= 2 and rank - profile.tool_label(tool) >= RAISED_STEPS):
+            break  # older calls are older still
+        if rank <= normal and rank < RAISED_STEPS:
+            continue  # neither above its normal nor two above any tool's usual
+        if rank > normal or rank - profile.tool_label(tool) >= RAISED_STEPS:
             raised += 1
     if raised >= RAISED_BEFORE_SEND:
         phrase = (
