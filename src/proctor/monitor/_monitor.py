@@ -125,6 +125,9 @@ class Monitor:
         # the learner (deque append and popleft are thread-safe).
         self._inbox: deque[Observation | OutcomeObservation] = deque()
         self._learning = False  # the learner is working through a batch
+        # What the learner has done: items learned and its thread's CPU seconds.
+        self._learned_items = 0
+        self._learner_cpu_s = 0.0
         self._wake = threading.Event()  # drain() and close() hurry the learner
         self._stopping = False
         self._learner = threading.Thread(
@@ -231,6 +234,11 @@ class Monitor:
             time.sleep(0.001)
         return False
 
+    def learner_load(self) -> tuple[int, float]:
+        """How many calls and outcomes the learner has learned, and the CPU seconds
+        its thread spent on them (what monitoring costs off the hot path)."""
+        return self._learned_items, self._learner_cpu_s
+
     def close(self) -> None:
         """Learn what is handed over, write what is queued, save the baselines, stop
         the threads."""
@@ -277,8 +285,11 @@ class Monitor:
             self._wake.clear()
             if inbox:
                 self._learning = True
+                started = time.thread_time()
                 while inbox:
                     self._learn_one(inbox.popleft())
+                    self._learned_items += 1
+                self._learner_cpu_s += time.thread_time() - started
                 self._learning = False
             if self._stopping and not inbox:
                 return
