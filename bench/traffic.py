@@ -9,9 +9,12 @@
 A seeded simulator (bench/traffic_sim.py) generates days of benign traffic for several
 agent types and injects labelled anomalous episodes (runaway loop, exfiltration,
 permission spree, hijack) at random times into random agents past their learning
-period. Every call goes through the monitor exactly as the gateway wires it: anomaly
-facts and breaker state before the call, then the observation, the breaker rules, the
-alert rule, and (for calls that ran) the tool outcome.
+period. Every call goes through the monitor exactly as the gateway wires it: the hot
+path's anomaly facts (``Baselines.screen``) and breaker state before the call, then what
+the monitor's learner does with the observation: its exact facts and learning
+(``Baselines.learn``), the breaker rules, the alert rule, and (for calls that ran) the
+tool outcome. Alerts and trips come from the exact facts; the hot path's facts (what
+Cedar sees) are compared with them.
 
 An episode is detected when an anomaly alert is raised or a breaker trips on one of
 its calls; calls to detection counts the episode's calls up to and including that one.
@@ -84,6 +87,10 @@ class RunResult:
     false_after_episode: int = 0
     learning_alerts: int = 0
     skipped_learning: int = 0
+    #: Calls whose hot-path score and exact score fall on different sides of the
+    #: alert threshold (0.7), and how many calls were compared.
+    screen_disagrees: int = 0
+    screen_compared: int = 0
     episodes: list[EpisodeResult] = field(default_factory=list)
     timings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
@@ -179,7 +186,7 @@ def _process(
     clock = time.perf_counter_ns
     t0 = clock()
     key = call.key if result.call_keys else None
-    facts = baselines.facts(call.agent, call.tool, call.action, call.label, at, call_key=key)
+    screened = baselines.screen(call.agent, call.tool, call.action, call.label, at)
     t1 = clock()
     state = breakers.state(call.agent, at)
     t2 = clock()
@@ -191,8 +198,10 @@ def _process(
         call.agent, call.tool, call.action, call.label, outcome, at, call_key=key
     )
     t3 = clock()
-    baselines.observe(observation, facts)
+    facts = baselines.learn(observation)  # on the monitor's learner thread
     t4 = clock()
+    result.screen_compared += 1
+    result.screen_disagrees += (screened.anomaly_score >= 0.7) != (facts.anomaly_score >= 0.7)
     fired: list[str] = []
     trip = breakers.observe(observation, facts)
     alert = alerts.consider(observation, facts)
@@ -208,11 +217,11 @@ def _process(
         if trip is not None:
             fired.append("breaker:" + trip.rule.split("(")[0])
     timings = result.timings
-    timings["facts"].append(t1 - t0)
+    timings["screen"].append(t1 - t0)
     timings["breaker_state"].append(t2 - t1)
     timings["before_call"].append(t2 - t0)
-    timings["observe_baselines"].append(t4 - t3)
-    timings["observe_breakers_alerts"].append(t5 - t4)
+    timings["learn (learner)"].append(t4 - t3)
+    timings["breakers_alerts (learner)"].append(t5 - t4)
 
     if call.episode >= 0:
         episode = result.episodes[call.episode]
@@ -239,6 +248,7 @@ def _signal(reason: str) -> str:
     """The kind of evidence a reason phrase names."""
     for needle, name in (
         ("learning", "learning"),
+        ("sends out after", "send_after_raised"),
         ("first use of action class", "new_action_class"),
         ("first uses within", "novelty_burst"),
         ("was first used", "fresh_tool"),
@@ -311,6 +321,9 @@ def summarize(results: list[RunResult]) -> dict[str, Any]:
         "false_alerts_within_1h_after_an_episode": sum(r.false_after_episode for r in results),
         "alerts_while_learning": sum(r.learning_alerts for r in results),
         "benign_calls_held_by_breakers": sum(r.benign_held for r in results),
+        "hot_path_score_disagrees_at_0_7": _share(
+            sum(r.screen_disagrees for r in results), sum(r.screen_compared for r in results)
+        ),
         "hot_path_us": {
             name: {"p50": _percentile(values, 50), "p99": _percentile(values, 99)}
             for name, values in timings.items()
@@ -358,6 +371,8 @@ def render(summary: dict[str, Any]) -> str:
         "alerts while agents were learning (not counted above): "
         f"{summary['alerts_while_learning']}",
         f"benign calls held by a tripped breaker: {summary['benign_calls_held_by_breakers']}",
+        "calls whose hot-path score is on the other side of 0.7 from the exact score: "
+        f"{_pct(summary['hot_path_score_disagrees_at_0_7'])}",
         "",
         "hot path, µs per call (p50 / p99):",
     ]

@@ -522,3 +522,30 @@ def test_a_forged_token_uses_up_nobody_s_allowance_nor_trips_their_breaker(
     assert gateway.check(token, READ).allowed
     assert gateway.runtime.monitor.breakers.state("forum-bot").status is BreakerStatus.CLOSED
     assert gateway.runtime.monitor.alerts.list() == []
+
+
+def test_the_learner_trips_the_breaker_within_milliseconds_without_being_asked(
+    open_gateway: OpenGateway,
+) -> None:
+    gateway = open_gateway(monitor={"breakers": {"rules": [PERMISSION_SPREE]}})
+    token = incident_token(gateway)
+    monitor = gateway.runtime.monitor
+    for repo in ("payments-core", "ledger", "billing"):
+        gateway.check(token, widen(repo))
+    # No drain(): the learner looks at its inbox on its own, every few milliseconds.
+    deadline = time.monotonic() + 1.0
+    while not monitor.breakers.state("forum-bot").tripped:
+        assert time.monotonic() < deadline, "the learner did not trip the breaker within 1 s"
+        time.sleep(0.005)
+    # The very next check after the trip is held.
+    held = gateway.check(token, READ)
+    assert (held.outcome, held.code) == (Outcome.REQUIRE_APPROVAL, "breaker_open")
+
+
+def test_drain_waits_until_every_call_handed_over_is_learned(open_gateway: OpenGateway) -> None:
+    gateway = open_gateway()
+    token = incident_token(gateway)
+    for _ in range(20):
+        gateway.check(token, READ)
+    assert gateway.runtime.monitor.drain()
+    assert gateway.runtime.monitor.baselines.state("forum-bot")["calls"] == 20

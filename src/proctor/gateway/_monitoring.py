@@ -1,6 +1,7 @@
 """What the monitor says of a call, as the gateway acts on it: a tripped breaker holds
 or denies, a rate limit refuses with a retry-after, and the anomaly facts go to Cedar
-as ``context.monitor``. After the decision is recorded, the call is observed."""
+as ``context.monitor``. After the decision is recorded, the call is handed to the
+monitor's learner, with its fingerprint computed there (off the hot path)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 
 from proctor.gateway._acting import Acting
 from proctor.gateway._decisions import refusal
@@ -38,7 +40,8 @@ class Watched:
     action: ActionClass | None
     label: Label
     at: datetime
-    call_key: str | None
+    #: Whether the monitor learns (and so fingerprints the call).
+    keyed: bool
 
     def refusal(self, decision_id: str, request: CheckRequest) -> Decision | None:
         """The deny a tripped breaker (``on_trip: deny``) or a rate limit gives, if any."""
@@ -94,6 +97,7 @@ class Watched:
     def observation(self, decision: Decision) -> Observation:
         """The recorded ``decision`` as the monitor learns from it."""
         request = decision.request
+        key_source = partial(fingerprint, request) if self.keyed and request is not None else None
         return Observation(
             self.agent,
             self.tool,
@@ -101,9 +105,9 @@ class Watched:
             self.label,
             decision.outcome,
             self.at,
-            call_key=self.call_key,
             resource=request.resource if request is not None else None,
             decision_id=decision.id,
+            call_key_source=key_source,
         )
 
 
@@ -121,15 +125,17 @@ def watch(
     action = tool.action_class if tool is not None else None
     label = Label(resource.label)
     key = CallKey(acting.agent_id, acting.task_id, acting.requester, request.tool)
-    # Only a monitor that learns reads the fingerprint: do not serialize for nothing.
-    call_key = fingerprint(request) if monitor.setup.enabled else None
-    screen = monitor.before(key, action, label, at, count=count, call_key=call_key)
-    return Watched(screen, acting.agent_id, request.tool, action, label, at, call_key)
+    screen = monitor.before(key, action, label, at, count=count)
+    # Only a monitor that learns reads the fingerprint, on its learner thread.
+    keyed = monitor.setup.enabled
+    return Watched(screen, acting.agent_id, request.tool, action, label, at, keyed)
 
 
 def fingerprint(request: CheckRequest) -> str:
     """The call's arguments and resource as one canonical string: equal for a repeated
-    call, so a loop repeating itself shows (the monitor keeps only a hash of it)."""
+    call, so a loop repeating itself shows (the monitor keeps only a hash of it).
+    Computed on the monitor's learner thread: arguments a caller changes after its
+    check returned are not what it was judged on, and may give another key."""
     return json.dumps([request.resource, request.arguments], sort_keys=True, separators=(",", ":"))
 
 

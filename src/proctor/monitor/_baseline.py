@@ -18,7 +18,7 @@ from proctor.model import HIGH_RISK_ACTIONS, ActionClass, Label, Outcome
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._monitor_store import BaselineStore
 from proctor.monitor._profile import KEY_TIMES, UNCLASSIFIED, AgentProfile
-from proctor.monitor._scoring import judge, prepare
+from proctor.monitor._scoring import ahead, assess, judge, prepare, screen
 from proctor.monitor._settings import BaselineSettings
 
 _log = logging.getLogger("proctor.monitor")
@@ -94,33 +94,109 @@ class Baselines:
         with self._lock:
             return judge(profile, *call)
 
-    def observe(self, observation: Observation, facts: AnomalyFacts | None = None) -> None:
-        """Learn from one decided call; pass the call's ``facts`` so that a call that
-        looked anomalous is learned at a tenth of the weight (see the docs)."""
-        weight = 1.0
-        if facts is not None and not facts.learning and facts.anomaly_score >= DAMPEN_ABOVE:
-            weight = DAMPENED_WEIGHT
+    def screen(
+        self,
+        agent: str,
+        tool: str,
+        action: ActionClass | None,
+        label: Label,
+        at: datetime,
+        *,
+        delegated_to: str | None = None,
+    ) -> AnomalyFacts:
+        """The facts of a call about to be decided, as the hot path needs them (a few
+        µs; changes nothing): novelty, labels and delegation as :meth:`facts` judges
+        them; the rate, burst or loop and denial evidence as :meth:`learn` found it for
+        the agent's latest call (rate and pace only if that call was made within a
+        minute), not recomputed. See ``docs/monitoring.md``."""
+        call = (
+            tool,
+            UNCLASSIFIED if action is None else action.value,
+            action is None or action in _HIGH_RISK,
+            _RANK[label],
+            _epoch(at),
+            delegated_to,
+            self._settings,
+        )
+        with self._lock:
+            profile = self._profiles.get(agent)
+            if profile is not None:
+                self._profiles.move_to_end(agent)
+                return screen(profile, *call)
+        profile = self._profile(agent)
+        with self._lock:
+            return screen(profile, *call)
+
+    def learn(self, observation: Observation) -> AnomalyFacts:
+        """Judge a decided call exactly as :meth:`facts` would have just before it, then
+        learn from it as :meth:`observe` does with those facts; returns them. Its burst
+        or loop evidence is kept for :meth:`screen` to carry to the agent's next call."""
         action = observation.action
-        key = UNCLASSIFIED if action is None else action.value
-        denied = observation.outcome is Outcome.DENY
-        moment = _epoch(observation.at)
-        agent = observation.agent
         call_key = observation.call_key
+        tool, agent = observation.tool, observation.agent
+        rank = _RANK[observation.label]
+        moment = _epoch(observation.at)
+        key = None if call_key is None else fingerprint(tool, call_key)
         profile = self._profile(agent)
         with self._lock:
             self._attach(agent, profile)
-            profile.observe(
-                observation.tool,
-                key,
-                _RANK[observation.label],
-                denied,
+            facts, pace = assess(
+                profile,
+                tool,
+                UNCLASSIFIED if action is None else action.value,
+                action is None or action in _HIGH_RISK,
+                rank,
                 moment,
                 observation.delegated_to,
+                key,
                 self._settings,
-                weight,
-                None if call_key is None else fingerprint(observation.tool, call_key),
             )
+            self._learn(profile, observation, facts, key)
+            profile.ahead = ahead(profile, moment, facts.rate_zscore, pace, self._settings)
             self._dirty.add(agent)
+        return facts
+
+    def observe(self, observation: Observation, facts: AnomalyFacts | None = None) -> None:
+        """Learn from one decided call; pass the call's ``facts`` so that a call that
+        looked anomalous is learned at a tenth of the weight (see the docs)."""
+        call_key = observation.call_key
+        key = None if call_key is None else fingerprint(observation.tool, call_key)
+        agent = observation.agent
+        profile = self._profile(agent)
+        with self._lock:
+            self._attach(agent, profile)
+            self._learn(profile, observation, facts, key)
+            self._dirty.add(agent)
+
+    def _learn(
+        self,
+        profile: AgentProfile,
+        observation: Observation,
+        facts: AnomalyFacts | None,
+        key: int | None,
+    ) -> None:
+        """Under the lock: one call into ``profile``, dampened if ``facts`` say so or if
+        a recent call of its tool scored as anomalous (the rest of an episode)."""
+        weight = 1.0
+        tool = observation.tool
+        action = observation.action
+        if facts is not None and not facts.learning and facts.anomaly_score >= DAMPEN_ABOVE:
+            weight = DAMPENED_WEIGHT
+            if action is None or action in _HIGH_RISK:
+                profile.mark_suspect(tool)
+        elif profile.suspects and profile.suspect(tool):
+            weight = DAMPENED_WEIGHT
+        profile.observe(
+            tool,
+            UNCLASSIFIED if action is None else action.value,
+            _RANK[observation.label],
+            observation.outcome is Outcome.DENY,
+            _epoch(observation.at),
+            observation.delegated_to,
+            self._settings,
+            weight,
+            key,
+        )
 
     def observe_outcome(self, outcome: OutcomeObservation) -> None:
         """Learn whether a call the agent ran failed."""

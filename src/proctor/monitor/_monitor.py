@@ -1,12 +1,15 @@
 """The monitor as the gateway uses it: one object that screens a call before Cedar and
-learns from it after; what it finds is written and sent off the hot path.
+learns from it after; learning, trips and alerts happen off the hot path.
 
 Before a call is judged, :meth:`Monitor.before` reads the agent's breaker, counts the
-call against the rate limits and computes its anomaly facts (memory only, a few µs).
-After the decision is recorded, :meth:`Monitor.after` updates the baseline and the
-breaker windows in the caller's thread (a few µs more). Trips, resets and alerts are
-written to the audit log and the alert store (and so to every SSE listener) and sent
-to the webhook on background threads, so a slow store or receiver never delays a call.
+call against the rate limits (exactly, in the caller's thread) and reads the cheap
+anomaly facts (memory only, a few µs). After the decision is recorded,
+:meth:`Monitor.after` appends the observation to an inbox (a deque append: no lock, no
+wake-up). The learner thread empties the inbox in batches every few milliseconds: for
+each call, in order, the exact anomaly facts, the baseline update, the breaker rules
+and the alert rule. Trips, resets and alerts are written to the audit log and the alert
+store (and so to every SSE listener) and sent to the webhook on other background
+threads, so a slow store or receiver never delays a call.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -43,6 +47,11 @@ log = logging.getLogger("proctor.monitor")
 ALERT_SUBJECT_PREFIX = "alert:"
 _UNLIMITED = LimitResult(allowed=True)
 _QUEUE_LIMIT = 10_000
+#: Observations waiting for the learner; beyond this one is dropped (and logged).
+INBOX_LIMIT = 100_000
+#: How often the learner looks at its inbox: a batch every this many seconds (the hot
+#: path never wakes it: waking a thread per call costs more than learning from it).
+LEARN_INTERVAL_S = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +121,20 @@ class Monitor:
         self._queue: queue.Queue[Alert | None] = queue.Queue(_QUEUE_LIMIT)
         self._worker = threading.Thread(target=self._run, name="proctor-monitor", daemon=True)
         self._closed = False
+        # Calls and outcomes to learn from, in order; appended by callers, emptied by
+        # the learner (deque append and popleft are thread-safe).
+        self._inbox: deque[Observation | OutcomeObservation] = deque()
+        self._learning = False  # the learner is working through a batch
+        # What the learner has done: items learned and its thread's CPU seconds.
+        self._learned_items = 0
+        self._learner_cpu_s = 0.0
+        self._wake = threading.Event()  # drain() and close() hurry the learner
+        self._stopping = False
+        self._learner = threading.Thread(
+            target=self._learn_loop, name="proctor-monitor-learn", daemon=True
+        )
         self._worker.start()
+        self._learner.start()
 
     # -- the hot path ------------------------------------------------------------------
 
@@ -132,9 +154,10 @@ class Monitor:
     ) -> Screen:
         """The breaker, the rate limits and the anomaly facts of a call about to be judged.
 
-        ``call_key`` is the call's fingerprint (same tool, same arguments: same key),
-        which tells a loop from work. ``count=False`` (an admin's "what if") consumes
-        no rate-limit allowance, and neither does a call a tripped breaker stops.
+        ``call_key`` (the call's fingerprint) is not read here: loops are judged by
+        the learner, from the observation's key. ``count=False`` (an admin's "what
+        if") consumes no rate-limit allowance, and neither does a call a tripped
+        breaker stops.
         Facts that cannot be computed are :meth:`AnomalyFacts.unavailable` (score
         1.0): fail closed.
         """
@@ -144,39 +167,27 @@ class Monitor:
         counted = count and not breaker.tripped
         limit = self._limiter_now().hit(call) if counted else _UNLIMITED
         try:
-            facts = self.baselines.facts(
-                call.agent, call.tool, action, label, at, call_key=call_key
-            )
+            facts = self.baselines.screen(call.agent, call.tool, action, label, at)
         except Exception as exc:
             log.exception("anomaly facts for %s failed", call.agent)
             facts = AnomalyFacts.unavailable(type(exc).__name__)
         return Screen(breaker, limit, facts)
 
-    def after(self, observation: Observation, facts: AnomalyFacts) -> None:
-        """Learn from a decided call (a few µs, in the caller's thread: handing each
-        call to another thread costs more than learning from it, in GIL hand-offs).
-        Trips and alerts it causes are written and sent on the monitor's thread."""
-        if not self.setup.enabled:
-            return
-        try:
-            self.baselines.observe(observation, facts)
-            self.breakers.observe(observation, facts)
-            alert = self.alert_rule.consider(observation, facts)
-        except Exception:
-            log.exception("the monitor failed to learn from a call of %s", observation.agent)
-            return
-        if alert is not None:
-            self._send(alert)
+    def after(self, observation: Observation, facts: AnomalyFacts | None = None) -> None:
+        """Hand a decided call to the learner (a deque append, in the caller's thread).
+
+        The learner judges it exactly (the hot path's ``facts`` carry the previous
+        call's burst evidence; these are not used), learns from it, counts it against
+        the breaker rules and raises its alert, within about
+        :data:`LEARN_INTERVAL_S`; :meth:`drain` waits for it.
+        """
+        if self.setup.enabled:
+            self._hand_over(observation)
 
     def outcome(self, outcome: OutcomeObservation) -> None:
-        """Learn whether a call the agent ran failed."""
-        if not self.setup.enabled:
-            return
-        try:
-            self.baselines.observe_outcome(outcome)
-            self.breakers.observe_outcome(outcome)
-        except Exception:
-            log.exception("the monitor failed to learn from an outcome of %s", outcome.agent)
+        """Learn whether a call the agent ran failed (on the learner, in order)."""
+        if self.setup.enabled:
+            self._hand_over(outcome)
 
     def violation(self, agent: str, tool: str, decision_id: str, problems: list[str]) -> None:
         """Alert the agent's owner that an outcome broke the rules (a call ran that was
@@ -207,22 +218,35 @@ class Monitor:
         return self.breakers.reset(agent, by=by, reason=reason)
 
     def drain(self, timeout_s: float = 5.0) -> bool:
-        """Wait until every trip, reset and alert raised so far was written and sent."""
+        """Wait until every call handed over so far was learned, and every trip, reset
+        and alert raised so far was written and sent."""
         deadline = time.monotonic() + timeout_s
-        # A breaker event may raise an alert, which is queued behind it: wait for both.
+        # The learner may trip a breaker, whose event may raise an alert queued behind
+        # it: wait for all three to be idle at once.
         while time.monotonic() < deadline:
+            if not self._learned(deadline):
+                return False
             left = max(0.0, deadline - time.monotonic())
             if not self.breakers.listeners.drain(left):
                 return False
-            if not self._queue.unfinished_tasks:
+            if not self._queue.unfinished_tasks and not self._inbox and not self._learning:
                 return True
             time.sleep(0.001)
         return False
 
+    def learner_load(self) -> tuple[int, float]:
+        """How many calls and outcomes the learner has learned, and the CPU seconds
+        its thread spent on them (what monitoring costs off the hot path)."""
+        return self._learned_items, self._learner_cpu_s
+
     def close(self) -> None:
-        """Write what is queued, save the baselines, stop the threads."""
+        """Learn what is handed over, write what is queued, save the baselines, stop
+        the threads."""
         if self._closed:
             return
+        self._stopping = True
+        self._wake.set()
+        self._learner.join(timeout=10.0)
         self._closed = True
         self.breakers.close()
         self._queue.put(None)
@@ -231,6 +255,60 @@ class Monitor:
         closer = getattr(self._limiter, "close", None)
         if closer is not None:
             closer()
+
+    # -- the learner: baselines, breaker rules, alert rule ---------------------------
+
+    def _hand_over(self, item: Observation | OutcomeObservation) -> None:
+        if self._stopping:
+            self._learn_one(item)  # closing: learn in the caller's thread, as before
+            return
+        if len(self._inbox) >= INBOX_LIMIT:
+            log.error("monitor inbox full; a call of %s is not learned", item.agent)
+            return
+        self._inbox.append(item)
+
+    def _learned(self, deadline: float) -> bool:
+        """Wait (until ``deadline``) for the learner to empty its inbox."""
+        self._wake.set()
+        while self._inbox or self._learning:
+            if time.monotonic() >= deadline or not self._learner.is_alive():
+                return not self._inbox and not self._learning
+            time.sleep(0.0005)
+            if self._inbox and not self._learning:
+                self._wake.set()  # it was between batches: hurry it again
+        return True
+
+    def _learn_loop(self) -> None:
+        inbox = self._inbox
+        while True:
+            self._wake.wait(LEARN_INTERVAL_S)
+            self._wake.clear()
+            if inbox:
+                self._learning = True
+                started = time.thread_time()
+                while inbox:
+                    self._learn_one(inbox.popleft())
+                    self._learned_items += 1
+                self._learner_cpu_s += time.thread_time() - started
+                self._learning = False
+            if self._stopping and not inbox:
+                return
+
+    def _learn_one(self, item: Observation | OutcomeObservation) -> None:
+        try:
+            if isinstance(item, OutcomeObservation):
+                self.baselines.observe_outcome(item)
+                self.breakers.observe_outcome(item)
+                return
+            item = _keyed(item)
+            facts = self.baselines.learn(item)
+            self.breakers.observe(item, facts)
+            alert = self.alert_rule.consider(item, facts)
+        except Exception:
+            log.exception("the monitor failed to learn from a call of %s", item.agent)
+            return
+        if alert is not None:
+            self._send(alert)
 
     # -- the monitor's thread: alerts out, baselines saved -------------------------------
 
@@ -324,6 +402,16 @@ _OFF = AnomalyFacts(
     anomaly_score=0.0,
     reasons=("monitoring is off",),
 )
+
+
+def _keyed(observation: Observation) -> Observation:
+    """The observation with its fingerprint; without one if it cannot be computed (its
+    arguments changed while being read): the call is still learned, by its timing."""
+    try:
+        return observation.keyed()
+    except Exception:
+        log.warning("no fingerprint for a call of %s; learned without", observation.agent)
+        return replace(observation, call_key=None, call_key_source=None)
 
 
 def _breaker_body(event: BreakerEvent) -> dict[str, Any]:

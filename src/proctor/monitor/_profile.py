@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.model import ActionClass, Label
 from proctor.monitor._settings import BaselineSettings
 from proctor.monitor._stats import robust_update
+
+if TYPE_CHECKING:
+    from proctor.monitor._scoring import Ahead
 
 #: Schema version of the persisted state.
 STATE_VERSION = 1
@@ -34,6 +37,12 @@ RATE_CLIP = 3.0
 RATE_PRIOR_DEVIATION = 0.6
 #: A first use stays "fresh" for this many of the agent's calls.
 FRESH_CALLS = 32
+#: After a call of a tool scored as anomalous, the tool's calls within this many of
+#: the agent's calls are learned dampened too: the rest of an episode (a spree's
+#: later changes, which score lower once the first taught a little) teaches little.
+SUSPECT_CALLS = 32
+#: Tools remembered as suspect at once.
+SUSPECTS = 4
 #: Calls closer together than this count as this far apart: agents issue parallel
 #: calls, and a rate measured over microseconds means nothing.
 MIN_SPAN_S = 1.0
@@ -64,6 +73,7 @@ class AgentProfile:
     __slots__ = (
         "action_times",
         "actions",
+        "ahead",
         "calls",
         "delegates",
         "denied_recent",
@@ -82,6 +92,7 @@ class AgentProfile:
         "recent",
         "recent_times",
         "slow_rate",
+        "suspects",
         "tool_first",
         "tool_keys",
         "tool_labels",
@@ -127,6 +138,12 @@ class AgentProfile:
         self.recent: deque[RecentCall] = deque(maxlen=settings.recent_calls)
         self.recent_times: deque[float] = deque(maxlen=settings.recent_calls)
         self.denied_recent = 0
+        # What the hot path needs for the next call, computed after learning the
+        # latest one (see proctor.monitor._scoring.ahead; memory only).
+        self.ahead: Ahead | None = None
+        # Tools whose call scored as anomalous lately: (tool, that call's index). Their
+        # next calls are learned dampened too (memory only).
+        self.suspects: deque[tuple[str, int]] = deque(maxlen=SUSPECTS)
 
     # -- reading (the hot path) -------------------------------------------------
 
@@ -201,6 +218,20 @@ class AgentProfile:
             if above >= floor:
                 return rank
         return 0
+
+    def suspect(self, tool: str) -> bool:
+        """Whether a call of ``tool`` scored as anomalous within :data:`SUSPECT_CALLS`."""
+        calls = self.calls
+        return any(t == tool and calls - n < SUSPECT_CALLS for t, n in self.suspects)
+
+    def mark_suspect(self, tool: str) -> None:
+        """A call of ``tool`` (the one about to be learned) scored as anomalous."""
+        suspects = self.suspects
+        for i, (known, _) in enumerate(suspects):
+            if known == tool:
+                del suspects[i]
+                break
+        suspects.append((tool, self.calls))
 
     def repeated(self, tool: str, key: int | None) -> int:
         """Whether the call repeats one of the last :data:`REPEAT_WINDOW` calls of its

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from dataclasses import replace
 
 from proctor.model import Label
 from proctor.monitor._facts import AnomalyFacts
@@ -32,6 +33,14 @@ LABEL_ONE_STEP = 0.6
 LABEL_TWO_STEPS = 0.8
 TOOL_LABEL_TWO_STEPS = 0.6
 RATE = 0.6
+#: A send or publish after at least RAISED_BEFORE_SEND of the recent calls made
+#: within RAISED_WINDOW_S touched data above the agent's normal label, or
+#: RAISED_STEPS or more above their tool's usual one, is worth SEND_AFTER_RAISED.
+RAISED_BEFORE_SEND = 3
+RAISED_STEPS = 2
+RAISED_WINDOW_S = 300.0
+SEND_AFTER_RAISED = 0.7
+_OUTWARD = frozenset({"send_external", "publish"})
 RATE_Z = (4.0, 10.0)
 BURST = 0.95
 BURST_BITS = (8.0, 16.0)
@@ -43,6 +52,23 @@ BURST_ALLOWANCE = 6.0
 #: The rate z-score's sigma never goes below this (log units), so a metronome-steady
 #: agent does not alert on a slightly early call.
 MIN_RATE_SIGMA = 0.3
+
+#: Pace evidence (a burst or a loop) carries to the agent's next call on the hot path
+#: when that call comes within this many seconds.
+PACE_HOLD_S = 60.0
+
+#: A call's pace evidence: (its time, bits, phrase).
+Pace = tuple[float, float, str]
+#: What the hot path needs for an agent's next call (see :func:`ahead`): the time of
+#: the latest learned call, the facts of a next call that is nothing new with and
+#: without that call's rate and pace evidence, and those two sets of components.
+Ahead = tuple[
+    float,
+    AnomalyFacts,
+    AnomalyFacts,
+    tuple[tuple[float, str], ...],
+    tuple[tuple[float, str], ...],
+]
 
 _LABEL_NAMES = [str(label) for label in Label]
 _LABEL_KEYS = [f"{label}-or-above data" for label in Label]
@@ -90,13 +116,161 @@ def judge(
     """The anomaly facts of one call about to be decided (reads only). ``action`` is
     the action class's value (or ``unclassified``), ``at`` epoch seconds, ``key`` the
     call's fingerprint if known."""
-    learning = profile.is_learning(at, settings)
+    return assess(profile, tool, action, high_risk, label_rank, at, delegate, key, settings)[0]
+
+
+def assess(
+    profile: AgentProfile,
+    tool: str,
+    action: str,
+    high_risk: bool,
+    label_rank: int,
+    at: float,
+    delegate: str | None,
+    key: int | None,
+    settings: BaselineSettings,
+) -> tuple[AnomalyFacts, Pace | None]:
+    """:func:`judge`, and the call's pace evidence (its burst or loop, in bits) for
+    :func:`ahead` to carry to the agent's next call."""
     reference = profile.reference_rate(at, settings)
-    z = _rate_zscore(profile, at, reference)
     components: list[tuple[float, str]] = []
+    z = _rate_zscore(profile, at, reference)
     if z > RATE_Z[0]:
         phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
         components.append((RATE * ramp(z, *RATE_Z), phrase))
+    pace = _pace(profile, tool, action, label_rank, at, reference, key)
+    if pace is not None:
+        components.append((BURST * ramp(pace[1], *BURST_BITS), pace[2]))
+    deny_rate = _denials(profile, components)
+    learning = profile.is_learning(at, settings)
+    if learning:
+        return _learning_facts(profile, settings, z, deny_rate, components, delegate), pace
+    novelty = _novelty(profile, tool, action, high_risk, label_rank, at, delegate, components)
+    return _learned_facts(z, deny_rate, components, *novelty), pace
+
+
+def ahead(
+    profile: AgentProfile, at: float, z: float, pace: Pace | None, settings: BaselineSettings
+) -> Ahead:
+    """What the hot path needs for the agent's next call, computed after learning the
+    call made at ``at`` (its rate z-score ``z`` and pace ``pace``): the facts of a
+    next call that is nothing new, with and without that evidence (it holds for
+    :data:`PACE_HOLD_S`), and the evidence itself."""
+    carried: list[tuple[float, str]] = []
+    if z > RATE_Z[0]:
+        phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
+        carried.append((RATE * ramp(z, *RATE_Z), phrase))
+    if pace is not None:
+        carried.append((BURST * ramp(pace[1], *BURST_BITS), pace[2]))
+    calm: list[tuple[float, str]] = []
+    deny_rate = _denials(profile, calm)
+    carried += calm
+    if profile.is_learning(at, settings):
+        held = _learning_facts(profile, settings, z, deny_rate, carried, None)
+        quiet = _learning_facts(profile, settings, 0.0, deny_rate, calm, None)
+    else:
+        held = _learned_facts(z, deny_rate, carried, False, False, False, False)
+        quiet = _learned_facts(0.0, deny_rate, calm, False, False, False, False)
+    return at, held, quiet, tuple(carried), tuple(calm)
+
+
+def screen(
+    profile: AgentProfile,
+    tool: str,
+    action: str,
+    high_risk: bool,
+    label_rank: int,
+    at: float,
+    delegate: str | None,
+    settings: BaselineSettings,
+) -> AnomalyFacts:
+    """The facts of a call as the hot path gives them (reads only, a few µs): novelty,
+    labels and delegation judged for this call; the rate z-score, the burst or loop
+    evidence and the denials as the monitor's learner computed them for the agent's
+    latest call (the first two only while the call comes within :data:`PACE_HOLD_S`
+    of it), so that no Poisson tail is computed here."""
+    state = profile.ahead
+    if state is None:  # no call learned yet
+        return assess(profile, tool, action, high_risk, label_rank, at, delegate, None, settings)[0]
+    held = 0.0 <= at - state[0] <= PACE_HOLD_S
+    facts = state[1] if held else state[2]
+    if facts.learning:
+        return facts if delegate is None else replace(facts, new_delegate=True)
+    components = list(state[3] if held else state[4])
+    count = len(components)
+    novelty = _novelty(profile, tool, action, high_risk, label_rank, at, delegate, components)
+    if len(components) == count and not any(novelty):
+        return facts
+    return _learned_facts(facts.rate_zscore, facts.deny_rate, components, *novelty)
+
+
+def _denials(profile: AgentProfile, components: list[tuple[float, str]]) -> float:
+    """The denial evidence among the recent calls (appended); returns their deny rate."""
+    recent_n = len(profile.recent)
+    denied = profile.denied_recent
+    if denied >= 2:
+        bits = binomial_tail_bits(denied, recent_n, max(profile.deny_share, 0.001))
+        if bits > DENY_BITS[0]:
+            usual = f"{profile.deny_share:.0%}"
+            phrase = f"{denied} of its last {recent_n} calls denied (normally {usual})"
+            components.append((DENY * ramp(bits, *DENY_BITS), phrase))
+    return denied / recent_n if recent_n else 0.0
+
+
+def _learning_facts(
+    profile: AgentProfile,
+    settings: BaselineSettings,
+    z: float,
+    deny_rate: float,
+    components: list[tuple[float, str]],
+    delegate: str | None,
+) -> AnomalyFacts:
+    phrase = f"learning: {profile.calls} calls seen, {settings.learning_calls} needed"
+    return AnomalyFacts(
+        learning=True,
+        new_tool=True,
+        new_action_class=True,
+        label_escalation=True,
+        rate_zscore=z,
+        deny_rate=deny_rate,
+        anomaly_score=max(settings.learning_floor, _combine(components)),
+        reasons=(phrase, *_phrases(components)),
+        new_delegate=delegate is not None,
+    )
+
+
+def _learned_facts(
+    z: float,
+    deny_rate: float,
+    components: list[tuple[float, str]],
+    new_tool: bool,
+    new_action: bool,
+    escalation: bool,
+    new_delegate: bool,
+) -> AnomalyFacts:
+    return AnomalyFacts(
+        learning=False,
+        new_tool=new_tool,
+        new_action_class=new_action,
+        label_escalation=escalation,
+        rate_zscore=z,
+        deny_rate=deny_rate,
+        anomaly_score=_combine(components),
+        reasons=_phrases(components),
+        new_delegate=new_delegate,
+    )
+
+
+def _pace(
+    profile: AgentProfile,
+    tool: str,
+    action: str,
+    label_rank: int,
+    at: float,
+    reference: float,
+    key: int | None,
+) -> Pace | None:
+    """The strongest burst or loop this call makes: (at, bits, phrase), or None."""
     above = sum(profile.labels[label_rank:]) if label_rank else profile.total
     burst = _burst(
         profile,
@@ -119,32 +293,23 @@ def judge(
         loop = loop_bits(profile, tool, repeated > 0, at, reference, BURST_ALLOWANCE, floor)
         if loop > floor:
             burst = loop, loop_phrase(profile, tool, at)
-    if burst is not None:
-        components.append((BURST * ramp(burst[0], *BURST_BITS), burst[1]))
-    recent_n = len(profile.recent)
-    denied = profile.denied_recent
-    deny_rate = denied / recent_n if recent_n else 0.0
-    if denied >= 2:
-        bits = binomial_tail_bits(denied, recent_n, max(profile.deny_share, 0.001))
-        if bits > DENY_BITS[0]:
-            usual = f"{profile.deny_share:.0%}"
-            phrase = f"{denied} of its last {recent_n} calls denied (normally {usual})"
-            components.append((DENY * ramp(bits, *DENY_BITS), phrase))
+    if burst is None:
+        return None
+    return at, burst[0], burst[1]
 
-    if learning:
-        phrase = f"learning: {profile.calls} calls seen, {settings.learning_calls} needed"
-        return AnomalyFacts(
-            learning=True,
-            new_tool=True,
-            new_action_class=True,
-            label_escalation=True,
-            rate_zscore=z,
-            deny_rate=deny_rate,
-            anomaly_score=max(settings.learning_floor, _combine(components)),
-            reasons=(phrase, *_phrases(components)),
-            new_delegate=delegate is not None,
-        )
 
+def _novelty(
+    profile: AgentProfile,
+    tool: str,
+    action: str,
+    high_risk: bool,
+    label_rank: int,
+    at: float,
+    delegate: str | None,
+    components: list[tuple[float, str]],
+) -> tuple[bool, bool, bool, bool]:
+    """What is new in this call for a learned agent (components appended): returns
+    new tool, new action class, label escalation, new delegate."""
     new_tool = tool not in profile.tools
     new_action = action not in profile.actions
     new_delegate = delegate is not None and delegate not in profile.delegates
@@ -182,17 +347,31 @@ def judge(
         _tool_label(components, profile, tool, label_rank)
     if new_delegate:
         components.append((NEW_DELEGATE, f"first delegation to {delegate}"))
-    return AnomalyFacts(
-        learning=False,
-        new_tool=new_tool,
-        new_action_class=new_action,
-        label_escalation=escalation,
-        rate_zscore=z,
-        deny_rate=deny_rate,
-        anomaly_score=_combine(components),
-        reasons=_phrases(components),
-        new_delegate=new_delegate,
-    )
+    if action in _OUTWARD:
+        _after_raised_reads(components, profile, at)
+    return new_tool, new_action, escalation, new_delegate
+
+
+def _after_raised_reads(
+    components: list[tuple[float, str]], profile: AgentProfile, at: float
+) -> None:
+    """A call sending data out after several recent calls touched data above what
+    their tools usually touch (reading it together, then sending it out)."""
+    raised = 0
+    normal = profile.normal_max_label()
+    for when, tool, _, rank, _ in reversed(profile.recent):
+        if at - when > RAISED_WINDOW_S:
+            break  # older calls are older still
+        if rank <= normal and rank < RAISED_STEPS:
+            continue  # neither above its normal nor two above any tool's usual
+        if rank > normal or rank - profile.tool_label(tool) >= RAISED_STEPS:
+            raised += 1
+    if raised >= RAISED_BEFORE_SEND:
+        phrase = (
+            f"sends out after {raised} of its last {len(profile.recent)} calls touched data "
+            "above its usual labels"
+        )
+        components.append((SEND_AFTER_RAISED, phrase))
 
 
 def _tool_label(
