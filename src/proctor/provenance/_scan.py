@@ -134,6 +134,11 @@ def scan(folded: str) -> list[Found]:
         item = _classify("email", folded, (0, len(folded)))
         if item is not None:
             return [item]
+    return scan_fully(folded)
+
+
+def scan_fully(folded: str) -> list[Found]:
+    """What :func:`scan` finds, always by trying every kind (no shortcut)."""
     found = _typed(folded)
     if _QUOTE.search(folded) is not None:
         found.extend(_quoted(folded))
