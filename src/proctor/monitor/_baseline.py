@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -85,14 +86,7 @@ class Baselines:
             None if call_key is None else fingerprint(tool, call_key),
             self._settings,
         )
-        with self._lock:
-            profile = self._profiles.get(agent)
-            if profile is not None:
-                self._profiles.move_to_end(agent)
-                return judge(profile, *call)
-        profile = self._profile(agent)
-        with self._lock:
-            return judge(profile, *call)
+        return self._judged(agent, judge, call)
 
     def screen(
         self,
@@ -118,14 +112,21 @@ class Baselines:
             delegated_to,
             self._settings,
         )
+        return self._judged(agent, screen, call)
+
+    def _judged(
+        self, agent: str, how: Callable[..., AnomalyFacts], call: tuple[Any, ...]
+    ) -> AnomalyFacts:
+        """``how(profile, *call)`` on the agent's profile, under the lock (the profile
+        is loaded, or started, outside it)."""
         with self._lock:
             profile = self._profiles.get(agent)
             if profile is not None:
                 self._profiles.move_to_end(agent)
-                return screen(profile, *call)
+                return how(profile, *call)
         profile = self._profile(agent)
         with self._lock:
-            return screen(profile, *call)
+            return how(profile, *call)
 
     def learn(self, observation: Observation) -> AnomalyFacts:
         """Judge a decided call exactly as :meth:`facts` would have just before it, then

@@ -23,7 +23,7 @@ import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager, suppress
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import anyio
 import mcp_types as types
@@ -140,7 +140,26 @@ class FdWriter:
             raise anyio.BrokenResourceError
 
 
-class MessageReader:
+class _Borrowed:
+    """A stream over descriptors owned by whoever made it: closing the stream (or
+    leaving it as a context manager) leaves them open."""
+
+    async def aclose(self) -> None:
+        return None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        return None
+
+
+class MessageReader(_Borrowed):
     """The SDK's message stream protocol over a :class:`LineReader`: each item a parsed
     JSON-RPC message, or the exception a line that is not one raised."""
 
@@ -167,22 +186,8 @@ class MessageReader:
         except anyio.EndOfStream:
             raise StopAsyncIteration from None
 
-    async def aclose(self) -> None:
-        return None
 
-    async def __aenter__(self) -> MessageReader:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        return None
-
-
-class MessageWriter:
+class MessageWriter(_Borrowed):
     """The SDK's message stream protocol over an :class:`FdWriter`: each message one
     line, serialized as the SDK's stdio transports do."""
 
@@ -193,20 +198,6 @@ class MessageWriter:
         """Write one message as one line."""
         text = item.message.model_dump_json(by_alias=True, exclude_unset=True)
         await self._out.write(text.encode("utf-8") + b"\n")
-
-    async def aclose(self) -> None:
-        return None
-
-    async def __aenter__(self) -> MessageWriter:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc_val: BaseException | None,
-        exc_tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 def fd_streams(read_fd: int, write_fd: int) -> tuple[MessageReader, MessageWriter]:
