@@ -19,6 +19,11 @@ _TARGETS: dict[tuple[tuple[str, ...], str | None], tuple[str, ...]] = {}
 _TARGETS_MAX = 4096
 #: Worst first: the fact a policy sees is the worst among the target arguments.
 _SEVERITY = (Fact.UNTRUSTED, Fact.MIXED, Fact.UNSEEN, Fact.TRUSTED, Fact.USER)
+_RANK = {fact: rank for rank, fact in enumerate(_SEVERITY)}
+_SUSPICIOUS = frozenset({Fact.UNTRUSTED, Fact.MIXED})
+#: Reason clauses by (argument, tool, detail): details are few and repeat.
+_PHRASES: dict[tuple[str, str, str], str] = {}
+_PHRASES_MAX = 4096
 #: Actions whose content arguments are screened for untrusted values (flagged, not held).
 _CONTENT_SCREENED = frozenset(
     {ActionClass.PUBLISH, ActionClass.SEND_EXTERNAL, ActionClass.MODIFY_PERMISSIONS}
@@ -67,16 +72,16 @@ def provenance_facts(
         return _NO_TARGETS, ()
     if not names:
         return _NO_TARGETS, ()
-    found = runtime.provenance.attribute(task_id, arguments, targets=names)
-    overflowed = runtime.provenance.overflowed(task_id)
-    flagged = tuple(
-        name
-        for name, seen in found.items()
-        if name not in targets and seen.fact in (Fact.UNTRUSTED, Fact.MIXED)
-    )
-    content_why = "; ".join(_phrase(name, tool, found[name].detail) for name in flagged)
-    target_facts = {name: seen for name, seen in found.items() if name in targets}
-    if not target_facts:
+    found, overflowed = runtime.provenance.attribute_named(task_id, arguments, names)
+    flagged: tuple[str, ...] = ()
+    content_why = ""
+    if screened:
+        flagged = tuple(
+            name for name, seen in found.items() if name not in targets and seen.fact in _SUSPICIOUS
+        )
+        content_why = "; ".join(_phrase(name, tool, found[name].detail) for name in flagged)
+    worst = _worst(found, targets)
+    if worst is None:
         facts = ProvenanceFacts(
             untrusted_content=bool(flagged),
             overflowed=overflowed,
@@ -84,12 +89,12 @@ def provenance_facts(
             content_why=content_why,
         )
         return facts, flagged
-    name, worst = _worst(target_facts)
-    fact = worst.fact
+    name, seen = worst
+    fact = seen.fact
     if overflowed and fact is Fact.UNSEEN:
         # A value the session had to drop may be one that came from untrusted content.
         fact = Fact.MIXED
-    why = _phrase(name, tool, worst.detail)
+    why = _phrase(name, tool, seen.detail)
     facts = ProvenanceFacts(fact.value, bool(flagged), overflowed, why, flagged, content_why)
     return facts, flagged
 
@@ -97,9 +102,16 @@ def provenance_facts(
 def _phrase(name: str, tool: Tool, detail: str) -> str:
     """A provenance detail ("argument `x`: the ... came from ....") as a clause of a
     reason: naming the tool, without the detail's own label and full stop."""
-    label = f"argument `{name[:64]}`: "
-    said = detail.removeprefix(label).rstrip(".")
-    return f"argument `{name}` of {tool.name}: {said}"
+    key = (name, tool.name, detail)
+    phrase = _PHRASES.get(key)
+    if phrase is None:
+        label = f"argument `{name[:64]}`: "
+        said = detail.removeprefix(label).rstrip(".")
+        phrase = f"argument `{name}` of {tool.name}: {said}"
+        if len(_PHRASES) >= _PHRASES_MAX:
+            _PHRASES.clear()
+        _PHRASES[key] = phrase
+    return phrase
 
 
 def _targets(tool: Tool) -> tuple[str, ...]:
@@ -117,5 +129,13 @@ def _targets(tool: Tool) -> tuple[str, ...]:
     return known
 
 
-def _worst(found: Mapping[str, ArgumentProvenance]) -> tuple[str, ArgumentProvenance]:
-    return min(found.items(), key=lambda item: _SEVERITY.index(item[1].fact))
+def _worst(
+    found: Mapping[str, ArgumentProvenance], targets: tuple[str, ...]
+) -> tuple[str, ArgumentProvenance] | None:
+    """The target argument with the worst fact (the first of equals), if any."""
+    worst: tuple[str, ArgumentProvenance] | None = None
+    worst_rank = len(_SEVERITY)
+    for name, seen in found.items():
+        if name in targets and _RANK[seen.fact] < worst_rank:
+            worst, worst_rank = (name, seen), _RANK[seen.fact]
+    return worst

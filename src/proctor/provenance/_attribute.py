@@ -191,12 +191,15 @@ class Attributor:
                     parts.append(_Part(fact, kind, _entry_sources(entry, fact), "part"))
         if whole is not None:
             parts.append(self._found(whole, whole_kind))
-        if not whole_ok:
+        if not whole_ok and not found:
             letters = leaf.letters()
             assembled = None if letters is None else self._assembled(letters, ValueKind.IDENTIFIER)
             if assembled is not None:
                 parts.append(assembled)
                 whole_ok = True
+        if leaf.one_word:
+            # One word has no 5-word span to fingerprint.
+            return whole_ok or typed_ok
         for gram in leaf.grams():
             entry = self._lookup(TEXT, gram)
             if entry is not None:

@@ -117,9 +117,19 @@ class SessionProvenance:
         """The provenance of each top-level argument of a call (nested values belong to
         their argument). With ``targets``, only the arguments so named are attributed
         (the call's recipients, accounts, URLs), sparing the look-up of long bodies."""
-        _check_task(task_id)
         if type(arguments) is not dict and not isinstance(arguments, Mapping):
             raise InvalidInput("a call's arguments are a mapping", code="provenance_invalid")
+        wanted = frozenset(targets) if targets else None
+        names = [name for name in arguments if wanted is None or _label(name) in wanted]
+        return self.attribute_named(task_id, arguments, names)[0]
+
+    def attribute_named(
+        self, task_id: str, arguments: Mapping[str, object], names: Collection[str]
+    ) -> tuple[dict[str, ArgumentProvenance], bool]:
+        """:meth:`attribute` of the arguments ``names`` (keys of ``arguments``), and
+        whether the session overflowed, from one look-up of the session: the form the
+        check uses on its hot path."""
+        _check_task(task_id)
         if time.monotonic() >= self._next_poll:
             self._poll()
         index = self._session(task_id)
@@ -128,14 +138,12 @@ class SessionProvenance:
             attributor = index.attributor = Attributor(
                 index, self._max_argument_chars, self._home_domains
             )
-        wanted = frozenset(targets) if targets else None
         result: dict[str, ArgumentProvenance] = {}
         with index.read_lock:
-            for name, value in arguments.items():
-                label = name if isinstance(name, str) else str(name)
-                if wanted is None or label in wanted:
-                    result[label] = attributor.argument(label, value)
-        return result
+            for name in names:
+                label = _label(name)
+                result[label] = attributor.argument(label, arguments[name])
+            return result, index.overflowed
 
     def summary(self, task_id: str) -> SessionSummary:
         """How much the task's session holds and whether it ever overflowed."""
@@ -273,6 +281,10 @@ class SessionProvenance:
                     changes = self._store.read(index)
                     with index.read_lock:
                         changes.apply(index)
+
+
+def _label(name: object) -> str:
+    return name if isinstance(name, str) else str(name)
 
 
 def _check_task(task_id: str) -> None:
