@@ -147,6 +147,24 @@ def test_when_only_untrusted_values_overflow_the_flag_says_so(
     assert "overflowed" in unseen.detail
 
 
+def test_the_checks_look_up_answers_as_attribute_does_with_the_overflow_flag(
+    database: Database, key: ProvenanceKey
+) -> None:
+    provenance = SessionProvenance(database, key)
+    fill(provenance)
+    named, overflowed = provenance.attribute_named(TASK, CALL, ["iban", "to"])
+    assert list(named) == ["iban", "to"]
+    assert named == provenance.attribute(TASK, CALL, targets=("to", "iban"))
+    assert overflowed is provenance.overflowed(TASK) is False
+    bounded = SessionProvenance(database, key, max_values=40)
+    for n in range(10):
+        bounded.record_output("small", f"pay {n}00.00 EUR to v{n}@shop{n}.example", untrusted())
+    _, overflowed = bounded.attribute_named("small", CALL, ["new"])
+    assert overflowed is bounded.overflowed("small") is True
+    with pytest.raises(InvalidInput):
+        provenance.attribute_named("", CALL, ["to"])
+
+
 def test_the_overflow_flag_survives_a_restart(tmp_path: Path, key: ProvenanceKey) -> None:
     database = Database.open(tmp_path / "store.db")
     provenance = SessionProvenance(database, key, max_values=20)
