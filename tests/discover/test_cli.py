@@ -12,20 +12,14 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from proctor.cli.discover import discover
+from proctor.cli._app import app
 from tests.discover.support import stdio, write
 
 SECRET = "sk-live-CLISECRET"
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    app.command("discover")(discover)
-
-    @app.command("noop")
-    def noop() -> None:
-        """Keeps ``discover`` a subcommand, as in the real CLI."""
-
+    """The real root command, so that every invocation is sized as ``proctor``'s are."""
     return app
 
 
@@ -72,6 +66,27 @@ def test_table_lists_every_server_and_the_summary(home: Path, project: Path) -> 
     assert "https://mcp.example.com/mcp" in out
     assert "3 servers, 2 not behind Proctor" in out
     assert SECRET not in out
+
+
+def test_each_invocation_is_sized_by_its_own_environment(home: Path, project: Path) -> None:
+    # A process that imported the CLI while COLUMNS was 50 (as another command run in
+    # the same process may have had it), then runs discover with COLUMNS at 240.
+    script = (
+        "import os, sys; os.environ['COLUMNS'] = '50'\n"
+        "from typer.testing import CliRunner\n"
+        "from proctor.cli._app import app\n"
+        "result = CliRunner().invoke(app, sys.argv[1:], env={'COLUMNS': '240'})\n"
+        "print(result.stdout)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "discover", "--home", str(home), "--project", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "npx -y server-b" in done.stdout
+    assert max(len(line) for line in done.stdout.splitlines()) > 50
 
 
 def test_json_output_for_scripts(home: Path, project: Path) -> None:

@@ -17,6 +17,7 @@ from proctor.cli._common import (
     console,
     errors,
     fail,
+    fit_output,
     open_gateway,
     print_json,
 )
@@ -44,6 +45,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _every_command() -> None:
+    fit_output()
+
+
 app.add_typer(agents_app, name="agents")
 app.add_typer(tools_app, name="tools")
 app.add_typer(resources_app, name="resources")

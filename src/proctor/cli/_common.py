@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,19 @@ EXIT_DENIED = 4
 
 console = Console()
 errors = Console(stderr=True)
+
+
+def fit_output() -> None:
+    """Size both consoles for this invocation: ``COLUMNS`` as set now, else the
+    terminal's width (a Rich console otherwise keeps the ``COLUMNS`` of the moment it
+    was made, which in one process running several commands is another command's).
+    Output to a pipe or file is not wrapped, so a path or a message reaches a script
+    whole; tables still fit the width."""
+    width = shutil.get_terminal_size().columns
+    for each in (console, errors):
+        each.width = width
+        each.soft_wrap = not each.is_terminal
+
 
 DataDir = Annotated[
     Path | None,
