@@ -85,6 +85,7 @@ class Attributor:
     def __init__(self, index: SessionIndex, max_chars: int, home_domains: tuple[str, ...] = ()):
         self._index = index
         self._home_domains = home_domains
+        self._home_suffixes = tuple("." + home for home in home_domains)
         self._entries = index.entries
         self._starts = index.starts
         self._recent = index.digest.recent
@@ -208,7 +209,7 @@ class Attributor:
         return whole_ok or typed_ok
 
     def _at_home(self, host: str) -> bool:
-        return any(host == home or host.endswith("." + home) for home in self._home_domains)
+        return host in self._home_domains or host.endswith(self._home_suffixes)
 
     def _found(self, entry: Entry, kind: ValueKind) -> _Part:
         known = self._facts.get(entry)
@@ -223,6 +224,9 @@ class Attributor:
         return _Part(known[0], kind, known[1], "found")
 
     def _assembled(self, letters: str, kind: ValueKind) -> _Part | None:
+        if len(letters) < MIN_ASSEMBLED or not self._lengths(letters[:START_CHARS]):
+            # No recorded piece starts as it does: the usual answer, without the search.
+            return None
         pieces = assemble(letters, self._lookup, self._lengths)
         if pieces is None:
             return None

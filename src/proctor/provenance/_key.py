@@ -130,5 +130,8 @@ class Digester:
         recent = self.recent[family]
         if len(recent) >= _RECENT:
             recent.clear()
-        digest = recent[canonical] = self(family, canonical)
+        # What __call__ does, inline: this runs for every new value a check looks up.
+        state = self._families[family].copy()
+        state.update(canonical.encode("utf-8", "surrogatepass"))
+        digest = recent[canonical] = state.digest()
         return digest
