@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,15 +34,15 @@ def log(
     store: Path,
     signer: CheckpointSigner,
     monkeypatch: pytest.MonkeyPatch,
-) -> AuditLog:
+) -> Iterator[AuditLog]:
     if request.param == "core":
         monkeypatch.setattr(audit_log_module, "open_backend", CoreBackend)
     database = Database.open(store, migrate=False)
     _things.create_all(database.engine)
     opened = AuditLog(database, signer)
-    request.addfinalizer(database.dispose)
-    request.addfinalizer(opened.close)
-    return opened
+    yield opened
+    opened.close()
+    database.dispose()
 
 
 def _row(thing_id: str, **payload: object) -> StoredRow:
