@@ -12,7 +12,7 @@ import builtins
 import logging
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,11 +31,11 @@ from proctor.approvals._model import (
 from proctor.approvals._rows import from_row, to_row
 from proctor.approvals._rules import may_deny, may_sign, not_an_approver
 from proctor.approvals._tables import approval_requests
-from proctor.audit import AuditLog
+from proctor.audit import AuditEntry, AuditLog, StoredRow
 from proctor.errors import Conflict, Forbidden, InvalidInput, NotFound
 from proctor.notify import DeliveryResult
 from proctor.people import Person
-from proctor.store import Database, utcnow
+from proctor.store import Database, PreparedSelect, utcnow
 
 log = logging.getLogger("proctor.approvals")
 
@@ -52,11 +52,6 @@ _STANDING = (
     ApprovalStatus.APPROVED.value,
     ApprovalStatus.DENIED.value,
 )
-#: Built once: ``insert().values(**row)`` per call spent more building the statement
-#: than the database spent storing the row.
-_INSERT = sa.insert(approval_requests)
-
-
 # Built once: a held call is checked against it on every check (building the
 # expression each time cost more than running it).
 _STANDING_QUERY = (
@@ -108,6 +103,7 @@ class Approvals:
         self._listeners: list[ApprovalListener] = []
         self._listeners_lock = threading.Lock()
         self._changed = threading.Condition()
+        self._standing = PreparedSelect(database, _STANDING_QUERY)
 
     # -- listeners ---------------------------------------------------------------------
 
@@ -138,11 +134,17 @@ class Approvals:
     # -- opening and finding -------------------------------------------------------------
 
     def open(self, held: HeldCall) -> ApprovalRequest:
-        """A pending request for ``held`` (audited as ``approval.created``)."""
+        """A pending request for ``held``, stored (audited as ``approval.created``)."""
+        request = self.prepare(held)
+        self.store(request)
+        return request
+
+    def prepare(self, held: HeldCall) -> ApprovalRequest:
+        """The pending request ``held`` needs, not stored yet (see :meth:`store`)."""
         if not held.approvers:
             raise InvalidInput("a held call needs at least one approver rule")
         now = self._clock()
-        request = ApprovalRequest(
+        return ApprovalRequest(
             id="apr_" + secrets.token_hex(10),
             decision_id=held.decision_id,
             status=ApprovalStatus.PENDING,
@@ -164,11 +166,25 @@ class Approvals:
             expires_at=now + timedelta(seconds=held.ttl_s),
             updated_at=now,
         )
-        with self._db.begin() as connection:
-            connection.execute(_INSERT, to_row(request))
-        self._record(request, "approval.created", "gateway", "")
+
+    def store(
+        self, request: ApprovalRequest, *, then: tuple[str, Mapping[str, Any]] | None = None
+    ) -> list[AuditEntry]:
+        """Store a prepared request, its ``approval.created`` entry and ``then`` (the held
+        decision's own entry) in one transaction, then tell listeners; the entries.
+
+        All of them are committed or none is (:class:`StoreError`): a held decision is
+        never recorded pointing at a request that does not exist, nor a request left
+        behind by a decision that could not be recorded. Once this returns, anyone
+        reading the store (an approver's CLI in another process) finds the request.
+        """
+        created = ("approval", _audit_body(request, "approval.created", "gateway", ""))
+        entries = self._audit.append_all(
+            [created] if then is None else [created, then],
+            rows=[StoredRow(approval_requests, to_row(request))],
+        )
         self._emit(ApprovalEvent("created", request))
-        return request
+        return entries
 
     def standing_for(self, task_id: str, call_hash: str, agent_id: str, tool: str) -> CallStanding:
         """Where people stand on this call, in one read of the store: an approval that
@@ -176,9 +192,7 @@ class Approvals:
         tool for this agent on this task), a denial of this exact call, and the live
         pending request for it."""
         params = {"task_id": task_id, "call_hash": call_hash, "agent_id": agent_id, "tool": tool}
-        with self._db.connect() as connection:
-            rows = connection.execute(_STANDING_QUERY, params).mappings()
-            found = [from_row(row) for row in rows]
+        found = [from_row(row) for row in self._standing.rows(params)]
         now = self._clock()
         exact = [r for r in found if r.call_hash == call_hash]
         approved = [r for r in found if r.status is ApprovalStatus.APPROVED]
@@ -450,22 +464,29 @@ class Approvals:
         reason: str,
         details: dict[str, Any] | None = None,
     ) -> None:
-        self._audit.append(
-            "approval",
-            {
-                "action": action,
-                "approval_id": request.id,
-                "decision_id": request.decision_id,
-                "actor": actor,
-                "reason": reason,
-                "status": request.status.value,
-                "agent": request.agent_id,
-                "task": request.task_id,
-                "tool": request.tool,
-                "waiting_for": list(request.waiting_for),
-                "details": details or {},
-            },
-        )
+        self._audit.append("approval", _audit_body(request, action, actor, reason, details))
+
+
+def _audit_body(
+    request: ApprovalRequest,
+    action: str,
+    actor: str,
+    reason: str,
+    details: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "approval_id": request.id,
+        "decision_id": request.decision_id,
+        "actor": actor,
+        "reason": reason,
+        "status": request.status.value,
+        "agent": request.agent_id,
+        "task": request.task_id,
+        "tool": request.tool,
+        "waiting_for": list(request.waiting_for),
+        "details": details or {},
+    }
 
 
 def _require_person(person: Person) -> None:

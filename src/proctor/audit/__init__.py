@@ -4,6 +4,7 @@
 it cannot.
 """
 
+from proctor.audit._backend import StoredRow
 from proctor.audit._canonical import canonical_json
 from proctor.audit._chain import GENESIS_HASH, AuditEntry, Checkpoint
 from proctor.audit._log import AuditLog, verify_log
@@ -24,6 +25,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointSigner",
     "SigningKeyError",
+    "StoredRow",
     "VerifyReport",
     "canonical_json",
     "load_public_keys",

@@ -9,10 +9,12 @@ gives them, so that verification sees what is stored, not a cleaned-up version.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+import sqlalchemy as sa
 
 from proctor.audit._chain import AuditEntry, Checkpoint, format_ts, parse_ts
 from proctor.errors import StoreError
@@ -27,6 +29,16 @@ class HeadMoved(Exception):
     """A write collided with a row already stored: another writer extended the chain."""
 
 
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """A row of another table, stored in the same transaction as the entries that
+    record it (an approval request and its ``approval.created`` entry, say): both are
+    committed, or neither. Inserted as given: column defaults are not applied."""
+
+    table: sa.Table
+    values: Mapping[str, Any]
+
+
 @dataclass(frozen=True)
 class Prepared:
     """What one transaction writes, built from the head it starts from."""
@@ -35,6 +47,8 @@ class Prepared:
     entries: Sequence[AuditEntry] = ()
     ts_texts: Sequence[str] = ()
     checkpoint: Checkpoint | None = None
+    #: Rows of other tables, inserted before the entries.
+    rows: Sequence[StoredRow] = ()
 
 
 #: Builds the rows of a transaction from the chain head it extends.
@@ -53,7 +67,9 @@ class Backend(Protocol):
         ...
 
     def write(self, head: tuple[int, str], prepare: Prepare) -> Prepared:
-        """Insert what ``prepare`` builds, in one committed transaction, and return it.
+        """Insert what ``prepare`` builds (its rows, then its entries and checkpoint),
+        in one committed transaction, and return it. A row the store refuses raises
+        :class:`StoreError`, never :class:`HeadMoved`.
 
         ``head`` is the head as this process last knew it. A backend that can hold
         a lock shared with other writers reads the real head inside the

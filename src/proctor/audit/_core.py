@@ -17,6 +17,7 @@ from proctor.audit._backend import (
     HeadMoved,
     Prepare,
     Prepared,
+    StoredRow,
     checkpoint_from_row,
 )
 from proctor.audit._chain import GENESIS_HASH, Checkpoint
@@ -64,6 +65,7 @@ class CoreBackend:
                     # the transaction.
                     connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
                 prepared = prepare(_head(connection))
+                _insert_rows(connection, prepared.rows)
                 rows = [
                     {
                         "seq": entry.seq,
@@ -135,6 +137,15 @@ class CoreBackend:
 
     def close(self) -> None:
         """Nothing to release: every call checks a connection out and back in."""
+
+
+def _insert_rows(connection: sa.Connection, rows: Sequence[StoredRow]) -> None:
+    for row in rows:
+        try:
+            connection.execute(sa.insert(row.table), [dict(row.values)])
+        except sa.exc.SQLAlchemyError as exc:
+            # Not a collision on the chain: the row itself was refused.
+            raise StoreError(f"could not store a {row.table.name} row: {exc}") from exc
 
 
 def _head(connection: sa.Connection) -> tuple[int, str]:

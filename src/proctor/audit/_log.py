@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from proctor.audit._backend import Backend, entry_from_row
+from proctor.audit._backend import Backend, StoredRow, entry_from_row
 from proctor.audit._canonical import canonical_json
 from proctor.audit._chain import AuditEntry, Checkpoint, json_string
 from proctor.audit._core import CoreBackend
@@ -90,6 +90,27 @@ class AuditLog:
             raise InvalidInput(f"an audit body is a mapping, not {type(body).__name__}")
         body_json = canonical_json(body if type(body) is dict else dict(body))
         return self._writer.append(kind, self._kind_text(kind), body_json)
+
+    def append_all(
+        self, items: Sequence[tuple[str, Mapping[str, Any]]], *, rows: Sequence[StoredRow] = ()
+    ) -> list[AuditEntry]:
+        """Record consecutive events, and store ``rows`` of other tables, in one
+        transaction: every entry and row is committed, or none is (:class:`StoreError`).
+
+        For a record that must exist exactly when its audit entries do (an approval
+        request and the entries that open it). Rows are inserted as given (no column
+        defaults); a row the store refuses fails the whole transaction, and with it
+        the entries of other appenders that group commit put in the same one.
+        """
+        prepared = []
+        for kind, body in items:
+            if not isinstance(body, Mapping):
+                raise InvalidInput(f"an audit body is a mapping, not {type(body).__name__}")
+            body_json = canonical_json(body if type(body) is dict else dict(body))
+            prepared.append((kind, self._kind_text(kind), body_json))
+        if not prepared:
+            raise InvalidInput("append_all needs at least one entry")
+        return self._writer.append_all(prepared, rows)
 
     def _kind_text(self, kind: str) -> str:
         cached = self._kind_json.get(kind)

@@ -15,10 +15,11 @@ long as a read runs and stall appends behind a verification.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import cast
+from typing import Any, cast
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
@@ -28,11 +29,15 @@ from proctor.audit._backend import (
     HeadMoved,
     Prepare,
     Prepared,
+    StoredRow,
     checkpoint_from_row,
     sqlite_ts_text,
 )
 from proctor.audit._chain import GENESIS_HASH, Checkpoint, format_ts
 from proctor.errors import StoreError
+
+#: A column's conversion from a Python value to what the driver stores.
+_BindProcessor = Callable[[Any], Any]
 
 _INSERT_ENTRY = (
     "INSERT INTO audit_entries (seq, ts, kind, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
@@ -65,6 +70,9 @@ class SqliteBackend:
         self._pool_autocheckpoint = 1000
         # Trust the caller's head until a collision shows another writer exists.
         self._shared = False
+        self._row_statements: dict[
+            tuple[str, frozenset[str]], tuple[str, tuple[tuple[str, _BindProcessor | None], ...]]
+        ] = {}
 
     def _write_connection(self) -> sqlite3.Connection:
         if self._writer is None:
@@ -100,6 +108,8 @@ class SqliteBackend:
             if self._shared:
                 head = _head(connection)
             prepared = prepare(head)
+            for row in prepared.rows:
+                self._insert_row(connection, row)
             rows = [
                 (e.seq, sqlite_ts_text(ts), e.kind, e.body_json, e.prev_hash, e.hash)
                 for e, ts in zip(prepared.entries, prepared.ts_texts, strict=True)
@@ -122,6 +132,35 @@ class SqliteBackend:
                 raise StoreError(f"audit write failed: {exc}") from exc
             raise
         return prepared
+
+    def _insert_row(self, connection: sqlite3.Connection, row: StoredRow) -> None:
+        statement, order = self._row_statement(row.table, frozenset(row.values))
+        params = [
+            row.values[name] if process is None else process(row.values[name])
+            for name, process in order
+        ]
+        try:
+            connection.execute(statement, params)
+        except sqlite3.Error as exc:
+            # Not a collision on the chain: the row itself was refused.
+            raise StoreError(f"could not store a {row.table.name} row: {exc}") from exc
+
+    def _row_statement(
+        self, table: sa.Table, names: frozenset[str]
+    ) -> tuple[str, tuple[tuple[str, _BindProcessor | None], ...]]:
+        """The driver's INSERT of ``names`` into ``table`` as SQLAlchemy compiles it, and
+        each parameter's conversion as SQLAlchemy applies it (JSON text, timestamps)."""
+        key = (table.name, names)
+        built = self._row_statements.get(key)
+        if built is None:
+            dialect = self._engine.dialect
+            compiled = sa.insert(table).compile(dialect=dialect, column_keys=sorted(names))
+            order = tuple(
+                (name, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+                for name in compiled.positiontup or ()
+            )
+            built = self._row_statements[key] = (str(compiled), order)
+        return built
 
     def _rollback(self, connection: sqlite3.Connection) -> None:
         try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 
 from proctor.audit._anchor import append_checkpoint
-from proctor.audit._backend import Backend, HeadMoved, Prepare, Prepared
+from proctor.audit._backend import Backend, HeadMoved, Prepare, Prepared, StoredRow
 from proctor.audit._chain import AuditEntry, Checkpoint, checkpoint_statement, entry_hash, format_ts
 from proctor.audit._signer import CheckpointSigner
 from proctor.errors import ProctorError, StoreError
@@ -53,15 +53,16 @@ class AuditStats:
 
 @dataclass(eq=False, slots=True)
 class _Pending:
-    kind: str
-    kind_json: str
-    body_json: str
-    entry: AuditEntry | None = None
+    """One appender's entries (kind, kind JSON, body JSON) and the rows stored with them."""
+
+    items: tuple[tuple[str, str, str], ...]
+    rows: tuple[StoredRow, ...] = ()
+    entries: list[AuditEntry] | None = None
     error: ProctorError | None = None
 
     @property
     def settled(self) -> bool:
-        return self.entry is not None or self.error is not None
+        return self.entries is not None or self.error is not None
 
 
 class ChainWriter:
@@ -118,7 +119,14 @@ class ChainWriter:
 
     def append(self, kind: str, kind_json: str, body_json: str) -> AuditEntry:
         """Commit one entry (alone or in a leader's batch); :class:`StoreError` if not."""
-        pending = _Pending(kind, kind_json, body_json)
+        return self.append_all(((kind, kind_json, body_json),))[0]
+
+    def append_all(
+        self, items: Sequence[tuple[str, str, str]], rows: Sequence[StoredRow] = ()
+    ) -> list[AuditEntry]:
+        """Commit consecutive entries and ``rows`` in one transaction (in a leader's
+        batch or alone): all of them, or none and :class:`StoreError`."""
+        pending = _Pending(tuple(items), tuple(rows))
         with self._turn:
             self._queue.append(pending)
             while self._leading and not pending.settled:
@@ -133,9 +141,9 @@ class ChainWriter:
                 self._lead(batch)
             finally:
                 self._hand_over()
-        if pending.entry is None:
+        if pending.entries is None:
             raise pending.error or StoreError("the audit entry was not written")
-        return pending.entry
+        return pending.entries
 
     def _hand_over(self) -> None:
         with self._turn:
@@ -159,8 +167,9 @@ class ChainWriter:
         settled = False
         try:
             prepared = self._write(partial(self._prepare_entries, batch))
-            for pending, entry in zip(batch, prepared.entries, strict=True):
-                pending.entry = entry
+            entries = iter(prepared.entries)
+            for pending in batch:
+                pending.entries = [next(entries) for _ in pending.items]
             settled = True
         except ProctorError as exc:
             for pending in batch:
@@ -202,16 +211,17 @@ class ChainWriter:
         ts = format_ts(now)
         seq, digest = head
         entries = []
-        for pending in batch:
+        for kind, kind_json, body_json in (item for pending in batch for item in pending.items):
             seq += 1
-            prev, digest = digest, entry_hash(digest, seq, ts, pending.kind_json, pending.body_json)
-            entries.append(AuditEntry(seq, now, pending.kind, pending.body_json, prev, digest))
+            prev, digest = digest, entry_hash(digest, seq, ts, kind_json, body_json)
+            entries.append(AuditEntry(seq, now, kind, body_json, prev, digest))
         last_signed = 0 if self._last_checkpoint is None else self._last_checkpoint.seq
         due = seq - last_signed >= self._every or (
             time.monotonic() - self._checkpoint_clock >= self._interval
         )
         checkpoint = self._sign(seq, digest, now) if due else None
-        return Prepared((seq, digest), entries, [ts] * len(entries), checkpoint)
+        rows = [row for pending in batch for row in pending.rows]
+        return Prepared((seq, digest), entries, [ts] * len(entries), checkpoint, rows)
 
     def _prepare_checkpoint(self, head: tuple[int, str]) -> Prepared:
         last = self._last_checkpoint

@@ -106,6 +106,8 @@ class Gateway:
         self.runtime = runtime
         self._recent: OrderedDict[str, DecisionRef] = OrderedDict()
         self._recent_lock = threading.Lock()
+        #: Approval requests held calls open, by decision id, until recorded with them.
+        self._openings: dict[str, ApprovalRequest] = {}
         self._sync_lock = threading.Lock()
         self._inventory_version = -1
         self._policy_version = runtime.database.version("policies")
@@ -284,7 +286,12 @@ class Gateway:
         judgment = self.runtime.policies.evaluate(policy_input)
         decision = watched.held(decision_from(decision_id, request, judgment, tool, policy_input))
         if recorded and decision.outcome is Outcome.REQUIRE_APPROVAL:
-            decision = settle_hold(self.runtime, decision, acting, agent, task, policy_input)
+            settled = settle_hold(
+                self.runtime, decision, acting, agent, task, policy_input, judgment
+            )
+            decision = settled.decision
+            if settled.opening is not None:
+                self._openings[decision_id] = settled.opening
         template = self.runtime.settings.flow.stamp_template
         return with_obligations(decision, tool, policy_input, template), watched
 
@@ -493,10 +500,20 @@ class Gateway:
             "risk": decision.risk,
             "approval_id": decision.approval_id,
         }
+        # A request the held call opens is stored with its decision, or not at all.
+        opening = self._openings.pop(decision.id, None)
         try:
-            entry = self.runtime.audit.append("decision", body)
+            if opening is not None and opening.id == decision.approval_id:
+                entry = self.runtime.approvals.store(opening, then=("decision", body))[-1]
+            else:
+                entry = self.runtime.audit.append("decision", body)
         except Exception:
             log.exception("audit append failed for %s; denying", decision.id)
+            if opening is not None:
+                # Nothing of the held call was stored: record a deny in its place.
+                message = "its approval request could not be stored, so the call is denied"
+                unheld = refusal(decision.id, request, "approval_unavailable", message)
+                return self._record_decision(unheld, acting)
             return refusal(
                 decision.id,
                 request,

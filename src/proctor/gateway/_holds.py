@@ -9,21 +9,41 @@ the call waits for them in a new request.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from proctor.approvals import ApprovalRequest, ApprovalScope, HeldCall, call_hash
 from proctor.gateway._acting import Acting
 from proctor.gateway._decisions import reason_body
 from proctor.model import Agent, Decision, Outcome, Reason, Task
-from proctor.policy import PolicyInput
+from proctor.policy import Judgment, PolicyInput
 from proctor.runtime import Runtime
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A held call's decision, and the approval request it opens, when it opens one.
+
+    The request is not stored yet: it is stored with the decision's own audit entry,
+    in one transaction (:meth:`Approvals.store`), so that it exists exactly when the
+    decision that names it is recorded.
+    """
+
+    decision: Decision
+    opening: ApprovalRequest | None = None
+
+
 def settle_hold(
-    runtime: Runtime, held: Decision, acting: Acting, agent: Agent, task: Task, facts: PolicyInput
-) -> Decision:
-    """``held`` allowed on a usable approval, or held with the request to answer."""
+    runtime: Runtime,
+    held: Decision,
+    acting: Acting,
+    agent: Agent,
+    task: Task,
+    facts: PolicyInput,
+    judgment: Judgment,
+) -> Settled:
+    """``held`` allowed on a usable approval, denied on people's no, or held with the
+    request to answer (an open one, or a new one to store with the decision)."""
     request = held.request
     assert request is not None
     approvals = runtime.approvals
@@ -32,15 +52,16 @@ def settle_hold(
     standing = approvals.standing_for(task.id, digest, acting.agent_id, request.tool)
     approval = standing.usable
     if approval is not None and rules <= set(approval.approvers):
-        allowed = _allow_approved(runtime, held, approval, facts)
+        allowed = _allow_approved(runtime, held, approval, facts, judgment)
         if allowed is not None:
-            return allowed
+            return Settled(allowed)
     if standing.denied is not None:
-        return _denied_by_people(held, standing.denied)
+        return Settled(_denied_by_people(held, standing.denied))
     pending = standing.pending
-    if pending is None or not rules <= set(pending.approvers):
-        pending = approvals.open(_held_call(runtime, held, acting, agent, task, facts, digest))
-    return replace(held, approval_id=pending.id)
+    if pending is not None and rules <= set(pending.approvers):
+        return Settled(replace(held, approval_id=pending.id))
+    opening = approvals.prepare(_held_call(runtime, held, acting, agent, task, facts, digest))
+    return Settled(replace(held, approval_id=opening.id), opening)
 
 
 def _denied_by_people(held: Decision, denied: ApprovalRequest) -> Decision:
@@ -64,11 +85,19 @@ def holding_rules(held: Decision) -> set[str]:
 
 
 def _allow_approved(
-    runtime: Runtime, held: Decision, approval: ApprovalRequest, facts: PolicyInput
+    runtime: Runtime,
+    held: Decision,
+    approval: ApprovalRequest,
+    facts: PolicyInput,
+    judged: Judgment,
 ) -> Decision | None:
-    """The allow an approval earns, judged again with ``approved`` (policies may have
-    changed since), after spending it; None if it no longer lets the call through."""
-    judgment = runtime.policies.evaluate(replace(facts, approved=True))
+    """The allow an approval earns, judged with ``approved`` by the current policies
+    (they may have changed since people approved), after spending it; None if it no
+    longer lets the call through.
+
+    Holding the call already asked Cedar that question (``judged.lifted``); only a
+    hold Cedar did not make (an open breaker's) is judged again here."""
+    judgment = judged.lifted or runtime.policies.evaluate(replace(facts, approved=True))
     if judgment.outcome is not Outcome.ALLOW:
         return None
     if not runtime.approvals.use(approval.id, held.id):

@@ -40,6 +40,9 @@ class Judgment:
     obligations: tuple[Obligation, ...] = ()
     policy_ids: tuple[str, ...] = ()
     candidates: int = field(default=0, compare=False)
+    #: For ``require_approval``: the allow the call gets once approved, from the run
+    #: that found lifting the holds would permit it (an approval need not ask again).
+    lifted: Judgment | None = field(default=None, compare=False)
 
     @property
     def allowed(self) -> bool:
@@ -97,7 +100,10 @@ def decide(
     if second.allowed:
         reasons = tuple(policy_reason(info, values) for info in holds)
         ids = tuple(info.id for info in holds)
-        return Judgment(Outcome.REQUIRE_APPROVAL, APPROVAL_REQUIRED, reasons, (), ids, candidates)
+        lifted = _allow(second, policies, values, candidates)
+        return Judgment(
+            Outcome.REQUIRE_APPROVAL, APPROVAL_REQUIRED, reasons, (), ids, candidates, lifted
+        )
     still = [policies[position] for position in second.satisfied]
     if not still:
         return Judgment(Outcome.DENY, POLICY_DENIED, (default_deny(values),), candidates=candidates)

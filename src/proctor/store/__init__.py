@@ -12,6 +12,16 @@ from proctor.store._database import (
     read_version,
     utcnow,
 )
+from proctor.store._prepared import PreparedSelect
 from proctor.store._watch import ChangeWatch
 
-__all__ = ["ChangeWatch", "Database", "Durability", "as_utc", "metadata", "read_version", "utcnow"]
+__all__ = [
+    "ChangeWatch",
+    "Database",
+    "Durability",
+    "PreparedSelect",
+    "as_utc",
+    "metadata",
+    "read_version",
+    "utcnow",
+]

@@ -8,13 +8,16 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from proctor.errors import StoreError
+
+if TYPE_CHECKING:
+    from proctor.store._watch import VersionBoard
 
 metadata = sa.MetaData()
 _WRITE_OPTION = "proctor_write"
@@ -59,6 +62,18 @@ class Database:
         self.engine = engine
         self.durability = durability
         self._versions_lock = threading.Lock()
+        self._board: VersionBoard | None = None
+
+    @property
+    def version_board(self) -> VersionBoard:
+        """Every change counter, read together at most as often as a watch asks."""
+        if self._board is None:
+            from proctor.store._watch import VersionBoard
+
+            with self._versions_lock:
+                if self._board is None:
+                    self._board = VersionBoard(self)
+        return self._board
 
     @property
     def is_sqlite(self) -> bool:
