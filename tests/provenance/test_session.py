@@ -165,6 +165,20 @@ def test_the_checks_look_up_answers_as_attribute_does_with_the_overflow_flag(
         provenance.attribute_named("", CALL, ["to"])
 
 
+def test_sessions_beyond_the_memory_bound_are_read_back_with_the_same_answers(
+    database: Database, key: ProvenanceKey
+) -> None:
+    provenance = SessionProvenance(database, key, max_sessions=2)
+    tasks = [f"{TASK}-{n}" for n in range(4)]
+    for task in tasks:
+        provenance.record_output(task, INVOICE, untrusted("mail.read", task))
+    first = [provenance.attribute(task, CALL) for task in tasks]
+    assert len(provenance._sessions) <= 2, "the bound holds"
+    again = [provenance.attribute(task, CALL) for task in reversed(tasks)][::-1]
+    assert again == first
+    assert {answer["to"].fact for answer in again} == {Fact.UNTRUSTED}
+
+
 def test_the_overflow_flag_survives_a_restart(tmp_path: Path, key: ProvenanceKey) -> None:
     database = Database.open(tmp_path / "store.db")
     provenance = SessionProvenance(database, key, max_values=20)

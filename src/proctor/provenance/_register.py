@@ -27,8 +27,11 @@ from proctor.store import Database, as_utc, utcnow
 
 #: Entries (values, pieces, piece starts and text fingerprints) one task may hold.
 DEFAULT_MAX_VALUES = 20_000
-#: Sessions kept in memory; the others are read back from the store when used.
-DEFAULT_MAX_SESSIONS = 128
+#: Sessions kept in memory; the others are read back from the store when used. A
+#: task's session holds at least its instruction (about 10 KB in memory), and reading
+#: one back costs about a millisecond on the check that needs it: enough room for the
+#: tasks a busy gateway has running at once.
+DEFAULT_MAX_SESSIONS = 2048
 #: Entries kept in memory over all cached sessions (about 135 bytes each).
 DEFAULT_MAX_CACHED_VALUES = 500_000
 #: Characters of one output that are scanned; the rest marks the session overflowed.
