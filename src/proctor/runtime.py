@@ -244,6 +244,11 @@ def _approver_reach(inventory: Inventory, directory: Directory) -> Reach:
         snapshot = inventory.snapshot
         tool = snapshot.tools.get(request.tool)
         if tool is None:
+            # Registered by another process since this one last looked (an MCP proxy
+            # registers a server's tools when it first lists them): look again.
+            snapshot = inventory.refresh()
+            tool = snapshot.tools.get(request.tool)
+        if tool is None:
             return f"tool {request.tool} is not in the inventory"
         label = snapshot.data_label(tool, request.resource)
         owner = snapshot.resource(request.resource) if request.resource else None

@@ -12,9 +12,10 @@ from proctor.admin import Admin
 from proctor.approvals import Approvals, ApprovalScope, ApprovalStatus, call_hash
 from proctor.errors import Conflict, Forbidden, InvalidInput, PolicyError
 from proctor.gateway import Gateway
-from proctor.model import Outcome, OutcomeStatus, Task, ToolCall
+from proctor.model import ActionClass, Outcome, OutcomeStatus, Task, Tool, ToolCall
 from proctor.people import Person
 from tests.approvals.conftest import POST, WIDEN, Clock, HoldCall, Someone
+from tests.conftest import task_token
 
 SECURITY_HOLD = """
 @id("hold-post-for-security")
@@ -414,3 +415,22 @@ def test_the_outcome_of_an_approved_call_is_recorded_against_the_held_decision(
     receipt = gateway.record_outcome(token, allowed.id, OutcomeStatus.SUCCEEDED, "posted")
     assert receipt.decision_id == held.id
     assert receipt.violation is False
+
+
+def test_a_call_of_a_tool_another_process_just_registered_can_be_approved_at_once(
+    tmp_path: Path, admin: Admin, task: Task, people: dict[str, Someone]
+) -> None:
+    # This gateway (an approver's server) has read the inventory; another process on
+    # the same store (an MCP proxy listing a server's tools) then registers a tool and
+    # holds a call of it, within this gateway's poll interval.
+    approving = admin.gateway
+    assert "notes.delete" not in approving.runtime.inventory.snapshot.tools
+    with Gateway.open(tmp_path / "home") as proxy:
+        Admin(proxy).put_tool(Tool("notes.delete", ActionClass.DELETE), actor="proxy")
+        decision = proxy.check(task_token(Admin(proxy), task), ToolCall("notes.delete", {"id": 2}))
+    assert decision.outcome is Outcome.REQUIRE_APPROVAL, decision.explain()
+    assert decision.approval_id is not None
+    approved = approving.runtime.approvals.approve(
+        decision.approval_id, people["dana"].person, "fine"
+    )
+    assert approved.status is ApprovalStatus.APPROVED
