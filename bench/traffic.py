@@ -19,8 +19,12 @@ Cedar sees) are compared with them.
 An episode is detected when an anomaly alert is raised or a breaker trips on one of
 its calls; calls to detection counts the episode's calls up to and including that one.
 A false alert is an anomaly alert or a breaker trip on a benign call of an agent past
-its learning period. The thresholds were tuned on seed 1 only; docs/monitoring.md
-reports other seeds.
+its learning period.
+
+Seeds: earlier rounds tuned on seed 1 and reported seeds 2-6 as held out; those have
+been looked at too often to stay honest. From 2026-11-27 the tuning seeds are 1, 2
+and 3 and the held-out seeds are 11-20 (chosen before that round's tuning, never
+looked at while tuning); docs/monitoring.md reports both, the held-out figure first.
 """
 
 from __future__ import annotations
