@@ -12,6 +12,7 @@ import pytest
 
 from proctor.model import ActionClass, Label, Outcome
 from proctor.monitor import AnomalyFacts, Baselines, Observation, OutcomeObservation
+from proctor.monitor._patterns import FREE_RETRIES
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AGENT = "ops-bot"
@@ -236,3 +237,29 @@ def test_reading_the_same_restricted_records_again_is_not(
     """The twin: the same two records read over and over touch no new data."""
     baselines, last = trained
     assert not any(label_bursts(f) for f in restricted_reads(baselines, last, records=1))
+
+
+def test_hammering_a_failing_call_is_a_loop_after_a_few_free_retries(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial: an agent retrying the same failing write every 3 s forever. Its
+    first retries are free (agents retry), the ones after are paid like any repeat."""
+    baselines, last = trained
+    at = last + timedelta(minutes=1)
+    key = "tickets.update#stuck"
+    facts = []
+    for n in range(10):
+        facts.append(
+            call(
+                baselines,
+                "tickets.update",
+                WRITE,
+                Label.INTERNAL,
+                at + timedelta(seconds=3 * n),
+                key,
+                failed=True,
+            )
+        )
+    assert not any(loop_reasons(f) for f in facts[: 1 + FREE_RETRIES])
+    assert max(f.anomaly_score for f in facts) >= 0.7
+    assert any(loop_reasons(f) for f in facts[1 + FREE_RETRIES :])

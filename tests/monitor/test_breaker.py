@@ -30,6 +30,7 @@ from proctor.monitor import (
     denials,
     error_rate,
 )
+from proctor.monitor._breaker_windows import FREE_REPEATS
 from proctor.store import Database
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,8 +56,9 @@ def seen(
     agent: str = "bot",
     tool: str = "tickets.read",
     action: ActionClass | None = ActionClass.READ,
+    key: str | None = None,
 ) -> Observation:
-    return Observation(agent, tool, action, Label.INTERNAL, outcome, at)
+    return Observation(agent, tool, action, Label.INTERNAL, outcome, at, call_key=key)
 
 
 def facts(score: float, *, learning: bool = False) -> AnomalyFacts:
@@ -211,6 +213,61 @@ def test_denials_trip_exactly_at_the_count_within_the_window(clock: Clock) -> No
     assert trip.evidence["threshold"] == {"count": 3, "within_s": 60.0}
     assert len(trip.evidence["calls"]) == 3
     assert all(call["outcome"] == "deny" for call in trip.evidence["calls"])
+
+
+def test_retries_of_one_denied_call_count_once(clock: Clock) -> None:
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    # Two calls, each denied and retried three times: two denials, not eight.
+    for key in ("ticket-1", "ticket-2"):
+        for _ in range(1 + FREE_REPEATS):
+            assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key=key)) is None
+    trip = breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key="ticket-3"))
+    assert trip is not None
+    assert [call["outcome"] for call in trip.evidence["calls"]] == ["deny"] * 3
+
+
+def test_an_agent_hammering_one_denied_call_still_trips(clock: Clock) -> None:
+    # Adversarial: retrying the same refused call over and over is not a retry any
+    # more; every repeat beyond the free ones counts.
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    trips = [
+        breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key="same"))
+        for _ in range(1 + FREE_REPEATS + 2)
+    ]
+    assert trips[:-1] == [None] * (FREE_REPEATS + 2)
+    assert trips[-1] is not None
+
+
+def test_calls_without_a_fingerprint_count_every_time(clock: Clock) -> None:
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY)) is None
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY)) is None
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY)) is not None
+
+
+def test_retries_interleaved_with_other_calls_are_still_recognised(clock: Clock) -> None:
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    for key in ("a", "b", "a", "b", "a", "b"):  # two calls, each tried three times
+        assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key=key)) is None
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key="c")) is not None
+
+
+def test_the_outcomes_of_a_retried_call_count_once(clock: Clock) -> None:
+    breakers = make(clock, rules=(error_rate(50.0, 4, timedelta(minutes=1)),))
+
+    def call(key: str, failed: bool) -> Trip | None:
+        at = clock.advance(SECOND)
+        assert breakers.observe(seen(at, tool="ci.run", key=key)) is None
+        return breakers.observe_outcome(OutcomeObservation("bot", "ci.run", failed, at))
+
+    assert call("build-1", False) is None
+    assert call("build-2", False) is None
+    # A failing build retried three times is one failure: 1 of 3 outcomes.
+    assert [call("build-3", True) for _ in range(1 + FREE_REPEATS)] == [None] * 4
+    assert call("build-4", False) is None  # 1 of 4
+    # Hammering it is not retrying: the repeats beyond the free ones count.
+    assert call("build-3", True) is None  # 2 of 5
+    assert call("build-3", True) is not None  # 3 of 6
 
 
 def test_anomaly_trips_after_that_many_consecutive_high_scores(clock: Clock) -> None:
