@@ -296,6 +296,7 @@ def _signal(reason: str) -> str:
     for needle, name in (
         ("learning", "learning"),
         ("sends out after", "send_after_raised"),
+        ("touched data above its usual", "raised_again"),
         ("first use of action class", "new_action_class"),
         ("first uses within", "novelty_burst"),
         ("was first used", "fresh_tool"),
