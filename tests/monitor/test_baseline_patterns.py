@@ -11,8 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from proctor.model import ActionClass, Label, Outcome
-from proctor.monitor import AnomalyFacts, Baselines, Observation, OutcomeObservation
+from proctor.monitor import (
+    AnomalyFacts,
+    Baselines,
+    BaselineSettings,
+    Observation,
+    OutcomeObservation,
+)
 from proctor.monitor._patterns import FREE_RETRIES
+from proctor.monitor._profile import AgentProfile
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AGENT = "ops-bot"
@@ -263,3 +270,86 @@ def test_hammering_a_failing_call_is_a_loop_after_a_few_free_retries(
     assert not any(loop_reasons(f) for f in facts[: 1 + FREE_RETRIES])
     assert max(f.anomaly_score for f in facts) >= 0.7
     assert any(loop_reasons(f) for f in facts[1 + FREE_RETRIES :])
+
+
+def raised_again(facts: AnomalyFacts) -> list[str]:
+    return [reason for reason in facts.reasons if "touched data above its usual" in reason]
+
+
+def ticket_reads(baselines: Baselines, start: datetime, every_s: float) -> list[AnomalyFacts]:
+    """Three restricted reads through the ticket tool (two labels above its usual),
+    ``every_s`` apart, each a record it never read."""
+    return [
+        call(
+            baselines,
+            "tickets.read",
+            READ,
+            Label.RESTRICTED,
+            start + timedelta(seconds=every_s * n),
+            f"tickets.read#secret{n}",
+        )
+        for n in range(3)
+    ]
+
+
+def test_a_second_unusually_sensitive_read_within_two_minutes_alerts(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """One restricted ticket (0.6) is a moderate signal; a second within two minutes
+    is stronger evidence together (0.8)."""
+    baselines, last = trained
+    first, second, _ = ticket_reads(baselines, last + timedelta(minutes=5), 20.0)
+    assert not raised_again(first)
+    assert first.anomaly_score < 0.7
+    assert raised_again(second)
+    assert second.anomaly_score >= 0.7
+
+
+def test_unusually_sensitive_reads_paced_apart_stay_single_signals(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial, and its limit: an agent pacing its restricted reads more than two
+    minutes apart gets no extra evidence from this signal (each read still scores 0.6,
+    which a policy on `anomaly_score > 50` holds, and a send afterwards is flagged)."""
+    baselines, last = trained
+    reads = ticket_reads(baselines, last + timedelta(minutes=5), 150.0)
+    assert not any(raised_again(facts) for facts in reads)
+    assert all(0.6 <= facts.anomaly_score < 0.7 for facts in reads)
+
+
+def test_reads_of_the_agents_usual_labels_do_not_add_up(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The benign twin: restricted data through the vault, whose data it is."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    reads = [
+        call(
+            baselines,
+            "vault.read",
+            READ,
+            Label.RESTRICTED,
+            at + timedelta(seconds=20 * n),
+            f"v#{n}",
+        )
+        for n in range(3)
+    ]
+    assert not any(raised_again(facts) for facts in reads)
+    assert all(facts.anomaly_score < 0.6 for facts in reads)
+
+
+def test_without_evidence_a_further_repeat_is_as_likely_as_a_first_one() -> None:
+    """A tool whose calls never repeated has no evidence about runs of repeats: the
+    odds of a further repeat start from its odds of a first one, not from even odds,
+    so a write made again and again pays for every repeat."""
+    profile_settings = BaselineSettings()
+    profile = AgentProfile(profile_settings)
+    at = START.timestamp()
+    for n in range(200):
+        profile.observe(
+            "tickets.update", "write", 1, False, at + 60 * n, None, profile_settings, key=n
+        )
+    first, again, run, _ = profile.repeat_odds("tickets.update")
+    assert run == 0
+    assert first < 0.01
+    assert again == pytest.approx(first)

@@ -256,9 +256,10 @@ class AgentProfile:
         if counts is None:
             return 0.5, 0.5, 0, 0
         inc = self.inc
+        first = (counts[_FRESH_REPEATS] + 0.5 * inc) / (counts[_FRESH] + inc)
         return (
-            (counts[_FRESH_REPEATS] + 0.5 * inc) / (counts[_FRESH] + inc),
-            (counts[_AFTER_REPEATS] + 0.5 * inc) / (counts[_AFTER] + inc),
+            first,
+            (counts[_AFTER_REPEATS] + first * inc) / (counts[_AFTER] + inc),
             int(counts[_RUN]),
             int(counts[_RETRIES]),
         )
