@@ -249,9 +249,11 @@ class AgentProfile:
 
     def repeat_odds(self, tool: str) -> tuple[float, float, int, int]:
         """How a call of ``tool`` repeats recent calls (fingerprints): the share of its
-        calls after a call that was not a repeat that repeat one, the share right
-        after a repeat that repeat again (half a call's prior for each), how many of
-        its latest calls in a row were repeats, and how many of those were retries."""
+        calls after a call that was not a repeat that repeat one (one call's prior at
+        even odds), the share right after a repeat that repeat again (one call's
+        prior at the first share: without evidence that repeats come in runs, a
+        further repeat is as likely as a first one), how many of its latest calls in
+        a row were repeats, and how many of those were retries."""
         counts = self.tool_repeats.get(tool)
         if counts is None:
             return 0.5, 0.5, 0, 0
