@@ -353,3 +353,35 @@ def test_without_evidence_a_further_repeat_is_as_likely_as_a_first_one() -> None
     assert run == 0
     assert first < 0.01
     assert again == pytest.approx(first)
+
+
+def test_a_high_risk_tool_only_an_episode_used_stays_barely_used(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial: a spree of eight permission changes with a tool the agent never
+    used is learned dampened (eight tenths of a call, more than the half a call that
+    makes a tool known); a second spree with that tool later is still judged as one
+    with a tool it barely uses. The dampened part is saved with the baseline."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    share = ActionClass.MODIFY_PERMISSIONS
+    spree = [
+        call(
+            baselines,
+            "drive.share",
+            share,
+            Label.CONFIDENTIAL,
+            at + timedelta(seconds=10 * n),
+            f"d#{n}",
+        )
+        for n in range(8)
+    ]
+    assert spree[0].anomaly_score >= 0.7
+    later = at + timedelta(minutes=5)
+    for n in range(40):  # ordinary work: the spree's tool is no longer a fresh one
+        later += timedelta(seconds=60)
+        call(baselines, "tickets.read", READ, Label.INTERNAL, later, f"tickets.read#after{n}")
+    facts = baselines.facts(AGENT, "drive.share", share, Label.CONFIDENTIAL, later, call_key="d#9")
+    assert any("high-risk and barely used" in reason for reason in facts.reasons)
+    restored = AgentProfile.from_state(baselines.state(AGENT), BaselineSettings())
+    assert restored.tool_damped["drive.share"] == pytest.approx(restored.tools["drive.share"])

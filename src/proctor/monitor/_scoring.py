@@ -23,7 +23,8 @@ NEW_TOOL = 0.7
 NEW_TOOL_HIGH_RISK = 0.8
 FRESH_TOOL = 0.45
 RARE_HIGH_RISK = 0.6
-#: A high-risk tool whose decayed count is below this many calls is barely used.
+#: A high-risk tool whose decayed count, outside calls learned dampened as anomalous,
+#: is below this many calls is barely used.
 RARE_CALLS = 0.5
 NEW_ACTION = 0.8
 NEW_ACTION_HIGH_RISK = 0.9
@@ -331,9 +332,12 @@ def _novelty(
     elif fresh:
         ago = profile.calls - profile.tool_first[tool]
         components.append((FRESH_TOOL, f"{tool} was first used {ago} calls ago"))
-    elif high_risk and profile.tools[tool] < RARE_CALLS * profile.inc:
-        count = profile.tools[tool] / profile.inc
-        phrase = f"{tool} is high-risk and barely used ({count:.1f} calls in its recent mix)"
+    elif high_risk and profile.tools[tool] - profile.tool_damped[tool] < RARE_CALLS * profile.inc:
+        count = (profile.tools[tool] - profile.tool_damped[tool]) / profile.inc
+        phrase = (
+            f"{tool} is high-risk and barely used ({count:.1f} calls in its recent mix "
+            "outside anomalous episodes)"
+        )
         components.append((RARE_HIGH_RISK, phrase))
     if new_tool or new_action or fresh:
         novel = sum(1 for n in profile.novelties if profile.calls - n < FRESH_CALLS)
