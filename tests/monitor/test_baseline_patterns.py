@@ -385,3 +385,43 @@ def test_a_high_risk_tool_only_an_episode_used_stays_barely_used(
     assert any("high-risk and barely used" in reason for reason in facts.reasons)
     restored = AgentProfile.from_state(baselines.state(AGENT), BaselineSettings())
     assert restored.tool_damped["drive.share"] == pytest.approx(restored.tools["drive.share"])
+
+
+def test_a_burst_spread_over_all_its_tools_is_still_a_burst(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial: an agent cycling through every tool it has at 30 times its rate,
+    so that no one tool, action class or label bursts. The all-calls key catches it
+    (dropping that key would remove a tenth of the simulator's false alerts, and
+    this)."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    scores = []
+    for n in range(12):
+        name, action, label, _ = TOOLS[n % len(TOOLS)]
+        key = f"{name}#spread{n}"
+        scores.append(call(baselines, name, action, label, at + timedelta(seconds=2 * n), key))
+    assert max(facts.anomaly_score for facts in scores) >= 0.7
+    assert any("calls of all tools" in facts.reasons[0] for facts in scores if facts.reasons)
+
+
+def test_a_rarely_used_high_risk_tool_becomes_known_with_use(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The benign twin: a refund now and then. Each use looks barely used, so it is
+    learned dampened, but only the uses while the tool was fresh count against it:
+    after a handful of uses it is no longer barely used (it would be forever if the
+    dampened uses never counted)."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    spend = ActionClass.SPEND
+    uses = []
+    for n in range(12):
+        for m in range(40):  # ordinary work between refunds
+            at += timedelta(seconds=60)
+            call(baselines, "kb.search", READ, Label.PUBLIC, at, f"kb.search#{n}-{m}")
+        at += timedelta(seconds=60)
+        uses.append(call(baselines, "refunds.issue", spend, Label.INTERNAL, at, f"refund#{n}"))
+    assert uses[0].new_tool
+    assert any("barely used" in reason for reason in uses[1].reasons)
+    assert not any("barely used" in reason for reason in uses[-1].reasons)

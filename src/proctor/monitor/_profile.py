@@ -124,7 +124,9 @@ class AgentProfile:
         # fingerprints of its last calls (memory only: they are process-specific).
         self.tool_labels: dict[str, list[float]] = {}
         # Per tool: the part of its decayed count learned from calls dampened as
-        # anomalous (a tool only an episode used is not normal for the agent).
+        # anomalous while the tool was fresh (a tool only the episode that brought it
+        # in used is not normal for the agent; later dampened calls do count, or a
+        # rarely used tool, dampened because it is rare, would stay rare forever).
         self.tool_damped: dict[str, float] = {}
         self.tool_repeats: dict[str, list[float]] = {}
         # Flat pairs, oldest first: fingerprint, then 1 if that call was denied or
@@ -312,7 +314,8 @@ class AgentProfile:
             tools[tool] = inc
         self.tool_times[tool].append(at)
         self.tool_labels[tool][label_rank] += inc
-        if weight < 1.0:
+        if weight < 1.0 and self.calls - self.tool_first[tool] < FRESH_CALLS:
+            # Dampened while the tool was new: the episode that brought it in.
             self.tool_damped[tool] += inc
         if key is not None:
             _count_repeat(self.tool_repeats[tool], previous >= 0, previous > 0, inc)
