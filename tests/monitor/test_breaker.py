@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proctor.errors import Conflict, InvalidInput
 from proctor.model import ActionClass, Label, Outcome
@@ -30,7 +32,7 @@ from proctor.monitor import (
     denials,
     error_rate,
 )
-from proctor.monitor._breaker_windows import FREE_REPEATS
+from proctor.monitor._breaker_windows import FREE_REPEATS, REPEAT_MEMORY
 from proctor.store import Database
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -421,3 +423,64 @@ def test_windows_of_idle_agents_are_bounded(clock: Clock) -> None:
     for n in range(50):
         breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, agent=f"agent-{n}"))
     assert breakers.agents_in_memory() == 5
+
+
+_call_events = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),  # tool
+        st.integers(min_value=0, max_value=4),  # fingerprint
+        st.booleans(),  # denied
+        st.booleans(),  # failed
+        st.floats(min_value=0.0, max_value=20.0),  # seconds since the previous call
+    ),
+    max_size=80,
+)
+
+
+def _trips(
+    events: list[tuple[str, int, bool, bool, float]], *, keyed: bool, unique: bool
+) -> list[int]:
+    """Play calls (with their outcomes) into fresh breakers; which calls tripped."""
+    breakers = Breakers(
+        BreakerSettings(
+            rules=(denials(3, timedelta(seconds=30)), error_rate(50.0, 4, timedelta(minutes=1))),
+            cool_down=timedelta(seconds=1),
+        ),
+        clock=lambda: START,
+    )
+    at, tripped = START, []
+    for n, (tool, key, denied, failed, gap) in enumerate(events):
+        at += timedelta(seconds=gap)
+        fingerprint = (f"{n}" if unique else f"{key}") if keyed else None
+        outcome = Outcome.DENY if denied else Outcome.ALLOW
+        trip = breakers.observe(seen(at, outcome, tool=tool, key=fingerprint))
+        if outcome is Outcome.ALLOW:
+            trip = breakers.observe_outcome(OutcomeObservation("bot", tool, failed, at)) or trip
+        if trip is not None:
+            tripped.append(n)
+        assert all(len(w._recent) <= REPEAT_MEMORY for w in breakers._windows.values())
+    return tripped
+
+
+@settings(max_examples=80, deadline=None)
+@given(_call_events)
+def test_calls_that_never_repeat_trip_exactly_as_unkeyed_calls(
+    events: list[tuple[str, int, bool, bool, float]],
+) -> None:
+    """Counting repeats once changes nothing for calls that are all different, and the
+    memory that recognises repeats stays within its bound."""
+    assert _trips(events, keyed=True, unique=True) == _trips(events, keyed=False, unique=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_call_events)
+def test_repeats_never_trip_more_than_counting_every_call(
+    events: list[tuple[str, int, bool, bool, float]],
+) -> None:
+    """Counting a repeated call once can only delay the first trip, never bring it
+    forward (for the denial rule, which only counts)."""
+    keyed = _trips(events, keyed=True, unique=False)
+    unkeyed = _trips(events, keyed=False, unique=False)
+    if keyed and not any(failed for *_, failed, _ in events):
+        assert unkeyed
+        assert unkeyed[0] <= keyed[0]
