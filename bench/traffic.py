@@ -5,6 +5,7 @@
     python bench/traffic.py --seeds 2,3,4,5,6 # several runs, figures pooled
     python bench/traffic.py --json
     python bench/traffic.py --no-call-keys    # as a gateway passing no call fingerprints
+    python bench/traffic.py --seeds 1,2,3 --explain  # also each miss and false alert
 
 A seeded simulator (bench/traffic_sim.py) generates days of benign traffic for several
 agent types and injects labelled anomalous episodes (runaway loop, exfiltration,
