@@ -5,6 +5,7 @@
     python bench/traffic.py --seeds 2,3,4,5,6 # several runs, figures pooled
     python bench/traffic.py --json
     python bench/traffic.py --no-call-keys    # as a gateway passing no call fingerprints
+    python bench/traffic.py --seeds 1,2,3 --explain  # also each miss and false alert
 
 A seeded simulator (bench/traffic_sim.py) generates days of benign traffic for several
 agent types and injects labelled anomalous episodes (runaway loop, exfiltration,
@@ -19,8 +20,14 @@ Cedar sees) are compared with them.
 An episode is detected when an anomaly alert is raised or a breaker trips on one of
 its calls; calls to detection counts the episode's calls up to and including that one.
 A false alert is an anomaly alert or a breaker trip on a benign call of an agent past
-its learning period. The thresholds were tuned on seed 1 only; docs/monitoring.md
-reports other seeds.
+its learning period.
+
+Seeds: earlier rounds tuned on seed 1 and reported seeds 2-6 as held out; those have
+been looked at too often to stay honest. From 2026-11-27 the tuning seeds are 1, 2
+and 3 and the held-out seeds were 11-20 (chosen before that round's tuning). Seeds
+11-20 were then looked at (they showed a flaw the tuning seeds did not, which was
+fixed), so they joined the tuning seeds, and the figures reported as held out come
+from seeds 21-30, run once at the end; docs/monitoring.md reports all three sets.
 """
 
 from __future__ import annotations
@@ -92,11 +99,22 @@ class RunResult:
     screen_disagrees: int = 0
     screen_compared: int = 0
     episodes: list[EpisodeResult] = field(default_factory=list)
+    #: With ``--explain``: each episode's calls (tool, label, score, top reason) and
+    #: each false alert's call and reasons.
+    explain: bool = False
+    steps: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
+    false_details: list[str] = field(default_factory=list)
     timings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
 def run(
-    seed: int, days: float, per_type: int, per_kind: int, *, call_keys: bool = True
+    seed: int,
+    days: float,
+    per_type: int,
+    per_kind: int,
+    *,
+    call_keys: bool = True,
+    explain: bool = False,
 ) -> RunResult:
     rng = random.Random(seed)
     agents = make_agents(rng, per_type)
@@ -110,7 +128,7 @@ def run(
     baselines = Baselines()
     breakers = Breakers(BreakerSettings(on_trip=TripAction.HOLD))
     alerts = AlertRule(threshold=0.7, quiet_period=timedelta(minutes=30))
-    result = RunResult(seed, days, len(agents), call_keys)
+    result = RunResult(seed, days, len(agents), call_keys, explain=explain)
     used: dict[str, set[str]] = defaultdict(set)
     busy: dict[str, tuple[float, float]] = {}
     last_episode_end: dict[str, float] = {}
@@ -223,6 +241,8 @@ def _process(
     timings["learn (learner)"].append(t4 - t3)
     timings["breakers_alerts (learner)"].append(t5 - t4)
 
+    if result.explain:
+        _explain(call, facts, fired, result)
     if call.episode >= 0:
         episode = result.episodes[call.episode]
         if fired and episode.detected_step is None:
@@ -244,11 +264,42 @@ def _process(
             result.false_after_episode += 1
 
 
+def _explain(call: Call, facts: Any, fired: list[str], result: RunResult) -> None:
+    line = (
+        f"{call.tool} {call.label} {call.outcome} score {facts.anomaly_score:.2f}"
+        f"{' FIRED ' + ','.join(fired) if fired else ''}: {'; '.join(facts.reasons[:3])}"
+    )
+    if call.episode >= 0:
+        result.steps[call.episode].append(f"{call.step:>3} +{call.at:.0f}s {line}")
+    elif fired and not facts.learning:
+        result.false_details.append(f"seed {result.seed} {call.agent} t={call.at:.0f}s {line}")
+
+
+def explanation(results: list[RunResult]) -> str:
+    """Episodes not detected within 5 calls, step by step, and every false alert."""
+    lines = []
+    for result in results:
+        for index, episode in enumerate(result.episodes):
+            if episode.detected_step is not None and episode.detected_step <= WITHIN_CALLS:
+                continue
+            lines.append(
+                f"seed {result.seed} {episode.kind} {episode.agent} day "
+                f"{episode.start / DAY:.2f}: {episode.calls} calls, detected at "
+                f"{episode.detected_step} by {episode.detected_by or '-'}"
+            )
+            lines += ["   " + step for step in result.steps[index][:12]]
+    lines.append("false alerts:")
+    for result in results:
+        lines += ["   " + line for line in result.false_details]
+    return "\n".join(lines)
+
+
 def _signal(reason: str) -> str:
     """The kind of evidence a reason phrase names."""
     for needle, name in (
         ("learning", "learning"),
         ("sends out after", "send_after_raised"),
+        ("touched data above its usual", "raised_again"),
         ("first use of action class", "new_action_class"),
         ("first uses within", "novelty_burst"),
         ("was first used", "fresh_tool"),
@@ -402,16 +453,30 @@ def main(argv: list[str] | None = None) -> int:
         help="do not give the monitor the calls' fingerprints (as a gateway that computes none)",
     )
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print every episode missed within 5 calls, call by call, and every false alert",
+    )
     args = parser.parse_args(argv)
     if args.days < 3.5:
         parser.error("--days must be at least 3.5 (episodes start after 2.5 days)")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     results = [
-        run(seed, args.days, args.per_type, args.episodes, call_keys=not args.no_call_keys)
+        run(
+            seed,
+            args.days,
+            args.per_type,
+            args.episodes,
+            call_keys=not args.no_call_keys,
+            explain=args.explain,
+        )
         for seed in seeds
     ]
     summary = summarize(results)
     print(json.dumps(summary, indent=2) if args.json else render(summary))
+    if args.explain:
+        print(explanation(results))
     return 0
 
 

@@ -11,7 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from proctor.model import ActionClass, Label, Outcome
-from proctor.monitor import AnomalyFacts, Baselines, Observation, OutcomeObservation
+from proctor.monitor import (
+    AnomalyFacts,
+    Baselines,
+    BaselineSettings,
+    Observation,
+    OutcomeObservation,
+)
+from proctor.monitor._patterns import FREE_RETRIES
+from proctor.monitor._profile import AgentProfile
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 AGENT = "ops-bot"
@@ -236,3 +244,184 @@ def test_reading_the_same_restricted_records_again_is_not(
     """The twin: the same two records read over and over touch no new data."""
     baselines, last = trained
     assert not any(label_bursts(f) for f in restricted_reads(baselines, last, records=1))
+
+
+def test_hammering_a_failing_call_is_a_loop_after_a_few_free_retries(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial: an agent retrying the same failing write every 3 s forever. Its
+    first retries are free (agents retry), the ones after are paid like any repeat."""
+    baselines, last = trained
+    at = last + timedelta(minutes=1)
+    key = "tickets.update#stuck"
+    facts = []
+    for n in range(10):
+        facts.append(
+            call(
+                baselines,
+                "tickets.update",
+                WRITE,
+                Label.INTERNAL,
+                at + timedelta(seconds=3 * n),
+                key,
+                failed=True,
+            )
+        )
+    assert not any(loop_reasons(f) for f in facts[: 1 + FREE_RETRIES])
+    assert max(f.anomaly_score for f in facts) >= 0.7
+    assert any(loop_reasons(f) for f in facts[1 + FREE_RETRIES :])
+
+
+def raised_again(facts: AnomalyFacts) -> list[str]:
+    return [reason for reason in facts.reasons if "touched data above its usual" in reason]
+
+
+def ticket_reads(baselines: Baselines, start: datetime, every_s: float) -> list[AnomalyFacts]:
+    """Three restricted reads through the ticket tool (two labels above its usual),
+    ``every_s`` apart, each a record it never read."""
+    return [
+        call(
+            baselines,
+            "tickets.read",
+            READ,
+            Label.RESTRICTED,
+            start + timedelta(seconds=every_s * n),
+            f"tickets.read#secret{n}",
+        )
+        for n in range(3)
+    ]
+
+
+def test_a_second_unusually_sensitive_read_within_two_minutes_alerts(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """One restricted ticket (0.6) is a moderate signal; a second within two minutes
+    is stronger evidence together (0.8)."""
+    baselines, last = trained
+    first, second, _ = ticket_reads(baselines, last + timedelta(minutes=5), 20.0)
+    assert not raised_again(first)
+    assert first.anomaly_score < 0.7
+    assert raised_again(second)
+    assert second.anomaly_score >= 0.7
+
+
+def test_unusually_sensitive_reads_paced_apart_stay_single_signals(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial, and its limit: an agent pacing its restricted reads more than two
+    minutes apart gets no extra evidence from this signal (each read still scores 0.6,
+    which a policy on `anomaly_score > 50` holds, and a send afterwards is flagged)."""
+    baselines, last = trained
+    reads = ticket_reads(baselines, last + timedelta(minutes=5), 150.0)
+    assert not any(raised_again(facts) for facts in reads)
+    assert all(0.6 <= facts.anomaly_score < 0.7 for facts in reads)
+
+
+def test_reads_of_the_agents_usual_labels_do_not_add_up(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The benign twin: restricted data through the vault, whose data it is."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    reads = [
+        call(
+            baselines,
+            "vault.read",
+            READ,
+            Label.RESTRICTED,
+            at + timedelta(seconds=20 * n),
+            f"v#{n}",
+        )
+        for n in range(3)
+    ]
+    assert not any(raised_again(facts) for facts in reads)
+    assert all(facts.anomaly_score < 0.6 for facts in reads)
+
+
+def test_without_evidence_a_further_repeat_is_as_likely_as_a_first_one() -> None:
+    """A tool whose calls never repeated has no evidence about runs of repeats: the
+    odds of a further repeat start from its odds of a first one, not from even odds,
+    so a write made again and again pays for every repeat."""
+    profile_settings = BaselineSettings()
+    profile = AgentProfile(profile_settings)
+    at = START.timestamp()
+    for n in range(200):
+        profile.observe(
+            "tickets.update", "write", 1, False, at + 60 * n, None, profile_settings, key=n
+        )
+    first, again, run, _ = profile.repeat_odds("tickets.update")
+    assert run == 0
+    assert first < 0.01
+    assert again == pytest.approx(first)
+
+
+def test_a_high_risk_tool_only_an_episode_used_stays_barely_used(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial: a spree of eight permission changes with a tool the agent never
+    used is learned dampened (eight tenths of a call, more than the half a call that
+    makes a tool known); a second spree with that tool later is still judged as one
+    with a tool it barely uses. The dampened part is saved with the baseline."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    share = ActionClass.MODIFY_PERMISSIONS
+    spree = [
+        call(
+            baselines,
+            "drive.share",
+            share,
+            Label.CONFIDENTIAL,
+            at + timedelta(seconds=10 * n),
+            f"d#{n}",
+        )
+        for n in range(8)
+    ]
+    assert spree[0].anomaly_score >= 0.7
+    later = at + timedelta(minutes=5)
+    for n in range(40):  # ordinary work: the spree's tool is no longer a fresh one
+        later += timedelta(seconds=60)
+        call(baselines, "tickets.read", READ, Label.INTERNAL, later, f"tickets.read#after{n}")
+    facts = baselines.facts(AGENT, "drive.share", share, Label.CONFIDENTIAL, later, call_key="d#9")
+    assert any("high-risk and barely used" in reason for reason in facts.reasons)
+    restored = AgentProfile.from_state(baselines.state(AGENT), BaselineSettings())
+    assert restored.tool_damped["drive.share"] == pytest.approx(restored.tools["drive.share"])
+
+
+def test_a_burst_spread_over_all_its_tools_is_still_a_burst(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """Adversarial: an agent cycling through every tool it has at 30 times its rate,
+    so that no one tool, action class or label bursts. The all-calls key catches it
+    (dropping that key would remove a tenth of the simulator's false alerts, and
+    this)."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    scores = []
+    for n in range(12):
+        name, action, label, _ = TOOLS[n % len(TOOLS)]
+        key = f"{name}#spread{n}"
+        scores.append(call(baselines, name, action, label, at + timedelta(seconds=2 * n), key))
+    assert max(facts.anomaly_score for facts in scores) >= 0.7
+    assert any("calls of all tools" in facts.reasons[0] for facts in scores if facts.reasons)
+
+
+def test_a_rarely_used_high_risk_tool_becomes_known_with_use(
+    trained: tuple[Baselines, datetime],
+) -> None:
+    """The benign twin: a refund now and then. Each use looks barely used, so it is
+    learned dampened, but only the uses while the tool was fresh count against it:
+    after a handful of uses it is no longer barely used (it would be forever if the
+    dampened uses never counted)."""
+    baselines, last = trained
+    at = last + timedelta(minutes=5)
+    spend = ActionClass.SPEND
+    uses = []
+    for n in range(12):
+        for m in range(40):  # ordinary work between refunds
+            at += timedelta(seconds=60)
+            call(baselines, "kb.search", READ, Label.PUBLIC, at, f"kb.search#{n}-{m}")
+        at += timedelta(seconds=60)
+        uses.append(call(baselines, "refunds.issue", spend, Label.INTERNAL, at, f"refund#{n}"))
+    assert uses[0].new_tool
+    assert any("barely used" in reason for reason in uses[1].reasons)
+    assert not any("barely used" in reason for reason in uses[-1].reasons)

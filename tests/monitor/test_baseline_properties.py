@@ -45,6 +45,9 @@ def check_bounded(state: dict[str, Any], bounds: BaselineSettings) -> None:
     assert all(len(entry[2]) <= KEY_TIMES for entry in state["tools"].values())
     assert all(len(entry[3]) == len(Label) for entry in state["tools"].values())
     assert all(len(entry[4]) == 6 for entry in state["tools"].values())
+    # The dampened part of a tool's count is part of it, never more.
+    assert all(len(entry) == 6 for entry in state["tools"].values())
+    assert all(0.0 <= entry[5] <= entry[0] * (1 + 1e-9) for entry in state["tools"].values())
     assert all(math.isfinite(x) for entry in state["tools"].values() for x in entry[3] + entry[4])
     assert len(state["actions"]) <= len(ActionClass) + 1
     assert all(len(entry[1]) <= KEY_TIMES for entry in state["actions"].values())
@@ -63,6 +66,7 @@ def check_fingerprints_bounded(baselines: Baselines, bounds: BaselineSettings) -
         assert len(profile.tool_keys) <= bounds.max_tools
         assert all(len(keys) <= 2 * REPEAT_WINDOW for keys in profile.tool_keys.values())
         assert set(profile.tool_keys) <= set(profile.tools)
+        assert set(profile.tool_damped) == set(profile.tools)
 
 
 @settings(max_examples=60, deadline=None)

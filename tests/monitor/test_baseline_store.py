@@ -64,8 +64,8 @@ def test_a_baseline_survives_a_restart(tmp_path: Path) -> None:
 def test_a_baseline_saved_before_tools_kept_labels_and_repeats_still_loads(
     database: Database,
 ) -> None:
-    """Tools saved as [weight, first use, times] start their label mix and repeat counts
-    from nothing; the rest of the baseline is kept."""
+    """Tools saved as [weight, first use, times] start their label mix, repeat counts
+    and dampened part from nothing; the rest of the baseline is kept."""
     store = BaselineStore(database)
     baselines = Baselines(store)
     last = train(baselines, "bot")
@@ -76,7 +76,8 @@ def test_a_baseline_saved_before_tools_kept_labels_and_repeats_still_loads(
     facts = reloaded.facts("bot", "fx.rates", ActionClass.READ, Label.PUBLIC, last)
     assert not facts.learning
     assert reloaded.describe("bot")["calls"] == 800
-    assert all(len(entry) == 5 for entry in reloaded.state("bot")["tools"].values())
+    assert all(len(entry) == 6 for entry in reloaded.state("bot")["tools"].values())
+    assert all(entry[5] == 0.0 for entry in reloaded.state("bot")["tools"].values())
 
 
 def test_fingerprints_are_not_saved_but_repeat_counts_are(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proctor.errors import Conflict, InvalidInput
 from proctor.model import ActionClass, Label, Outcome
@@ -30,6 +32,7 @@ from proctor.monitor import (
     denials,
     error_rate,
 )
+from proctor.monitor._breaker_windows import FREE_REPEATS, REPEAT_MEMORY
 from proctor.store import Database
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -55,8 +58,9 @@ def seen(
     agent: str = "bot",
     tool: str = "tickets.read",
     action: ActionClass | None = ActionClass.READ,
+    key: str | None = None,
 ) -> Observation:
-    return Observation(agent, tool, action, Label.INTERNAL, outcome, at)
+    return Observation(agent, tool, action, Label.INTERNAL, outcome, at, call_key=key)
 
 
 def facts(score: float, *, learning: bool = False) -> AnomalyFacts:
@@ -213,6 +217,61 @@ def test_denials_trip_exactly_at_the_count_within_the_window(clock: Clock) -> No
     assert all(call["outcome"] == "deny" for call in trip.evidence["calls"])
 
 
+def test_retries_of_one_denied_call_count_once(clock: Clock) -> None:
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    # Two calls, each denied and retried three times: two denials, not eight.
+    for key in ("ticket-1", "ticket-2"):
+        for _ in range(1 + FREE_REPEATS):
+            assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key=key)) is None
+    trip = breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key="ticket-3"))
+    assert trip is not None
+    assert [call["outcome"] for call in trip.evidence["calls"]] == ["deny"] * 3
+
+
+def test_an_agent_hammering_one_denied_call_still_trips(clock: Clock) -> None:
+    # Adversarial: retrying the same refused call over and over is not a retry any
+    # more; every repeat beyond the free ones counts.
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    trips = [
+        breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key="same"))
+        for _ in range(1 + FREE_REPEATS + 2)
+    ]
+    assert trips[:-1] == [None] * (FREE_REPEATS + 2)
+    assert trips[-1] is not None
+
+
+def test_calls_without_a_fingerprint_count_every_time(clock: Clock) -> None:
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY)) is None
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY)) is None
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY)) is not None
+
+
+def test_retries_interleaved_with_other_calls_are_still_recognised(clock: Clock) -> None:
+    breakers = make(clock, rules=(denials(3, timedelta(minutes=1)),))
+    for key in ("a", "b", "a", "b", "a", "b"):  # two calls, each tried three times
+        assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key=key)) is None
+    assert breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, key="c")) is not None
+
+
+def test_the_outcomes_of_a_retried_call_count_once(clock: Clock) -> None:
+    breakers = make(clock, rules=(error_rate(50.0, 4, timedelta(minutes=1)),))
+
+    def call(key: str, failed: bool) -> Trip | None:
+        at = clock.advance(SECOND)
+        assert breakers.observe(seen(at, tool="ci.run", key=key)) is None
+        return breakers.observe_outcome(OutcomeObservation("bot", "ci.run", failed, at))
+
+    assert call("build-1", False) is None
+    assert call("build-2", False) is None
+    # A failing build retried three times is one failure: 1 of 3 outcomes.
+    assert [call("build-3", True) for _ in range(1 + FREE_REPEATS)] == [None] * 4
+    assert call("build-4", False) is None  # 1 of 4
+    # Hammering it is not retrying: the repeats beyond the free ones count.
+    assert call("build-3", True) is None  # 2 of 5
+    assert call("build-3", True) is not None  # 3 of 6
+
+
 def test_anomaly_trips_after_that_many_consecutive_high_scores(clock: Clock) -> None:
     breakers = make(clock, rules=(anomaly(0.8, 3),))
     for score in (0.9, 0.85, 0.2, 0.8, 0.9):
@@ -364,3 +423,64 @@ def test_windows_of_idle_agents_are_bounded(clock: Clock) -> None:
     for n in range(50):
         breakers.observe(seen(clock.advance(SECOND), Outcome.DENY, agent=f"agent-{n}"))
     assert breakers.agents_in_memory() == 5
+
+
+_call_events = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c"]),  # tool
+        st.integers(min_value=0, max_value=4),  # fingerprint
+        st.booleans(),  # denied
+        st.booleans(),  # failed
+        st.floats(min_value=0.0, max_value=20.0),  # seconds since the previous call
+    ),
+    max_size=80,
+)
+
+
+def _trips(
+    events: list[tuple[str, int, bool, bool, float]], *, keyed: bool, unique: bool
+) -> list[int]:
+    """Play calls (with their outcomes) into fresh breakers; which calls tripped."""
+    breakers = Breakers(
+        BreakerSettings(
+            rules=(denials(3, timedelta(seconds=30)), error_rate(50.0, 4, timedelta(minutes=1))),
+            cool_down=timedelta(seconds=1),
+        ),
+        clock=lambda: START,
+    )
+    at, tripped = START, []
+    for n, (tool, key, denied, failed, gap) in enumerate(events):
+        at += timedelta(seconds=gap)
+        fingerprint = (f"{n}" if unique else f"{key}") if keyed else None
+        outcome = Outcome.DENY if denied else Outcome.ALLOW
+        trip = breakers.observe(seen(at, outcome, tool=tool, key=fingerprint))
+        if outcome is Outcome.ALLOW:
+            trip = breakers.observe_outcome(OutcomeObservation("bot", tool, failed, at)) or trip
+        if trip is not None:
+            tripped.append(n)
+        assert all(len(w._recent) <= REPEAT_MEMORY for w in breakers._windows.values())
+    return tripped
+
+
+@settings(max_examples=80, deadline=None)
+@given(_call_events)
+def test_calls_that_never_repeat_trip_exactly_as_unkeyed_calls(
+    events: list[tuple[str, int, bool, bool, float]],
+) -> None:
+    """Counting repeats once changes nothing for calls that are all different, and the
+    memory that recognises repeats stays within its bound."""
+    assert _trips(events, keyed=True, unique=True) == _trips(events, keyed=False, unique=False)
+
+
+@settings(max_examples=80, deadline=None)
+@given(_call_events)
+def test_repeats_never_trip_more_than_counting_every_call(
+    events: list[tuple[str, int, bool, bool, float]],
+) -> None:
+    """Counting a repeated call once can only delay the first trip, never bring it
+    forward (for the denial rule, which only counts)."""
+    keyed = _trips(events, keyed=True, unique=False)
+    unkeyed = _trips(events, keyed=False, unique=False)
+    if keyed and not any(failed for *_, failed, _ in events):
+        assert unkeyed
+        assert unkeyed[0] <= keyed[0]

@@ -420,21 +420,26 @@ def test_with_monitoring_off_nothing_is_limited_and_nothing_looks_unusual(
     assert all(gateway.check(token, READ).allowed for _ in range(3))
 
 
+def _thread(n: int) -> ToolCall:
+    return ToolCall("forum.read_thread", {"page": n}, resource="forum:thread-4411")
+
+
 def test_failing_tool_outcomes_trip_the_error_rate_breaker(open_gateway: OpenGateway) -> None:
     rule = {"error_rate": {"percent": 50, "min_calls": 4, "within": "1m"}}
     gateway = open_gateway(monitor={"breakers": {"rules": [rule]}})
     token = incident_token(gateway)
-    for status in (OutcomeStatus.SUCCEEDED, OutcomeStatus.FAILED, OutcomeStatus.FAILED):
-        decision = gateway.check(token, READ)
+    statuses = (OutcomeStatus.SUCCEEDED, OutcomeStatus.FAILED, OutcomeStatus.FAILED)
+    for n, status in enumerate(statuses):  # other pages: other calls
+        decision = gateway.check(token, _thread(n))
         gateway.record_outcome(token, decision.id, status)
     assert gateway.runtime.monitor.drain()
-    assert gateway.check(token, READ).allowed, "3 outcomes: below min_calls"
+    assert gateway.check(token, _thread(3)).allowed, "3 outcomes: below min_calls"
 
-    decision = gateway.check(token, READ)
+    decision = gateway.check(token, _thread(4))
     gateway.record_outcome(token, decision.id, OutcomeStatus.FAILED)
     assert gateway.runtime.monitor.drain()
 
-    assert gateway.check(token, READ).code == "breaker_open"
+    assert gateway.check(token, _thread(5)).code == "breaker_open"
     (trip_entry,) = [b for b in audit_bodies(gateway, "breaker") if b["event"] == "trip"]
     assert "error_rate" in trip_entry["rule"]
 

@@ -12,6 +12,14 @@ from proctor.monitor._rules import ActionBurst, AnomalyRun, BreakerRule, Denials
 
 #: Outcomes an error-rate rule keeps at most (the oldest drop out first).
 MAX_OUTCOMES = 1024
+#: A call made again (the same tool and fingerprint) counts once towards the denial
+#: and error-rate rules for its first this many repeats: agents retry a denied or
+#: failed call, and poll for a result, and one refused or failing call is one piece
+#: of evidence, not three. Every repeat beyond counts again (an agent hammering one
+#: call trips as before, a few calls later).
+FREE_REPEATS = 3
+#: The agent's latest calls remembered to recognise a repeat.
+REPEAT_MEMORY = 8
 
 #: A call as a rule remembers it: the observation and its anomaly score, if known.
 Seen = tuple[Observation, float | None]
@@ -21,18 +29,45 @@ class RuleWindows:
     """Per-rule recent events of one agent; :meth:`call` and :meth:`outcome` say which
     rule (if any) tripped and with what evidence."""
 
-    __slots__ = ("_failed", "_rules", "_windows")
+    __slots__ = ("_failed", "_recent", "_rules", "_windows")
 
     def __init__(self, rules: tuple[BreakerRule, ...]):
         self._rules = rules
         self._windows: list[deque[Any]] = [deque(maxlen=_capacity(rule)) for rule in rules]
         # Failures inside each error-rate window, kept in step with it.
         self._failed = [0] * len(rules)
+        # The latest calls: (tool, fingerprint, times made again, counted). A tool's
+        # outcome belongs to its latest call here (the gateway reports it right after).
+        self._recent: deque[tuple[str, str | None, int, bool]] = deque(maxlen=REPEAT_MEMORY)
 
     def clear(self) -> None:
         for window in self._windows:
             window.clear()
         self._failed = [0] * len(self._rules)
+        self._recent.clear()
+
+    def _counted(self, observation: Observation) -> bool:
+        """Remember the call; False when it is one of the first :data:`FREE_REPEATS`
+        repeats of a recent call (it counts towards no denial or error-rate rule)."""
+        tool, key = observation.tool, observation.call_key
+        again = 0
+        if key is not None:
+            recent = self._recent
+            for i in range(len(recent) - 1, -1, -1):
+                if recent[i][0] == tool and recent[i][1] == key:
+                    again = recent[i][2] + 1
+                    del recent[i]
+                    break
+        counted = again == 0 or again > FREE_REPEATS
+        self._recent.append((tool, key, again, counted))
+        return counted
+
+    def _outcome_counted(self, tool: str) -> bool:
+        """Whether the outcome of ``tool``'s latest call counts (see :meth:`_counted`)."""
+        for known, _, _, counted in reversed(self._recent):
+            if known == tool:
+                return counted
+        return True
 
     def size(self) -> int:
         return sum(len(window) for window in self._windows)
@@ -44,9 +79,10 @@ class RuleWindows:
         at = observation.at
         score = facts.anomaly_score if facts is not None and not facts.learning else None
         seen: Seen = (observation, None if facts is None else facts.anomaly_score)
+        counted = self._counted(observation)
         for rule, window in zip(self._rules, self._windows, strict=True):
             if isinstance(rule, Denials):
-                if observation.outcome is not Outcome.DENY:
+                if observation.outcome is not Outcome.DENY or not counted:
                     continue
                 window.append(seen)
                 if len(window) == rule.count and at - window[0][0].at <= rule.within:
@@ -68,6 +104,8 @@ class RuleWindows:
 
     def outcome(self, outcome: OutcomeObservation) -> tuple[BreakerRule, dict[str, Any]] | None:
         """Count one tool outcome; the error-rate rule it trips, with the evidence."""
+        if not self._outcome_counted(outcome.tool):
+            return None
         for index, (rule, window) in enumerate(zip(self._rules, self._windows, strict=True)):
             if not isinstance(rule, ErrorRate):
                 continue

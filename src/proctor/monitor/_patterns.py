@@ -15,6 +15,9 @@ from proctor.monitor._profile import MIN_SPAN_S, AgentProfile
 from proctor.monitor._stats import poisson_tail_bits
 
 _LN2 = math.log(2.0)
+#: Retries in one run of repeats that cost nothing: agents retry a denied or failed
+#: call a few times; beyond that, retrying is hammering and is paid like any repeat.
+FREE_RETRIES = 3
 
 
 def loop_bits(
@@ -34,7 +37,7 @@ def loop_bits(
     normal rate and a benign burst of up to ``allowance`` times it that focused on
     this tool); its repetition by the tool's own odds: a first repeat, then each
     further repeat in a row. A retry (``retry``: the call repeated was denied or
-    failed) costs nothing.
+    failed) costs nothing, for up to :data:`FREE_RETRIES` retries in a run.
     """
     times = profile.tool_times.get(tool)
     weight = profile.tools.get(tool)
@@ -45,7 +48,7 @@ def loop_bits(
     events = run + 1 if run + 1 < len(times) else len(times)
     whole = run + 1 <= len(times)  # the run's first call is among them
     repeats = run + 1 if whole else events
-    paid = repeats - min(retries + retry, repeats)
+    paid = repeats - min(retries + retry, FREE_RETRIES, repeats)
     if paid <= 0:
         return 0.0
     if whole:

@@ -93,6 +93,7 @@ class AgentProfile:
         "recent_times",
         "slow_rate",
         "suspects",
+        "tool_damped",
         "tool_first",
         "tool_keys",
         "tool_labels",
@@ -122,6 +123,11 @@ class AgentProfile:
         # Per tool: decayed counts of its calls by label, its repeat counts, and the
         # fingerprints of its last calls (memory only: they are process-specific).
         self.tool_labels: dict[str, list[float]] = {}
+        # Per tool: the part of its decayed count learned from calls dampened as
+        # anomalous while the tool was fresh (a tool only the episode that brought it
+        # in used is not normal for the agent; later dampened calls do count, or a
+        # rarely used tool, dampened because it is rare, would stay rare forever).
+        self.tool_damped: dict[str, float] = {}
         self.tool_repeats: dict[str, list[float]] = {}
         # Flat pairs, oldest first: fingerprint, then 1 if that call was denied or
         # failed (else 0).
@@ -249,16 +255,19 @@ class AgentProfile:
 
     def repeat_odds(self, tool: str) -> tuple[float, float, int, int]:
         """How a call of ``tool`` repeats recent calls (fingerprints): the share of its
-        calls after a call that was not a repeat that repeat one, the share right
-        after a repeat that repeat again (half a call's prior for each), how many of
-        its latest calls in a row were repeats, and how many of those were retries."""
+        calls after a call that was not a repeat that repeat one (one call's prior at
+        even odds), the share right after a repeat that repeat again (one call's
+        prior at the first share: without evidence that repeats come in runs, a
+        further repeat is as likely as a first one), how many of its latest calls in
+        a row were repeats, and how many of those were retries."""
         counts = self.tool_repeats.get(tool)
         if counts is None:
             return 0.5, 0.5, 0, 0
         inc = self.inc
+        first = (counts[_FRESH_REPEATS] + 0.5 * inc) / (counts[_FRESH] + inc)
         return (
-            (counts[_FRESH_REPEATS] + 0.5 * inc) / (counts[_FRESH] + inc),
-            (counts[_AFTER_REPEATS] + 0.5 * inc) / (counts[_AFTER] + inc),
+            first,
+            (counts[_AFTER_REPEATS] + first * inc) / (counts[_AFTER] + inc),
             int(counts[_RUN]),
             int(counts[_RETRIES]),
         )
@@ -305,6 +314,9 @@ class AgentProfile:
             tools[tool] = inc
         self.tool_times[tool].append(at)
         self.tool_labels[tool][label_rank] += inc
+        if weight < 1.0 and self.calls - self.tool_first[tool] < FRESH_CALLS:
+            # Dampened while the tool was new: the episode that brought it in.
+            self.tool_damped[tool] += inc
         if key is not None:
             _count_repeat(self.tool_repeats[tool], previous >= 0, previous > 0, inc)
             keys = self.tool_keys.get(tool)
@@ -347,10 +359,12 @@ class AgentProfile:
             lightest = min(tools, key=tools.__getitem__)
             del tools[lightest], self.tool_first[lightest], self.tool_times[lightest]
             del self.tool_labels[lightest], self.tool_repeats[lightest]
+            del self.tool_damped[lightest]
             self.tool_keys.pop(lightest, None)
         self.tool_first[tool] = self.calls
         self.tool_times[tool] = deque(maxlen=KEY_TIMES)
         self.tool_labels[tool] = [0.0] * _LABELS
+        self.tool_damped[tool] = 0.0
         self.tool_repeats[tool] = [0.0] * _REPEAT_FIELDS
 
     def observe_outcome(self, tool: str, failed: bool, settings: BaselineSettings) -> None:
@@ -380,6 +394,7 @@ class AgentProfile:
         self.tool_labels = {
             t: [w * scale for w in ws] for t, ws in self.tool_labels.items() if t in self.tools
         }
+        self.tool_damped = {t: w * scale for t, w in self.tool_damped.items() if t in self.tools}
         self.tool_repeats = {
             t: _scaled_repeats(counts, scale)
             for t, counts in self.tool_repeats.items()
@@ -416,6 +431,7 @@ class AgentProfile:
                     list(self.tool_times[t]),
                     [x * scale for x in self.tool_labels[t]],
                     _scaled_repeats(self.tool_repeats[t], scale),
+                    self.tool_damped[t] * scale,
                 ]
                 for t, w in self.tools.items()
             },
@@ -463,6 +479,8 @@ class AgentProfile:
             str(t): _floats(v[4], _REPEAT_FIELDS) if len(v) > 4 else [0.0] * _REPEAT_FIELDS
             for t, v in tools
         }
+        # States saved before tools kept their dampened part count none as dampened.
+        profile.tool_damped = {str(t): float(v[5]) if len(v) > 5 else 0.0 for t, v in tools}
         actions = [(a, v) for a, v in state["actions"].items() if a in _ACTIONS]
         profile.actions = {a: float(v[0]) for a, v in actions}
         profile.action_times = {a: _times(v[1]) for a, v in actions}

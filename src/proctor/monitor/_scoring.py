@@ -23,7 +23,8 @@ NEW_TOOL = 0.7
 NEW_TOOL_HIGH_RISK = 0.8
 FRESH_TOOL = 0.45
 RARE_HIGH_RISK = 0.6
-#: A high-risk tool whose decayed count is below this many calls is barely used.
+#: A high-risk tool whose decayed count, outside calls learned dampened as anomalous,
+#: is below this many calls is barely used.
 RARE_CALLS = 0.5
 NEW_ACTION = 0.8
 NEW_ACTION_HIGH_RISK = 0.9
@@ -40,6 +41,11 @@ RAISED_BEFORE_SEND = 3
 RAISED_STEPS = 2
 RAISED_WINDOW_S = 300.0
 SEND_AFTER_RAISED = 0.7
+#: A call touching such data when another call did within RAISED_AGAIN_WINDOW_S is
+#: worth RAISED_AGAIN more: two unusual reads together are stronger evidence than one
+#: (with a label component of 0.6 it makes 0.8).
+RAISED_AGAIN = 0.5
+RAISED_AGAIN_WINDOW_S = 120.0
 _OUTWARD = frozenset({"send_external", "publish"})
 RATE_Z = (4.0, 10.0)
 BURST = 0.95
@@ -326,9 +332,12 @@ def _novelty(
     elif fresh:
         ago = profile.calls - profile.tool_first[tool]
         components.append((FRESH_TOOL, f"{tool} was first used {ago} calls ago"))
-    elif high_risk and profile.tools[tool] < RARE_CALLS * profile.inc:
-        count = profile.tools[tool] / profile.inc
-        phrase = f"{tool} is high-risk and barely used ({count:.1f} calls in its recent mix)"
+    elif high_risk and profile.tools[tool] - profile.tool_damped[tool] < RARE_CALLS * profile.inc:
+        count = (profile.tools[tool] - profile.tool_damped[tool]) / profile.inc
+        phrase = (
+            f"{tool} is high-risk and barely used ({count:.1f} calls in its recent mix "
+            "outside anomalous episodes)"
+        )
         components.append((RARE_HIGH_RISK, phrase))
     if new_tool or new_action or fresh:
         novel = sum(1 for n in profile.novelties if profile.calls - n < FRESH_CALLS)
@@ -343,8 +352,9 @@ def _novelty(
         usual = _LABEL_NAMES[normal_label] if normal_label >= 0 else "nothing"
         phrase = f"touches {_LABEL_NAMES[label_rank]} data; normally at most {usual}"
         components.append((weight, phrase))
-    else:
-        _tool_label(components, profile, tool, label_rank)
+    raised = escalation or _tool_label(components, profile, tool, label_rank)
+    if raised:
+        _raised_again(components, profile, at)
     if new_delegate:
         components.append((NEW_DELEGATE, f"first delegation to {delegate}"))
     if action in _OUTWARD:
@@ -357,15 +367,7 @@ def _after_raised_reads(
 ) -> None:
     """A call sending data out after several recent calls touched data above what
     their tools usually touch (reading it together, then sending it out)."""
-    raised = 0
-    normal = profile.normal_max_label()
-    for when, tool, _, rank, _ in reversed(profile.recent):
-        if at - when > RAISED_WINDOW_S:
-            break  # older calls are older still
-        if rank <= normal and rank < RAISED_STEPS:
-            continue  # neither above its normal nor two above any tool's usual
-        if rank > normal or rank - profile.tool_label(tool) >= RAISED_STEPS:
-            raised += 1
+    raised = _raised_calls(profile, at, RAISED_WINDOW_S)
     if raised >= RAISED_BEFORE_SEND:
         phrase = (
             f"sends out after {raised} of its last {len(profile.recent)} calls touched data "
@@ -374,13 +376,41 @@ def _after_raised_reads(
         components.append((SEND_AFTER_RAISED, phrase))
 
 
+def _raised_calls(profile: AgentProfile, at: float, window: float) -> int:
+    """How many of the recent calls made within ``window`` seconds before ``at``
+    touched data above the agent's normal label or :data:`RAISED_STEPS` or more above
+    their tool's usual one (judged on the recent calls as they are kept, so a re-read
+    counts too)."""
+    raised = 0
+    normal = profile.normal_max_label()
+    for when, tool, _, rank, _ in reversed(profile.recent):
+        if at - when > window:
+            break  # older calls are older still
+        if rank <= normal and rank < RAISED_STEPS:
+            continue  # neither above its normal nor two above any tool's usual
+        if rank > normal or rank - profile.tool_label(tool) >= RAISED_STEPS:
+            raised += 1
+    return raised
+
+
+def _raised_again(components: list[tuple[float, str]], profile: AgentProfile, at: float) -> None:
+    """A call touching unusually sensitive data shortly after another one did."""
+    before = _raised_calls(profile, at, RAISED_AGAIN_WINDOW_S)
+    if before:
+        phrase = (
+            f"{before + 1} calls within {RAISED_AGAIN_WINDOW_S:.0f} s touched data above "
+            "its usual labels"
+        )
+        components.append((RAISED_AGAIN, phrase))
+
+
 def _tool_label(
     components: list[tuple[float, str]], profile: AgentProfile, tool: str, label_rank: int
-) -> None:
+) -> bool:
     """Data two or more labels above what the tool usually touches (within what the
-    agent normally touches through its other tools)."""
+    agent normally touches through its other tools); returns whether it is."""
     if label_rank < 2:
-        return
+        return False
     usual = profile.tool_label(tool)
     if usual >= 0 and label_rank - usual >= 2:
         phrase = (
@@ -388,6 +418,8 @@ def _tool_label(
             f"touches at most {_LABEL_NAMES[usual]}"
         )
         components.append((TOOL_LABEL_TWO_STEPS, phrase))
+        return True
+    return False
 
 
 def _rate_zscore(profile: AgentProfile, at: float, reference: float) -> float:
