@@ -28,6 +28,12 @@ CACHE_SIZE = 100_000
 #: transaction that committed with a slightly older timestamp is not missed.
 _OVERLAP = timedelta(seconds=2)
 
+# Built once: building and keying a statement costs about as much as running it.
+_SELECT = sa.select(task_sessions).where(task_sessions.c.task_id == sa.bindparam("t"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update()
+_INSERT = sa.insert(task_sessions)
+_UPDATE = sa.update(task_sessions).where(task_sessions.c.task_id == sa.bindparam("t"))
+
 
 class Sessions:
     """Every task's session."""
@@ -64,13 +70,9 @@ class Sessions:
             after = before.taking_in(source, owner=owner, over_clearance=over_clearance, at=now)
             values = _row(after)
             if before.updated_at is None:
-                connection.execute(sa.insert(task_sessions).values(task_id=task_id, **values))
+                connection.execute(_INSERT, {"task_id": task_id, **values})
             else:
-                connection.execute(
-                    sa.update(task_sessions)
-                    .where(task_sessions.c.task_id == task_id)
-                    .values(**values)
-                )
+                connection.execute(_UPDATE, {"t": task_id, **values})
             self._db.bump_version(connection, VERSION_KEY)
         self._remember(after)
         return after
@@ -101,10 +103,8 @@ class Sessions:
 
 
 def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> SessionState | None:
-    query = sa.select(task_sessions).where(task_sessions.c.task_id == task_id)
-    if for_update:
-        query = query.with_for_update()
-    row = connection.execute(query).mappings().first()
+    query = _SELECT_FOR_UPDATE if for_update else _SELECT
+    row = connection.execute(query, {"t": task_id}).mappings().first()
     return _state(row) if row is not None else None
 
 
