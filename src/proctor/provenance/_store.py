@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -179,9 +179,11 @@ class ProvenanceStore:
         max_values: int,
         truncated: bool,
         now: datetime,
+        also: Callable[[Connection], object] | None = None,
     ) -> Written:
         """Store ``found`` as seen in ``source``: the plan that was written, the new
-        source's row id and the session's state after the write.
+        source's row id and the session's state after the write. ``also`` writes more
+        in the same transaction (what else the output changed), last.
 
         Concurrent writers of one task are serialized by the lock on its session row,
         so that the plan is made against everything stored before it.
@@ -222,6 +224,8 @@ class ProvenanceStore:
                 connection.execute(
                     _SET_OVERFLOW, {"t": index.task_id, "o": overflowed, "d": dropped}
                 )
+            if also is not None:
+                also(connection)
         return Written(plan, row_id, version, overflowed, dropped, last_value)
 
     def _insert_values(

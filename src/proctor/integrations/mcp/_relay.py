@@ -228,9 +228,32 @@ class McpRelay:
             message = item.message
             if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
                 pending = self._pending.pop(message.id, None) if message.id is not None else None
+                if pending is not None and pending.method == "tools/call" and pending.decision:
+                    await self._call_answered(pending.decision, message, item)
+                    continue
                 if pending is not None:
                     item = await self._answer(pending, message, item)
             await self._to_client_item(item)
+
+    async def _call_answered(
+        self,
+        decision: Decision,
+        message: types.JSONRPCResponse | types.JSONRPCError,
+        item: SessionMessage,
+    ) -> None:
+        """Pass a forwarded call's answer on, its outcome recorded: after the agent has it
+        when the gateway is in this process (the task's next check records it first if
+        it comes sooner), else before."""
+        result = message.result if isinstance(message, types.JSONRPCResponse) else None
+        record = self.gate.report_outcome_later(decision, result)
+        if record is None:
+            await self._run(self.gate.report_outcome, decision, result)
+            await self._to_client_item(item)
+            return
+        try:
+            await self._to_client_item(item)
+        finally:
+            record()
 
     async def _answer(
         self,
@@ -240,9 +263,6 @@ class McpRelay:
     ) -> SessionMessage:
         if pending.method == "tools/list" and isinstance(message, types.JSONRPCResponse):
             return SessionMessage(await self._vetted_listing(message))
-        if pending.method == "tools/call" and pending.decision is not None:
-            result = message.result if isinstance(message, types.JSONRPCResponse) else None
-            await self._run(self.gate.report_outcome, pending.decision, result)
         return item
 
     async def _vetted_listing(
