@@ -647,7 +647,6 @@ class Gateway:
             )
         else:
             take()
-        read = taken
         entry = self.runtime.audit.append(
             "outcome",
             {
@@ -660,7 +659,7 @@ class Gateway:
                 "violation": bool(problems),
                 "problems": problems,
                 "read": (
-                    {"label": read.label.value, "untrusted": read.untrusted} if read else None
+                    {"label": taken.label.value, "untrusted": taken.untrusted} if taken else None
                 ),
                 "screened": screened.record() if screened else None,
             },

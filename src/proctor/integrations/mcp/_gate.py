@@ -1,9 +1,11 @@
 """Every ``tools/call`` through ``check``: forward it, refuse it, or hold it.
 
 - **allow** — forwarded to the upstream server; its result is reported as the
-  decision's outcome (:meth:`CallGate.report_outcome`) before the agent sees it, with
-  what the model will read of it (:func:`outcome_result`) for the gateway to screen
-  for instructions aimed at the agent and to record for value provenance.
+  decision's outcome with what the model will read of it (:func:`outcome_result`) for
+  the gateway to screen for instructions aimed at the agent and to record for value
+  provenance: before the agent sees it (:meth:`CallGate.report_outcome`), or, with
+  the gateway in this process, handed over first and recorded once the agent has it
+  (:meth:`CallGate.report_outcome_later`; the task's next check records it first).
 - **deny** — not forwarded; the agent gets a tool result with ``isError: true`` whose
   text gives the reasons and the decision id (a result, not a protocol error, so the
   model reads it), and ``skipped`` is recorded.

@@ -7,7 +7,8 @@ server's own requests (sampling, elicitation, roots) and the answers to them —
 except:
 
 - ``tools/call`` (agent → server): decided by :class:`CallGate` first; only an
-  allowed call reaches the server, and its result is reported as the outcome;
+  allowed call reaches the server, and its result is reported as the outcome (with
+  the gateway in this process, recorded right after the agent has the result);
 - ``tools/list`` answers (server → agent): each tool is registered and pinned, a
   changed tool is shown as accepted, and tools a policy would deny are dropped;
 - ``notifications/cancelled`` for a call still being decided: the decision is
