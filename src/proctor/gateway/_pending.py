@@ -130,7 +130,8 @@ class PendingOutcomes:
                 f"the outcome of an earlier call of this task (decision "
                 f"{failed.decision_id}) could not be recorded ({failed.error}), so what "
                 "the agent has read is unknown and Proctor denies the task's calls in "
-                "this process; fix the cause (see the log) and give the task a new run",
+                "this process; fix the cause (Proctor's log says it) and restart the "
+                "process (the MCP proxy, say)",
             )
 
     def settle_all(self) -> None:
