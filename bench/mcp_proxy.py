@@ -7,7 +7,9 @@ proxy, which starts the server), and over streamable HTTP on loopback (the serve
 a port, the proxy with ``--listen`` on another), in the per-request era (2026-07-28,
 one POST per call) and in a handshake-era session (2025-11-25). Every proxied call is
 a full check with the task token, the audit append, and the outcome record with the
-result screened.
+result screened (made once the agent has the result; the task's next check records
+it first if it comes sooner, so a client that calls again at once still waits for
+part of it).
 
 Then the gateway's own share of a proxied call, in this process on the same data
 directory: the check, and the outcome record with what the proxy passes on of the

@@ -28,6 +28,12 @@ CACHE_SIZE = 100_000
 #: transaction that committed with a slightly older timestamp is not missed.
 _OVERLAP = timedelta(seconds=2)
 
+# Built once: building and keying a statement costs about as much as running it.
+_SELECT = sa.select(task_sessions).where(task_sessions.c.task_id == sa.bindparam("t"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update()
+_INSERT = sa.insert(task_sessions)
+_UPDATE = sa.update(task_sessions).where(task_sessions.c.task_id == sa.bindparam("t"))
+
 
 class Sessions:
     """Every task's session."""
@@ -55,24 +61,46 @@ class Sessions:
         return loaded
 
     def take_in(
-        self, task_id: str, source: Source, *, owner: str | None, over_clearance: bool
+        self,
+        task_id: str,
+        source: Source,
+        *,
+        owner: str | None,
+        over_clearance: bool,
+        connection: Connection | None = None,
     ) -> SessionState:
-        """Add what a tool returned to the task's session; returns the session after."""
-        now = utcnow()
-        with self._db.begin() as connection:
-            before = _load(connection, task_id, for_update=True) or SessionState(task_id)
-            after = before.taking_in(source, owner=owner, over_clearance=over_clearance, at=now)
-            values = _row(after)
-            if before.updated_at is None:
-                connection.execute(sa.insert(task_sessions).values(task_id=task_id, **values))
-            else:
-                connection.execute(
-                    sa.update(task_sessions)
-                    .where(task_sessions.c.task_id == task_id)
-                    .values(**values)
-                )
-            self._db.bump_version(connection, VERSION_KEY)
+        """Add what a tool returned to the task's session; returns the session after.
+
+        With ``connection``, the change is written in the caller's transaction (with
+        the rest of an outcome). It is in this process's copy at once: if that
+        transaction then fails, the copy is more cautious than the store until the
+        task's next change, never less.
+        """
+        if connection is None:
+            with self._db.begin() as own:
+                after = self._write(own, task_id, source, owner, over_clearance)
+        else:
+            after = self._write(connection, task_id, source, owner, over_clearance)
         self._remember(after)
+        return after
+
+    def _write(
+        self,
+        connection: Connection,
+        task_id: str,
+        source: Source,
+        owner: str | None,
+        over_clearance: bool,
+    ) -> SessionState:
+        before = _load(connection, task_id, for_update=True) or SessionState(task_id)
+        now = utcnow()
+        after = before.taking_in(source, owner=owner, over_clearance=over_clearance, at=now)
+        values = _row(after)
+        if before.updated_at is None:
+            connection.execute(_INSERT, {"task_id": task_id, **values})
+        else:
+            connection.execute(_UPDATE, {"t": task_id, **values})
+        self._db.bump_version(connection, VERSION_KEY)
         return after
 
     def _remember(self, state: SessionState) -> None:
@@ -101,10 +129,8 @@ class Sessions:
 
 
 def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> SessionState | None:
-    query = sa.select(task_sessions).where(task_sessions.c.task_id == task_id)
-    if for_update:
-        query = query.with_for_update()
-    row = connection.execute(query).mappings().first()
+    query = _SELECT_FOR_UPDATE if for_update else _SELECT
+    row = connection.execute(query, {"t": task_id}).mappings().first()
     return _state(row) if row is not None else None
 
 

@@ -8,6 +8,7 @@ from proctor.gateway._calls import (
 )
 from proctor.gateway._gateway import MAX_APPROVAL_WAIT, Gateway
 from proctor.gateway._outcomes import OutcomeReceipt
+from proctor.gateway._pending import OutcomeNotRecorded, PendingOutcome
 from proctor.gateway._visibility import MAX_VISIBILITY_NAMES, Visibility
 
 __all__ = [
@@ -18,6 +19,8 @@ __all__ = [
     "MAX_NAME_LENGTH",
     "MAX_VISIBILITY_NAMES",
     "Gateway",
+    "OutcomeNotRecorded",
     "OutcomeReceipt",
+    "PendingOutcome",
     "Visibility",
 ]

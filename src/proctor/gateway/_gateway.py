@@ -29,6 +29,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy.engine import Connection
+
 from proctor.approvals import ApprovalRequest
 from proctor.errors import Forbidden, InvalidInput, NotFound, ProctorError, Unauthorized
 from proctor.gateway._acting import (
@@ -52,9 +54,11 @@ from proctor.gateway._outcomes import (
     OutcomeReceipt,
     output_of,
     reading,
-    screen_result,
+    record_values,
+    screen,
     take_in,
 )
+from proctor.gateway._pending import PendingOutcome, PendingOutcomes
 from proctor.gateway._visibility import Visibility, visibility
 from proctor.identity import Credential
 from proctor.inventory import Caller
@@ -108,6 +112,8 @@ class Gateway:
         self._recent_lock = threading.Lock()
         #: Approval requests held calls open, by decision id, until recorded with them.
         self._openings: dict[str, ApprovalRequest] = {}
+        #: Outcomes handed over to be recorded after their agent had its answer.
+        self.pending_outcomes = PendingOutcomes()
         self._sync_lock = threading.Lock()
         self._inventory_version = -1
         self._policy_version = runtime.database.version("policies")
@@ -123,6 +129,7 @@ class Gateway:
         return cls(Runtime.open(data_dir, clock=clock))
 
     def close(self) -> None:
+        self.pending_outcomes.settle_all()
         self.runtime.close()
 
     def __enter__(self) -> Gateway:
@@ -270,6 +277,9 @@ class Gateway:
         unfit = check_task(decision_id, request, acting, task)
         if unfit is not None or task is None:
             return unfit or refusal(decision_id, request, "unknown_task", "no task"), None
+        if recorded:
+            # The task's earlier outcomes say what its agent has seen: judge after them.
+            self.pending_outcomes.before_check(task.id)
         tool = snapshot.tools.get(request.tool)
         resource = self._resource_facts(request.resource, tool)
         watched = watch(self.runtime.monitor, acting, request, tool, resource, count=recorded)
@@ -553,6 +563,51 @@ class Gateway:
         high-risk calls are held), and its values are recorded, as keyed digests, so a
         later argument can be traced to it (value provenance).
         """
+        credential, ref = self._outcome_of(token, decision_id, summary)
+        return self._write_outcome(
+            credential, decision_id, ref, status, summary, label, untrusted, result
+        )
+
+    def record_outcome_later(
+        self,
+        token: str,
+        decision_id: str,
+        status: OutcomeStatus,
+        summary: str = "",
+        *,
+        label: Label | None = None,
+        untrusted: bool | None = None,
+        result: object = None,
+    ) -> PendingOutcome:
+        """Accept an outcome now and record it soon: :meth:`record_outcome`, in two steps,
+        for an enforcement point in this process that answers its agent in between.
+
+        What is checked (the token, the decision, the summary) is checked now, raising
+        as :meth:`record_outcome` does. The outcome is recorded by
+        :meth:`settle_outcome`, or by the task's next check, whichever comes first: no
+        later call of the task is judged before it (a check waits at most
+        ``pending_outcomes.wait_s`` for one being recorded elsewhere, then is denied
+        with ``outcome_pending``; one that could not be recorded denies the task's
+        later checks with ``outcome_not_recorded``).
+        """
+        credential, ref = self._outcome_of(token, decision_id, summary)
+
+        def write() -> OutcomeReceipt:
+            return self._write_outcome(
+                credential, decision_id, ref, status, summary, label, untrusted, result
+            )
+
+        return self.pending_outcomes.add(decision_id, ref.task_id, write)
+
+    def settle_outcome(self, pending: PendingOutcome) -> None:
+        """Record an outcome :meth:`record_outcome_later` accepted, unless a check of its
+        task did already; a failure is logged, and denies the task's later checks."""
+        self.pending_outcomes.settle(pending)
+
+    def _outcome_of(
+        self, token: str, decision_id: str, summary: str
+    ) -> tuple[Credential, DecisionRef]:
+        """Who reports an outcome of which decision; raises when they may not."""
         if len(summary) > MAX_SUMMARY:
             raise InvalidInput(f"an outcome summary is at most {MAX_SUMMARY} characters")
         credential = self.runtime.tokens.verify(token, check_revocation=False)
@@ -562,24 +617,53 @@ class Gateway:
                 f"decision {decision_id} was not made for this token's agent and task",
                 code="decision_not_yours",
             )
+        return credential, ref
+
+    def _write_outcome(
+        self,
+        credential: Credential,
+        decision_id: str,
+        ref: DecisionRef,
+        status: OutcomeStatus,
+        summary: str,
+        label: Label | None,
+        untrusted: bool | None,
+        result: object,
+    ) -> OutcomeReceipt:
         problems: list[str] = []
         if status is OutcomeStatus.SUCCEEDED and ref.outcome is not Outcome.ALLOW:
             problems.append(f"{ref.tool} ran although it was {ref.outcome.value}")
         ran = status is OutcomeStatus.SUCCEEDED
         read = reading(self.runtime, ref, label, untrusted) if ran else None
-        screened = None
         # A failed call's output (an error message) reaches the model too: screen it.
-        if status is not OutcomeStatus.SKIPPED and result is not None:
-            screened = screen_result(self.runtime, decision_id, ref, read, result)
-        injected = screened is not None and screened.screening.flagged
-        if injected and read is None:
-            read = output_of(self.runtime, ref)
-        if read is not None:
-            problems.extend(
-                take_in(
-                    self.runtime, decision_id, ref, read, credential.requester, injected=injected
+        screens = status is not OutcomeStatus.SKIPPED and result is not None
+        screening = screen(self.runtime, result) if screens else None
+        injected = screening is not None and screening.flagged
+        taken = output_of(self.runtime, ref) if injected and read is None else read
+
+        def take(connection: Connection | None = None) -> None:
+            if taken is not None:
+                requester = credential.requester
+                problems.extend(
+                    take_in(
+                        self.runtime,
+                        decision_id,
+                        ref,
+                        taken,
+                        requester,
+                        injected=injected,
+                        connection=connection,
+                    )
                 )
+
+        screened = None
+        if screening is not None:
+            # The values and the session in one transaction: both are stored, or neither.
+            screened = record_values(
+                self.runtime, decision_id, ref, read, result, screening, also=take
             )
+        else:
+            take()
         entry = self.runtime.audit.append(
             "outcome",
             {
@@ -592,7 +676,7 @@ class Gateway:
                 "violation": bool(problems),
                 "problems": problems,
                 "read": (
-                    {"label": read.label.value, "untrusted": read.untrusted} if read else None
+                    {"label": taken.label.value, "untrusted": taken.untrusted} if taken else None
                 ),
                 "screened": screened.record() if screened else None,
             },

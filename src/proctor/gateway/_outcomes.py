@@ -10,7 +10,10 @@ are recorded (as keyed digests) for value provenance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
 
 from proctor.flow import Source
 from proctor.model import ActionClass, Label, Outcome, OutcomeStatus
@@ -109,16 +112,28 @@ class Screened:
         }
 
 
-def screen_result(
-    runtime: Runtime, decision_id: str, ref: DecisionRef, read: Reading | None, result: object
+def screen(runtime: Runtime, result: object) -> Screening:
+    """Screen what a tool returned for instructions aimed at the agent."""
+    return screen_value(runtime.detector, result)
+
+
+def record_values(
+    runtime: Runtime,
+    decision_id: str,
+    ref: DecisionRef,
+    read: Reading | None,
+    result: object,
+    screening: Screening,
+    *,
+    also: Callable[[Connection], object] | None = None,
 ) -> Screened:
-    """Screen what a tool returned for instructions aimed at the agent, and record its
-    values (keyed digests) as the task's sources for value provenance."""
+    """Record the values of what a tool returned (keyed digests) as the task's sources
+    for value provenance; ``also`` writes the rest of the outcome in the same
+    transaction."""
     snapshot = runtime.inventory.snapshot
     tool = snapshot.tools.get(ref.tool)
     untrusted = read.untrusted if read else bool(tool and tool.untrusted_output)
     label = read.label if read else (tool.label if tool else Label.RESTRICTED)
-    screening = screen_value(runtime.detector, result)
     receipt = runtime.provenance.record_output(
         ref.task_id,
         result,
@@ -130,6 +145,7 @@ def screen_result(
             label=label.value,
             recorded_at=utcnow(),
         ),
+        also=also,
     )
     return Screened(screening, receipt.kept, receipt.dropped)
 
@@ -142,14 +158,17 @@ def take_in(
     requester: str,
     *,
     injected: bool = False,
+    connection: Connection | None = None,
 ) -> tuple[str, ...]:
-    """Add what the call took in to the task's session; the problems it raises (data
-    above the requester's clearance)."""
+    """Add what the call took in to the task's session (in ``connection``'s transaction
+    when given); the problems it raises (data above the requester's clearance)."""
     principal = runtime.directory.index.principal(requester)
     clearance = principal.clearance if principal is not None else None
     over = clearance is None or read.label.rank > clearance.rank
     source = Source(decision_id, ref.tool, ref.resource, read.label, read.untrusted, injected)
-    runtime.sessions.take_in(ref.task_id, source, owner=read.owner, over_clearance=over)
+    runtime.sessions.take_in(
+        ref.task_id, source, owner=read.owner, over_clearance=over, connection=connection
+    )
     if not over:
         return ()
     cleared = clearance.value if clearance is not None else "nothing (not in the directory)"

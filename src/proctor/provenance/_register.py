@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
+
+from sqlalchemy.engine import Connection
 
 from proctor.errors import InvalidInput
 from proctor.provenance._attribute import Attributor
@@ -105,10 +107,21 @@ class SessionProvenance:
         source = Source(INSTRUCTION_SOURCE_ID, Trust.USER, None, None, None, moment)
         self._record(task_id, text, source)
 
-    def record_output(self, task_id: str, value: object, source: Source) -> RecordReceipt:
-        """Record what a tool returned (``value``: text or JSON-like) as seen in ``source``."""
+    def record_output(
+        self,
+        task_id: str,
+        value: object,
+        source: Source,
+        *,
+        also: Callable[[Connection], object] | None = None,
+    ) -> RecordReceipt:
+        """Record what a tool returned (``value``: text or JSON-like) as seen in ``source``.
+
+        ``also`` writes what else the output changed in the same transaction (the
+        task's session, say): both are stored, or neither.
+        """
         _check_source(source)
-        return self._record(task_id, value, source)
+        return self._record(task_id, value, source, also)
 
     def attribute(
         self,
@@ -182,7 +195,13 @@ class SessionProvenance:
                 self._sessions.pop(task_id, None)
         return len(task_ids)
 
-    def _record(self, task_id: str, value: object, source: Source) -> RecordReceipt:
+    def _record(
+        self,
+        task_id: str,
+        value: object,
+        source: Source,
+        also: Callable[[Connection], object] | None = None,
+    ) -> RecordReceipt:
         _check_task(task_id)
         # Encodings are undone in what untrusted content (or the requester) wrote: that
         # is where an injected value hides; trusted systems' values are taken as written.
@@ -206,6 +225,7 @@ class SessionProvenance:
                 max_values=self.max_values,
                 truncated=recorded.truncated,
                 now=utcnow(),
+                also=also,
             )
             plan = written.plan
             with index.read_lock:

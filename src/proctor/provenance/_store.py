@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -24,6 +24,26 @@ from proctor.store import Database, as_utc
 _T = TypeVar("_T")
 _KIND_CODE = {kind.value: code for code, kind in enumerate(KIND_CODES)}
 _CHUNK = 500
+
+# The statements of every write, built once: building and keying a statement costs
+# about as much as running it.
+_BUMP_RETURNING = (
+    sa.update(provenance_sessions)
+    .where(provenance_sessions.c.task_id == sa.bindparam("t"))
+    .values(version=provenance_sessions.c.version + 1, updated_at=sa.bindparam("now"))
+    .returning(provenance_sessions.c.version)
+)
+_INSERT_SOURCE = sa.insert(provenance_sources)
+_INSERT_VALUES = sa.insert(provenance_values)
+_INSERT_VALUES_RETURNING = sa.insert(provenance_values).returning(provenance_values.c.id)
+_SET_OVERFLOW = (
+    sa.update(provenance_sessions)
+    .where(provenance_sessions.c.task_id == sa.bindparam("t"))
+    .values(overflowed=sa.bindparam("o"), dropped=sa.bindparam("d"))
+)
+_LAST_VALUE = sa.select(sa.func.max(provenance_values.c.id)).where(
+    provenance_values.c.task_id == sa.bindparam("t")
+)
 
 
 @dataclass(slots=True)
@@ -159,9 +179,11 @@ class ProvenanceStore:
         max_values: int,
         truncated: bool,
         now: datetime,
+        also: Callable[[Connection], object] | None = None,
     ) -> Written:
         """Store ``found`` as seen in ``source``: the plan that was written, the new
-        source's row id and the session's state after the write.
+        source's row id and the session's state after the write. ``also`` writes more
+        in the same transaction (what else the output changed), last.
 
         Concurrent writers of one task are serialized by the lock on its session row,
         so that the plan is made against everything stored before it.
@@ -175,32 +197,19 @@ class ProvenanceStore:
                     behind.apply(index)
             plan = index.plan(found, source.trust, max_values)
             source_row = connection.execute(
-                sa.insert(provenance_sources).values(
-                    task_id=index.task_id,
-                    source_id=source.id,
-                    trust=source.trust.value,
-                    tool=source.tool,
-                    resource=source.resource,
-                    label=source.label,
-                    recorded_at=source.recorded_at,
-                )
+                _INSERT_SOURCE,
+                {
+                    "task_id": index.task_id,
+                    "source_id": source.id,
+                    "trust": source.trust.value,
+                    "tool": source.tool,
+                    "resource": source.resource,
+                    "label": source.label,
+                    "recorded_at": source.recorded_at,
+                },
             ).inserted_primary_key
             row_id = int(source_row[0]) if source_row else 0
-            if plan.rows:
-                connection.execute(
-                    sa.insert(provenance_values),
-                    [
-                        {
-                            "task_id": index.task_id,
-                            "digest": digest,
-                            "family": family,
-                            "kind": KIND_CODES[kind].value,
-                            "source_row": row_id,
-                            "lengths": _lengths_bytes(lengths),
-                        }
-                        for digest, family, kind, lengths in plan.rows
-                    ],
-                )
+            last_value = self._insert_values(connection, index.task_id, row_id, plan)
             for chunk in _chunks(plan.evict):
                 connection.execute(
                     sa.delete(provenance_values).where(
@@ -211,31 +220,49 @@ class ProvenanceStore:
             lost = plan.dropped + len(plan.evict)
             overflowed = index.overflowed or lost > 0 or truncated
             dropped = index.dropped + lost
-            connection.execute(
-                sa.update(provenance_sessions)
-                .where(provenance_sessions.c.task_id == index.task_id)
-                .values(overflowed=overflowed, dropped=dropped)
-            )
-            last_value = connection.execute(
-                sa.select(sa.func.max(provenance_values.c.id)).where(
-                    provenance_values.c.task_id == index.task_id
+            if (overflowed, dropped) != (index.overflowed, index.dropped):
+                connection.execute(
+                    _SET_OVERFLOW, {"t": index.task_id, "o": overflowed, "d": dropped}
                 )
-            ).scalar()
-        return Written(plan, row_id, version, overflowed, dropped, int(last_value or 0))
+            if also is not None:
+                also(connection)
+        return Written(plan, row_id, version, overflowed, dropped, last_value)
+
+    def _insert_values(
+        self, connection: Connection, task_id: str, source_row: int, plan: Plan
+    ) -> int:
+        """Insert the plan's rows; the largest value row id of the task after (0 when
+        nothing was inserted: the caller keeps what it knew)."""
+        if not plan.rows:
+            return 0
+        rows = [
+            {
+                "task_id": task_id,
+                "digest": digest,
+                "family": family,
+                "kind": KIND_CODES[kind].value,
+                "source_row": source_row,
+                "lengths": _lengths_bytes(lengths),
+            }
+            for digest, family, kind, lengths in plan.rows
+        ]
+        if connection.dialect.insert_executemany_returning:
+            # One statement, and the new ids with it (the session row's lock keeps
+            # other writers of this task out, so ours are its newest rows).
+            ids = connection.execute(_INSERT_VALUES_RETURNING, rows).scalars().all()
+            return max(int(row_id) for row_id in ids)
+        connection.execute(_INSERT_VALUES, rows)
+        last_value = connection.execute(_LAST_VALUE, {"t": task_id}).scalar()
+        return int(last_value or 0)
 
     def _bump(self, connection: Connection, task_id: str, now: datetime) -> int:
         """Create or advance the session row (locking it until commit); its new version."""
-        bump = {"version": provenance_sessions.c.version + 1, "updated_at": now}
-        where = provenance_sessions.c.task_id == task_id
         if connection.dialect.update_returning:
-            row = connection.execute(
-                sa.update(provenance_sessions)
-                .where(where)
-                .values(**bump)
-                .returning(provenance_sessions.c.version)
-            ).first()
+            row = connection.execute(_BUMP_RETURNING, {"t": task_id, "now": now}).first()
             if row is not None:
                 return int(row[0])
+        bump = {"version": provenance_sessions.c.version + 1, "updated_at": now}
+        where = provenance_sessions.c.task_id == task_id
         postgres = self._db.engine.dialect.name == "postgresql"
         insert = postgresql.insert if postgres else sqlite.insert
         connection.execute(

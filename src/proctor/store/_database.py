@@ -28,6 +28,15 @@ store_versions = sa.Table(
     sa.Column("name", sa.String(64), primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+# Built once: these run on every write and every cache check.
+_BUMP_VERSION = (
+    sa.update(store_versions)
+    .where(store_versions.c.name == sa.bindparam("n"))
+    .values(version=store_versions.c.version + 1)
+)
+_READ_VERSION = sa.select(store_versions.c.version).where(
+    store_versions.c.name == sa.bindparam("n")
+)
 
 
 def utcnow() -> datetime:
@@ -133,11 +142,7 @@ class Database:
 
     def bump_version(self, connection: Connection, name: str) -> None:
         """Mark ``name`` (e.g. ``inventory``) as changed, inside the caller's transaction."""
-        updated = connection.execute(
-            sa.update(store_versions)
-            .where(store_versions.c.name == name)
-            .values(version=store_versions.c.version + 1)
-        )
+        updated = connection.execute(_BUMP_VERSION, {"n": name})
         if updated.rowcount == 0:
             connection.execute(sa.insert(store_versions).values(name=name, version=1))
 
@@ -151,9 +156,7 @@ class Database:
 
 def read_version(connection: Connection, name: str) -> int:
     """The change counter of ``name`` as seen inside ``connection``'s transaction."""
-    value = connection.execute(
-        sa.select(store_versions.c.version).where(store_versions.c.name == name)
-    ).scalar()
+    value = connection.execute(_READ_VERSION, {"n": name}).scalar()
     return int(value or 0)
 
 

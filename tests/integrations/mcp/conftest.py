@@ -158,6 +158,7 @@ class RawProxy:
             stderr=subprocess.PIPE,
             env=env,
         )
+        self.hung_up = False
 
     def send(self, line: str | bytes | dict[str, Any]) -> None:
         """Write one line (a newline is added)."""
@@ -187,7 +188,14 @@ class RawProxy:
         assert self.receive()["id"] == "init"
         self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
 
+    def hang_up(self) -> None:
+        """Close the proxy's input, as a client that is done does, and let it exit."""
+        self.process.communicate(timeout=30)
+        self.hung_up = True
+
     def close(self) -> None:
+        if self.hung_up:
+            return
         if self.process.poll() is None:
             self.process.kill()
         self.process.communicate(timeout=30)

@@ -3,6 +3,7 @@ proxy started with the wrong credentials. Every wait is bounded."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ from tests.integrations.mcp.conftest import (
     TOY_SERVER,
     RawProxy,
     Setup,
+    audit_entries,
     base_env,
     connected,
     run,
@@ -146,3 +148,21 @@ def test_a_call_cancelled_while_waiting_for_approval_is_dropped(setup: Setup) ->
 
     assert answer["id"] == 3
     assert setup.ran() == []
+
+
+def test_sigterm_stops_the_proxy_as_a_hang_up_does(raw: RawProxy, setup: Setup) -> None:
+    """Terminated (a supervisor's SIGTERM), the proxy stops as when the agent hangs up:
+    the outcome of the call it answered is recorded, the server is stopped, and it
+    exits with status 0 instead of dying mid-way."""
+    raw.handshake()
+    raw.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert raw.receive()["id"] == 1
+    call = {"name": "read_note", "arguments": {"id": "n1"}}
+    raw.send({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call})
+    assert raw.receive()["result"]["isError"] is False
+
+    raw.process.send_signal(signal.SIGTERM)
+
+    assert raw.process.wait(timeout=30) == 0
+    [outcome] = audit_entries(setup.home, "outcome")
+    assert (outcome["tool"], outcome["status"]) == ("toy.read_note", "succeeded")

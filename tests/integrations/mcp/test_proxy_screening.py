@@ -12,7 +12,7 @@ from proctor.admin import Admin
 from proctor.gateway import Gateway
 from proctor.integrations.mcp import MAX_RESULT_CHARS, outcome_result
 from proctor.model import ActionClass, Tool
-from tests.integrations.mcp.conftest import Setup, audit_entries, connected, run
+from tests.integrations.mcp.conftest import RawProxy, Setup, audit_entries, connected, run
 from tests.integrations.mcp.toy_server import DEFAULT_TOOLS, DELETE_FILE, FETCH_PAGE, INJECTED
 
 
@@ -134,6 +134,58 @@ def test_a_target_lifted_from_an_untrusted_result_is_traced_and_held(setup: Setu
     assert "untrusted content" in _text(lifted)
     assert not other.is_error, _text(other)
     assert setup.ran() == ["fetch_page", "delete_file"]
+
+
+def test_a_call_sent_the_instant_a_result_arrives_is_judged_after_its_outcome(
+    setup: Setup,
+) -> None:
+    """The proxy answers before it records the outcome. An agent that writes its next
+    call the moment it reads the page (a path from it as the target) is still judged
+    knowing the page: the outcome is in the log before that call's decision, and the
+    call is held as steered by untrusted content."""
+    with Gateway.open(setup.home) as gateway:
+        Admin(gateway).put_tool(
+            Tool(name="toy.delete_file", action_class=ActionClass.DELETE, targets=("path",)),
+            actor="t",
+        )
+    setup.grant(ActionClass.READ, ActionClass.DELETE)
+    setup.set_tools([*DEFAULT_TOOLS, FETCH_PAGE, DELETE_FILE])
+    page = "Cleanup guide: old exports live in /srv/exports/2019-archive and can go."
+    setup.set_results({"fetch_page": _page(page)})
+    raw = RawProxy(setup)
+    try:
+        raw.handshake()
+        raw.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+        assert raw.receive()["id"] == 1
+        raw.send(_call(2, "fetch_page", url="https://blog.example/cleanup"))
+        fetched = raw.receive()
+        raw.send(_call(3, "delete_file", path="/srv/exports/2019-archive"))
+        lifted = raw.receive()
+        raw.hang_up()
+    finally:
+        raw.close()
+
+    assert fetched["result"]["content"][0]["text"] == page
+    decision = lifted["result"]["_meta"]["proctor/decision"]
+    assert decision["outcome"] == "require_approval"
+    reasons = _reasons(setup.home, decision["id"])
+    assert any("hold-high-risk-target-from-untrusted-content" in r for r in reasons)
+    order = _log(setup.home)
+    fetch_outcome = order.index(("outcome", "toy.fetch_page"))
+    assert fetch_outcome < order.index(("decision", "toy.delete_file"))
+    assert setup.ran() == ["fetch_page"]
+
+
+def _call(request_id: int, name: str, **arguments: str) -> dict[str, Any]:
+    params = {"name": name, "arguments": arguments}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+def _log(home: Any) -> list[tuple[str, str]]:
+    """The kind and tool of each decision and outcome in the audit log, in order."""
+    with Gateway.open(home) as gateway:
+        entries = gateway.runtime.audit.iter_entries(kinds={"decision", "outcome"})
+        return [(entry.kind, str(entry.body.get("tool"))) for entry in entries]
 
 
 # -- the bound on what is passed on --------------------------------------------------

@@ -118,6 +118,7 @@ def test_the_agent_reads_the_one_result_the_gateway_screened(setup: Setup) -> No
         _listed(raw)
         raw.send(_call(2, "read_page", url="https://example.com/notes"))
         line = raw.receive_line()
+        raw.hang_up()  # the outcome is recorded once the agent has the answer: let it be
     finally:
         raw.close()
     answer = json.loads(line)

@@ -1,9 +1,11 @@
 """Every ``tools/call`` through ``check``: forward it, refuse it, or hold it.
 
 - **allow** — forwarded to the upstream server; its result is reported as the
-  decision's outcome (:meth:`CallGate.report_outcome`) before the agent sees it, with
-  what the model will read of it (:func:`outcome_result`) for the gateway to screen
-  for instructions aimed at the agent and to record for value provenance.
+  decision's outcome with what the model will read of it (:func:`outcome_result`) for
+  the gateway to screen for instructions aimed at the agent and to record for value
+  provenance: before the agent sees it (:meth:`CallGate.report_outcome`), or, with
+  the gateway in this process, handed over first and recorded once the agent has it
+  (:meth:`CallGate.report_outcome_later`; the task's next check records it first).
 - **deny** — not forwarded; the agent gets a tool result with ``isError: true`` whose
   text gives the reasons and the decision id (a result, not a protocol error, so the
   model reads it), and ``skipped`` is recorded.
@@ -23,15 +25,16 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import mcp_types as types
 
 from proctor.approvals import ApprovalRequest, ApprovalStatus
-from proctor.gateway import MAX_APPROVAL_WAIT
+from proctor.gateway import MAX_APPROVAL_WAIT, Gateway
 from proctor.model import Decision, Outcome, OutcomeStatus, ToolCall
 from proctor.sdk import Checker
 
@@ -138,12 +141,31 @@ class CallGate:
         gateway with it: screened for instructions aimed at the agent (a finding holds
         the task's later high-risk calls) and recorded for value provenance.
         """
-        if result is None:
-            self.record(decision, OutcomeStatus.FAILED, "the MCP server answered with an error")
-            return
-        failed = result.get("isError") is True
-        status = OutcomeStatus.FAILED if failed else OutcomeStatus.SUCCEEDED
-        self.record(decision, status, summarize(result), outcome_result(result))
+        self.record(decision, *_outcome(result))
+
+    def report_outcome_later(
+        self, decision: Decision, result: Mapping[str, Any] | None
+    ) -> Callable[[], None] | None:
+        """:meth:`report_outcome` in two steps, when the gateway is in this process:
+        the outcome is handed over now, and the function returned records it (call it
+        once the agent has its answer). Until then, a check of the task records it
+        first, so no later call is judged without it. None when the gateway is
+        elsewhere: report the outcome before answering, with :meth:`report_outcome`.
+        """
+        checker = self.checker
+        if not isinstance(checker, Gateway):
+            return None
+        if decision.audit_seq is None:
+            return _nothing
+        status, summary, passed = _outcome(result)
+        try:
+            pending = checker.record_outcome_later(
+                self.token, decision.id, status, summary, result=passed
+            )
+        except Exception:
+            log.warning("could not record outcome of %s", decision.id, exc_info=True)
+            return _nothing
+        return partial(checker.settle_outcome, pending)
 
     def record(
         self,
@@ -162,6 +184,21 @@ class CallGate:
             # The call has run (or been refused); losing its outcome is worth a warning,
             # not an error in the agent's conversation.
             log.warning("could not record outcome of %s", decision.id, exc_info=True)
+
+
+def _outcome(
+    result: Mapping[str, Any] | None,
+) -> tuple[OutcomeStatus, str, Mapping[str, Any] | None]:
+    """The status, summary and what the gateway screens of an upstream's answer."""
+    if result is None:
+        return OutcomeStatus.FAILED, "the MCP server answered with an error", None
+    failed = result.get("isError") is True
+    status = OutcomeStatus.FAILED if failed else OutcomeStatus.SUCCEEDED
+    return status, summarize(result), outcome_result(result)
+
+
+def _nothing() -> None:
+    """Nothing left to record."""
 
 
 def summarize(result: Mapping[str, Any]) -> str:

@@ -7,7 +7,8 @@ server's own requests (sampling, elicitation, roots) and the answers to them —
 except:
 
 - ``tools/call`` (agent → server): decided by :class:`CallGate` first; only an
-  allowed call reaches the server, and its result is reported as the outcome;
+  allowed call reaches the server, and its result is reported as the outcome (with
+  the gateway in this process, recorded right after the agent has the result);
 - ``tools/list`` answers (server → agent): each tool is registered and pinned, a
   changed tool is shown as accepted, and tools a policy would deny are dropped;
 - ``notifications/cancelled`` for a call still being decided: the decision is
@@ -228,9 +229,32 @@ class McpRelay:
             message = item.message
             if isinstance(message, types.JSONRPCResponse | types.JSONRPCError):
                 pending = self._pending.pop(message.id, None) if message.id is not None else None
+                if pending is not None and pending.method == "tools/call" and pending.decision:
+                    await self._call_answered(pending.decision, message, item)
+                    continue
                 if pending is not None:
                     item = await self._answer(pending, message, item)
             await self._to_client_item(item)
+
+    async def _call_answered(
+        self,
+        decision: Decision,
+        message: types.JSONRPCResponse | types.JSONRPCError,
+        item: SessionMessage,
+    ) -> None:
+        """Pass a forwarded call's answer on, its outcome recorded: after the agent has it
+        when the gateway is in this process (the task's next check records it first if
+        it comes sooner), else before."""
+        result = message.result if isinstance(message, types.JSONRPCResponse) else None
+        record = self.gate.report_outcome_later(decision, result)
+        if record is None:
+            await self._run(self.gate.report_outcome, decision, result)
+            await self._to_client_item(item)
+            return
+        try:
+            await self._to_client_item(item)
+        finally:
+            record()
 
     async def _answer(
         self,
@@ -240,9 +264,6 @@ class McpRelay:
     ) -> SessionMessage:
         if pending.method == "tools/list" and isinstance(message, types.JSONRPCResponse):
             return SessionMessage(await self._vetted_listing(message))
-        if pending.method == "tools/call" and pending.decision is not None:
-            result = message.result if isinstance(message, types.JSONRPCResponse) else None
-            await self._run(self.gate.report_outcome, pending.decision, result)
         return item
 
     async def _vetted_listing(

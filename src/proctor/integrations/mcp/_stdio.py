@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import stat
 import sys
+import threading
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from dataclasses import dataclass, field
@@ -84,7 +86,8 @@ async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> 
     gate = CallGate(backend.checker, token, settings.server, approval_wait=settings.approval_wait)
     relay = McpRelay(gate, backend, unannotated=settings.unannotated)
     if settings.upstream is not None:
-        return await _with_std_fds(_serve(relay, _http_upstream(settings.upstream)))
+        upstream = _http_upstream(settings.upstream)
+        return await _until_terminated(_with_std_fds(_serve(relay, upstream)))
     if not settings.command:
         raise InvalidInput("give the upstream server's command after --", code="no_command")
     command = settings.command[0]
@@ -95,7 +98,33 @@ async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> 
             code="upstream_not_found",
         )
     env = upstream_environment(settings.env)
-    return await _with_std_fds(_serve(relay, _command_upstream(settings.command, env)))
+    serving = _with_std_fds(_serve(relay, _command_upstream(settings.command, env)))
+    return await _until_terminated(serving)
+
+
+async def _until_terminated(serving: Coroutine[Any, Any, RelayEnd]) -> RelayEnd:
+    """Serve until either side ends, or until SIGTERM, which ends it as the agent
+    hanging up does: the outcomes of calls already answered are recorded before the
+    process exits (killed at once, it would lose one answered a moment before)."""
+    if sys.platform == "win32" or threading.current_thread() is not threading.main_thread():
+        return await serving
+    end = RelayEnd.CLIENT_CLOSED
+    async with anyio.create_task_group() as tasks:
+
+        async def serve() -> None:
+            nonlocal end
+            end = await serving
+            tasks.cancel_scope.cancel()
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGTERM) as signals:
+                async for _ in signals:
+                    tasks.cancel_scope.cancel()
+                    return
+
+        tasks.start_soon(watch)
+        tasks.start_soon(serve)
+    return end
 
 
 def _command_upstream(command: Sequence[str], env: dict[str, str]) -> UpstreamStreams:
