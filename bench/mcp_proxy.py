@@ -23,6 +23,7 @@ N times, in turn, and reports the median of each figure.
     python bench/mcp_proxy.py --calls 2000
     python bench/mcp_proxy.py --stdio-only --repeat 5
     python bench/mcp_proxy.py --json
+    python bench/mcp_proxy.py --stdio-only --record-after-answer   # the proxy's option
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ def _stdio(home: Path, token: str, options: argparse.Namespace) -> dict[str, dic
     server = [sys.executable, __file__, SERVER_FLAG]
     direct = StdioServerParameters(command=server[0], args=server[1:])
     proxy_args = ["-m", "proctor", "mcp-proxy", "--data-dir", str(home), "--server", "bench"]
+    proxy_args += _ordering(options)
     proxied = StdioServerParameters(
         command=sys.executable, args=[*proxy_args, "--", *server], env={"PROCTOR_TOKEN": token}
     )
@@ -195,12 +197,18 @@ def _http(
         upstream = f"http://127.0.0.1:{port}/mcp"
         proxy = [sys.executable, "-m", "proctor", "mcp-proxy", "--data-dir", str(home)]
         proxy += ["--server", "bench", "--listen", "127.0.0.1:0", "--upstream", upstream]
+        proxy += _ordering(options)
         with _started(proxy, {"PROCTOR_TOKEN": token}, r"listening on (http://\S+)") as url:
             figures = {
                 name: _figures(anyio.run(_round_trips, target, options.calls, options.warmup, mode))
                 for name, target in (("direct", upstream), ("proxy", url))
             }
     return {**figures, "added": _added(figures["proxy"], figures["direct"])}
+
+
+def _ordering(options: argparse.Namespace) -> list[str]:
+    """The proxy's option for when it records an outcome (default: before answering)."""
+    return ["--record-after-answer"] if options.record_after_answer else []
 
 
 def _gateway_share(home: Path, token: str, options: argparse.Namespace) -> dict[str, Any]:
@@ -272,6 +280,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="runs; medians are reported")
     parser.add_argument("--stdio-only", action="store_true", help="leave HTTP out")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--record-after-answer",
+        action="store_true",
+        help="run the proxies with --record-after-answer (outcome recorded after the answer)",
+    )
     options = parser.parse_args()
 
     loads: list[float] = []

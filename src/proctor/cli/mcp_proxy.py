@@ -128,6 +128,15 @@ def mcp_proxy(
             "at once with the decision id.",
         ),
     ] = 0.0,
+    record_after_answer: Annotated[
+        bool,
+        typer.Option(
+            "--record-after-answer",
+            help="With the gateway in this process: answer a call as soon as its result "
+            "comes and record its outcome right after (the task's next check waits for "
+            "it). Faster; a proxy killed in between loses that outcome. Off by default.",
+        ),
+    ] = False,
     upstream: Annotated[
         str | None,
         typer.Option(
@@ -241,6 +250,7 @@ def mcp_proxy(
             upstream=http,
             unannotated=parse_unannotated(unannotated),
             approval_wait=approval_wait,
+            record_after_answer=record_after_answer,
         )
         listening = None
         if listen is not None:

@@ -150,10 +150,21 @@ def test_a_call_cancelled_while_waiting_for_approval_is_dropped(setup: Setup) ->
     assert setup.ran() == []
 
 
-def test_sigterm_stops_the_proxy_as_a_hang_up_does(raw: RawProxy, setup: Setup) -> None:
+def test_sigterm_stops_the_proxy_as_a_hang_up_does(setup: Setup) -> None:
     """Terminated (a supervisor's SIGTERM), the proxy stops as when the agent hangs up:
-    the outcome of the call it answered is recorded, the server is stopped, and it
-    exits with status 0 instead of dying mid-way."""
+    the outcome of the call it answered is recorded (with --record-after-answer it may
+    still be pending when the signal comes), the server is stopped, and it exits with
+    status 0 instead of dying mid-way."""
+    raw = RawProxy(setup, "--record-after-answer")
+    try:
+        _answer_one_call_then_terminate(raw)
+    finally:
+        raw.close()
+    [outcome] = audit_entries(setup.home, "outcome")
+    assert (outcome["tool"], outcome["status"]) == ("toy.read_note", "succeeded")
+
+
+def _answer_one_call_then_terminate(raw: RawProxy) -> None:
     raw.handshake()
     raw.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert raw.receive()["id"] == 1
@@ -164,5 +175,3 @@ def test_sigterm_stops_the_proxy_as_a_hang_up_does(raw: RawProxy, setup: Setup) 
     raw.process.send_signal(signal.SIGTERM)
 
     assert raw.process.wait(timeout=30) == 0
-    [outcome] = audit_entries(setup.home, "outcome")
-    assert (outcome["tool"], outcome["status"]) == ("toy.read_note", "succeeded")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from mcp_types import CallToolResult
 
 from proctor.admin import Admin
@@ -136,13 +137,15 @@ def test_a_target_lifted_from_an_untrusted_result_is_traced_and_held(setup: Setu
     assert setup.ran() == ["fetch_page", "delete_file"]
 
 
+@pytest.mark.parametrize("options", [(), ("--record-after-answer",)], ids=["default", "after"])
 def test_a_call_sent_the_instant_a_result_arrives_is_judged_after_its_outcome(
-    setup: Setup,
+    setup: Setup, options: tuple[str, ...]
 ) -> None:
-    """The proxy answers before it records the outcome. An agent that writes its next
-    call the moment it reads the page (a path from it as the target) is still judged
-    knowing the page: the outcome is in the log before that call's decision, and the
-    call is held as steered by untrusted content."""
+    """By default the proxy records the outcome before it answers; with
+    ``--record-after-answer``, after. Either way an agent that writes its next call the
+    moment it reads the page (a path from it as the target) is judged knowing the
+    page: the outcome is in the log before that call's decision, and the call is held
+    as steered by untrusted content."""
     with Gateway.open(setup.home) as gateway:
         Admin(gateway).put_tool(
             Tool(name="toy.delete_file", action_class=ActionClass.DELETE, targets=("path",)),
@@ -152,7 +155,7 @@ def test_a_call_sent_the_instant_a_result_arrives_is_judged_after_its_outcome(
     setup.set_tools([*DEFAULT_TOOLS, FETCH_PAGE, DELETE_FILE])
     page = "Cleanup guide: old exports live in /srv/exports/2019-archive and can go."
     setup.set_results({"fetch_page": _page(page)})
-    raw = RawProxy(setup)
+    raw = RawProxy(setup, *options)
     try:
         raw.handshake()
         raw.send({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})

@@ -172,7 +172,12 @@ class HttpProxy:
 
     def relay(self) -> McpRelay:
         """A relay for one session or one exchange."""
-        return McpRelay(self.gate, self.backend, unannotated=self.settings.unannotated)
+        return McpRelay(
+            self.gate,
+            self.backend,
+            unannotated=self.settings.unannotated,
+            record_after_answer=self.settings.record_after_answer,
+        )
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

@@ -79,10 +79,18 @@ class _Deciding:
 class McpRelay:
     """Relays one agent connection to one upstream connection, enforcing on the way."""
 
-    def __init__(self, gate: CallGate, backend: Backend, *, unannotated: UnannotatedRule) -> None:
+    def __init__(
+        self,
+        gate: CallGate,
+        backend: Backend,
+        *,
+        unannotated: UnannotatedRule,
+        record_after_answer: bool = False,
+    ) -> None:
         self.gate = gate
         self.backend = backend
         self.unannotated = unannotated
+        self.record_after_answer = record_after_answer
         self._pending: dict[types.RequestId, _Pending] = {}
         self._deciding: dict[types.RequestId, _Deciding] = {}
 
@@ -242,11 +250,13 @@ class McpRelay:
         message: types.JSONRPCResponse | types.JSONRPCError,
         item: SessionMessage,
     ) -> None:
-        """Pass a forwarded call's answer on, its outcome recorded: after the agent has it
-        when the gateway is in this process (the task's next check records it first if
-        it comes sooner), else before."""
+        """Pass a forwarded call's answer on, its outcome recorded: before, unless told to
+        record it after the agent has it (only with the gateway in this process; the
+        task's next check then records it first if it comes sooner)."""
         result = message.result if isinstance(message, types.JSONRPCResponse) else None
-        record = self.gate.report_outcome_later(decision, result)
+        record = (
+            self.gate.report_outcome_later(decision, result) if self.record_after_answer else None
+        )
         if record is None:
             await self._run(self.gate.report_outcome, decision, result)
             await self._to_client_item(item)

@@ -59,6 +59,10 @@ class ProxySettings:
     unannotated: UnannotatedRule = Unannotated.REQUIRE_APPROVAL
     #: Seconds a held call waits for people (0: answer "pending" at once).
     approval_wait: float = 0.0
+    #: With the gateway in this process: answer a call before its outcome is recorded
+    #: (the task's next check records it first). Off by default: a proxy killed in
+    #: between would lose an outcome its agent has already read.
+    record_after_answer: bool = False
     #: Extra environment for the upstream server (over this process's, secrets removed).
     env: Mapping[str, str] = field(default_factory=dict)
 
@@ -84,7 +88,12 @@ async def serve_stdio(backend: Backend, token: str, settings: ProxySettings) -> 
     """Proxy this process's stdin/stdout to the upstream (its command, or its URL) until
     either side ends."""
     gate = CallGate(backend.checker, token, settings.server, approval_wait=settings.approval_wait)
-    relay = McpRelay(gate, backend, unannotated=settings.unannotated)
+    relay = McpRelay(
+        gate,
+        backend,
+        unannotated=settings.unannotated,
+        record_after_answer=settings.record_after_answer,
+    )
     if settings.upstream is not None:
         upstream = _http_upstream(settings.upstream)
         return await _until_terminated(_with_std_fds(_serve(relay, upstream)))
