@@ -103,9 +103,11 @@ class Screened:
 
     def record(self) -> dict[str, object]:
         found = self.screening
+        score = round(found.score, 3)
         return {
             "injection": found.flagged,
-            "score": round(found.score, 3),
+            # 0 rather than 0.0: the same canonical JSON, on the audit log's fast path.
+            "score": int(score) if score.is_integer() else score,
             "rules": sorted(found.rules()),
             "values_kept": self.kept,
             "values_dropped": self.dropped,
