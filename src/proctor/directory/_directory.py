@@ -58,8 +58,6 @@ class Directory:
         with self._lock:
             self._stale = False
             self._index = self._build()
-            for watch in self._watches:
-                watch.refreshed()
         return self._index
 
     def _build(self) -> DirectoryIndex:

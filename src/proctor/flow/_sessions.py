@@ -125,7 +125,6 @@ class Sessions:
                     self._cache[state.task_id] = state
             self._version = version
             self._synced_at = utcnow()
-        self._watch.refreshed()
 
 
 def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> SessionState | None:

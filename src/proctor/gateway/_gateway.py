@@ -512,8 +512,10 @@ class Gateway:
         }
         # A request the held call opens is stored with its decision, or not at all.
         opening = self._openings.pop(decision.id, None)
+        if opening is not None and opening.id != decision.approval_id:
+            opening = None  # the decision no longer names it (refused after the hold)
         try:
-            if opening is not None and opening.id == decision.approval_id:
+            if opening is not None:
                 entry = self.runtime.approvals.store(opening, then=("decision", body))[-1]
             else:
                 entry = self.runtime.audit.append("decision", body)

@@ -111,6 +111,9 @@ class PendingOutcomes:
     def before_check(self, task_id: str) -> None:
         """Settle the task's pending outcomes, in order; raise when one is not recorded
         (the check is then denied)."""
+        if task_id not in self._pending and task_id not in self._failed:
+            # Every check asks; nearly always nothing is pending (dict reads are atomic).
+            return
         with self._lock:
             queue = list(self._pending.get(task_id, ()))
         deadline = time.monotonic() + self.wait_s

@@ -153,7 +153,6 @@ class Revocations:
     def refresh(self) -> None:
         with self._lock:
             self._snapshot = self._load()
-            self._watch.refreshed()
 
     def _current(self) -> _Snapshot:
         if self._watch.moved_since(self._snapshot.version):

@@ -180,7 +180,6 @@ class SigningKeys:
             rows = connection.execute(sa.select(signing_keys)).mappings().all()
             self._keys = {row["kid"]: _key_from_row(row) for row in rows}
             self._version = version
-            self._watch.refreshed()
 
 
 def _new_key_row(now: datetime) -> dict[str, Any]:

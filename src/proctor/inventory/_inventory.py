@@ -76,7 +76,6 @@ class Inventory:
     def refresh(self) -> InventorySnapshot:
         with self._lock:
             self._snapshot = self._load()
-            self._watch.refreshed()
         return self._snapshot
 
     # -- agents ---------------------------------------------------------------

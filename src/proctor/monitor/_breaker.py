@@ -327,8 +327,6 @@ class Breakers:
                 BreakerStatus.OPEN, record.rule, opened_at, record.trips, evidence=record.evidence
             )
         self._version = version
-        if self._watch is not None:
-            self._watch.refreshed()
 
 
 def _bad_probe(observation: Observation, facts: AnomalyFacts | None, limit: float) -> str:

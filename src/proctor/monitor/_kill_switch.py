@@ -62,7 +62,6 @@ class KillSwitch:
     def _refresh(self) -> SwitchState:
         with self._lock:
             self._version, self._state = self._load()
-            self._watch.refreshed()
             return self._state
 
     def _load(self) -> tuple[int, SwitchState]:

@@ -377,7 +377,6 @@ class Monitor:
                 return
             old, self._limiter = self._limiter, self._build_limiter(self.limit_store.rules())
             self._limits_version = version
-            self._limits_watch.refreshed()
         closer = getattr(old, "close", None)
         if closer is not None:
             closer()

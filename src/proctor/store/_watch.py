@@ -68,6 +68,3 @@ class ChangeWatch:
         """
         max_age = 0.0 if force else self._interval_s
         return self._board.version(self._name, max_age_s=max_age) > version
-
-    def refreshed(self) -> None:
-        """The cache was just reloaded: kept for callers; the board's reads are shared."""
