@@ -163,6 +163,8 @@ def test_the_checks_look_up_answers_as_attribute_does_with_the_overflow_flag(
     assert overflowed is bounded.overflowed("small") is True
     with pytest.raises(InvalidInput):
         provenance.attribute_named("", CALL, ["to"])
+    with pytest.raises(InvalidInput, match="not in the call"):
+        provenance.attribute_named(TASK, CALL, ["cc"])
 
 
 def test_sessions_beyond_the_memory_bound_are_read_back_with_the_same_answers(

@@ -157,6 +157,11 @@ class SessionProvenance:
         result: dict[str, ArgumentProvenance] = {}
         with index.read_lock:
             for name in names:
+                if name not in arguments:
+                    raise InvalidInput(
+                        f"argument {_label(name)[:64]!r} is not in the call",
+                        code="provenance_invalid",
+                    )
                 label = _label(name)
                 result[label] = attributor.argument(label, arguments[name])
             return result, index.overflowed
