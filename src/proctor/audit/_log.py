@@ -27,7 +27,9 @@ _KIND_CACHE_LIMIT = 256
 
 def open_backend(database: Database) -> Backend:
     """The storage path for ``database``: the SQLite driver directly, else Core."""
-    return SqliteBackend(database.engine) if database.is_sqlite else CoreBackend(database)
+    if database.is_sqlite:
+        return SqliteBackend(database.engine, database.write_gate)
+    return CoreBackend(database)
 
 
 def verify_log(

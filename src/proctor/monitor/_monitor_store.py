@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from proctor.monitor._monitor_tables import monitor_baselines, monitor_breakers
@@ -15,6 +16,8 @@ from proctor.store import Database, as_utc, read_version, utcnow
 
 #: The change counter other processes watch to learn of a trip or a reset.
 BREAKERS_VERSION_KEY = "monitor_breakers"
+#: Baselines saved per transaction (each is a few KB of JSON).
+SAVE_CHUNK = 16
 
 
 class BaselineStore:
@@ -27,19 +30,20 @@ class BaselineStore:
         self.save_many({agent: state})
 
     def save_many(self, states: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write several agents' states in one transaction (last writer wins)."""
+        """Write several agents' states (last writer wins), :data:`SAVE_CHUNK` agents per
+        transaction: a check whose audit append waits behind a save waits for one
+        chunk, not for every agent. Raises :class:`StoreError` at the first chunk
+        that fails; the chunks before it stay written."""
         if not states:
             return
         now = utcnow()
-        with self._db.begin() as connection:
-            for agent, state in states.items():
-                _upsert(
-                    connection,
-                    monitor_baselines,
-                    monitor_baselines.c.agent_id,
-                    agent,
-                    {"state": dict(state), "updated_at": now},
-                )
+        rows = [
+            {"agent_id": agent, "state": dict(state), "updated_at": now}
+            for agent, state in states.items()
+        ]
+        for start in range(0, len(rows), SAVE_CHUNK):
+            with self._db.begin() as connection:
+                _upsert_many(connection, monitor_baselines, rows[start : start + SAVE_CHUNK])
 
     def load(self, agent: str) -> dict[str, Any] | None:
         with self._db.connect() as connection:
@@ -152,3 +156,18 @@ def _upsert(
     updated = connection.execute(sa.update(table).where(key == agent).values(**values))
     if updated.rowcount == 0:
         connection.execute(sa.insert(table).values({key.name: agent, **values}))
+
+
+def _upsert_many(connection: Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` or update the rows with their keys, in one executemany."""
+    dialect = connection.dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        key = next(iter(table.primary_key.columns))
+        for row in rows:
+            values = {name: value for name, value in row.items() if name != key.name}
+            _upsert(connection, table, key, row[key.name], values)
+        return
+    insert = sqlite.insert(table) if dialect == "sqlite" else postgresql.insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    updated = {name: insert.excluded[name] for name in rows[0] if name not in keys}
+    connection.execute(insert.on_conflict_do_update(index_elements=keys, set_=updated), rows)

@@ -12,6 +12,7 @@ from proctor.store._database import (
     read_version,
     utcnow,
 )
+from proctor.store._gate import WriteGate, writing
 from proctor.store._prepared import PreparedSelect
 from proctor.store._watch import ChangeWatch
 
@@ -20,8 +21,10 @@ __all__ = [
     "Database",
     "Durability",
     "PreparedSelect",
+    "WriteGate",
     "as_utc",
     "metadata",
     "read_version",
     "utcnow",
+    "writing",
 ]
