@@ -32,18 +32,18 @@ class AlertStore:
 
     def add(self, alert: Alert) -> None:
         """Store ``alert``, then tell every listener (a failing listener is logged)."""
+        # Built before the transaction: a check's audit append may be waiting for it.
+        insert = sa.insert(monitor_alerts).values(
+            id=alert.id,
+            agent_id=alert.agent,
+            kind=str(alert.kind),
+            severity=str(alert.severity),
+            summary=alert.summary,
+            evidence=dict(alert.evidence),
+            created_at=alert.created_at,
+        )
         with self._db.begin() as connection:
-            connection.execute(
-                sa.insert(monitor_alerts).values(
-                    id=alert.id,
-                    agent_id=alert.agent,
-                    kind=str(alert.kind),
-                    severity=str(alert.severity),
-                    summary=alert.summary,
-                    evidence=dict(alert.evidence),
-                    created_at=alert.created_at,
-                )
-            )
+            connection.execute(insert)
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:

@@ -102,8 +102,12 @@ class BreakerStore:
             "reason": record.reason,
             "changed_at": record.changed_at,
         }
+        # Built before the transaction: a check's audit append may be waiting for it.
+        table, key = monitor_breakers, monitor_breakers.c.agent_id
+        update = sa.update(table).where(key == record.agent).values(**values)
         with self._db.begin() as connection:
-            _upsert(connection, monitor_breakers, monitor_breakers.c.agent_id, record.agent, values)
+            if connection.execute(update).rowcount == 0:
+                connection.execute(sa.insert(table).values({key.name: record.agent, **values}))
             self._db.bump_version(connection, BREAKERS_VERSION_KEY)
 
     def get(self, agent: str) -> BreakerRecord | None:
