@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 import secrets
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -554,3 +556,45 @@ def test_drain_waits_until_every_call_handed_over_is_learned(open_gateway: OpenG
         gateway.check(token, READ)
     assert gateway.runtime.monitor.drain()
     assert gateway.runtime.monitor.baselines.state("forum-bot")["calls"] == 20
+
+
+def test_a_learner_too_far_behind_alerts_and_fails_closed_until_it_catches_up(
+    open_gateway: OpenGateway,
+) -> None:
+    gateway = open_gateway()
+    token = incident_token(gateway)
+    monitor = gateway.runtime.monitor
+    for _ in range(30):  # past the learning period: a plain read is normal
+        gateway.check(token, READ)
+    assert monitor.drain()
+    assert monitor.dropped == 0
+    monitor.setup = replace(monitor.setup, inbox_limit=4)
+    # The learner stalls (as under a flood it cannot keep up with) ...
+    stalled, learn_one = threading.Event(), monitor._learn_one
+
+    def slow_learn(item: Any) -> None:
+        stalled.wait(10)
+        learn_one(item)
+
+    monitor._learn_one = slow_learn  # type: ignore[method-assign]
+    for _ in range(8):
+        gateway.check(token, READ)
+    # ... so calls go unlearned: one alert, and checks fail closed meanwhile.
+    assert monitor.dropped > 0
+    Admin(gateway).put_policy("unusual.cedar", HOLD_UNUSUAL, actor="t")
+    held = gateway.check(token, READ)
+    assert held.outcome is Outcome.REQUIRE_APPROVAL
+    assert "calls behind" in held.explain()
+    deadline = time.monotonic() + 5
+    while not [a for a in monitor.alerts.list() if a.kind is AlertKind.MONITOR]:
+        assert time.monotonic() < deadline, "no alert said the monitor fell behind"
+        time.sleep(0.01)
+    (alert,) = [a for a in monitor.alerts.list() if a.kind is AlertKind.MONITOR]
+    assert "stopped learning" in alert.summary
+    assert [b for b in audit_bodies(gateway, "alert") if b["kind"] == "monitor"]
+    # Once it has caught up, the facts are back.
+    stalled.set()
+    assert monitor.drain()
+    back = gateway.check(token, READ)  # judged on its baseline again (still learning)
+    assert "calls behind" not in back.explain()
+    assert "learning: " in back.explain()

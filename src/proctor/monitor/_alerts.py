@@ -23,6 +23,8 @@ class AlertKind(StrEnum):
     BREAKER = "breaker"
     #: A call ran that was not allowed, or returned data above its requester's clearance.
     VIOLATION = "violation"
+    #: The monitor itself fell so far behind that it stopped learning from calls.
+    MONITOR = "monitor"
 
 
 class Severity(StrEnum):
@@ -135,6 +137,24 @@ def violation_alert(
         summary=f"{agent}: {problems[0]}"
         + (f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""),
         evidence={"decision_id": decision_id, "tool": tool, "problems": list(problems)},
+        created_at=at,
+    )
+
+
+def overload_alert(agent: str, waiting: int, at: datetime) -> Alert:
+    """The alert for a learner so far behind that calls go unlearned (``agent`` made the
+    first call that was dropped): until it catches up no breaker rule counts them and
+    every check's anomaly facts say the monitor is unavailable (score 1.0)."""
+    return Alert(
+        id=_new_id(),
+        agent=agent,
+        kind=AlertKind.MONITOR,
+        severity=Severity.CRITICAL,
+        summary=(
+            f"the monitor is {waiting:,} calls behind and has stopped learning from calls; "
+            "until it catches up, every check's anomaly score is 1.0 (fail closed)"
+        ),
+        evidence={"waiting": waiting, "first_dropped_agent": agent},
         created_at=at,
     )
 

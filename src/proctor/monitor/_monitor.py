@@ -27,7 +27,7 @@ from typing import Any
 from proctor.audit import AuditLog
 from proctor.model import ActionClass, Label
 from proctor.monitor._alert_store import AlertStore
-from proctor.monitor._alerts import Alert, AlertRule, violation_alert
+from proctor.monitor._alerts import Alert, AlertRule, overload_alert, violation_alert
 from proctor.monitor._baseline import Baselines
 from proctor.monitor._breaker import Breakers, BreakerSettings
 from proctor.monitor._events import BreakerEvent, BreakerState, HalfOpen, Reset, Trip
@@ -76,6 +76,10 @@ class MonitorSetup:
     alert_quiet_period: timedelta = timedelta(minutes=30)
     breakers: BreakerSettings = field(default_factory=BreakerSettings)
     baselines: BaselineSettings = field(default_factory=BaselineSettings)
+    #: Calls waiting for the learner beyond which a call is not learned: the monitor
+    #: then alerts once and reports every check's anomaly facts as unavailable (score
+    #: 1.0) until the learner is back under half of it.
+    inbox_limit: int = INBOX_LIMIT
     #: How often changed baselines are saved (and other processes' limits and
     #: breakers are looked for).
     flush_interval_s: float = 5.0
@@ -135,6 +139,10 @@ class Monitor:
         # the learner (deque append and popleft are thread-safe).
         self._inbox: deque[Observation | OutcomeObservation] = deque()
         self._learning = False  # the learner is working through a batch
+        # Set when the inbox overflowed, cleared when the learner is back under half
+        # of it: meanwhile checks get unavailable anomaly facts (fail closed).
+        self._overloaded = False
+        self._dropped = 0
         # What the learner has done: items learned and its thread's CPU seconds.
         self._learned_items = 0
         self._learner_cpu_s = 0.0
@@ -176,6 +184,9 @@ class Monitor:
             return Screen(breaker, _UNLIMITED, _OFF)
         counted = count and not breaker.tripped
         limit = self._limiter_now().hit(call) if counted else _UNLIMITED
+        if self._overloaded:
+            behind = f"the monitor is {len(self._inbox):,} calls behind"
+            return Screen(breaker, limit, AnomalyFacts.unavailable(behind))
         try:
             facts = self.baselines.screen(call.agent, call.tool, action, label, at)
         except Exception as exc:
@@ -272,10 +283,30 @@ class Monitor:
         if self._stopping:
             self._learn_one(item)  # closing: learn in the caller's thread, as before
             return
-        if len(self._inbox) >= INBOX_LIMIT:
-            log.error("monitor inbox full; a call of %s is not learned", item.agent)
+        if len(self._inbox) >= self.setup.inbox_limit:
+            self._overflow(item.agent)
             return
         self._inbox.append(item)
+
+    def _overflow(self, agent: str) -> None:
+        """A call the learner has no room for: counted, and the first of an episode
+        alerts (the rest are only counted, not logged one by one)."""
+        self._dropped += 1
+        if self._overloaded:
+            return
+        self._overloaded = True
+        waiting = len(self._inbox)
+        log.error(
+            "the monitor's learner is %d calls behind; calls are not learned and anomaly "
+            "facts are unavailable until it catches up",
+            waiting,
+        )
+        self._send(overload_alert(agent, waiting, self._clock()))
+
+    @property
+    def dropped(self) -> int:
+        """Calls the learner had no room for (never learned), since the monitor started."""
+        return self._dropped
 
     def _learned(self, deadline: float) -> bool:
         """Wait (until ``deadline``) for the learner to empty its inbox."""
@@ -309,6 +340,9 @@ class Monitor:
         while inbox:
             self._learn_one(inbox.popleft())
             self._learned_items += 1
+            if self._overloaded and len(inbox) < self.setup.inbox_limit // 2:
+                self._overloaded = False
+                log.warning("the monitor's learner caught up; anomaly facts are back")
             if inbox and clock() >= slice_ends:
                 # No pause when far behind, or when drain() or close() waits for us.
                 if len(inbox) <= LEARN_BACKLOG and not self._wake.is_set():
