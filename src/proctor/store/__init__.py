@@ -12,16 +12,28 @@ from proctor.store._database import (
     read_version,
     utcnow,
 )
+from proctor.store._driver import (
+    DriverStatement,
+    Transaction,
+    bump_version,
+    driver_transaction,
+    uses_driver,
+)
 from proctor.store._prepared import PreparedSelect
 from proctor.store._watch import ChangeWatch
 
 __all__ = [
     "ChangeWatch",
     "Database",
+    "DriverStatement",
     "Durability",
     "PreparedSelect",
+    "Transaction",
     "as_utc",
+    "bump_version",
+    "driver_transaction",
     "metadata",
     "read_version",
+    "uses_driver",
     "utcnow",
 ]
