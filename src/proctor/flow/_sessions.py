@@ -8,6 +8,7 @@ in-memory copy; changes other processes make are picked up within the poll inter
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
@@ -19,7 +20,18 @@ from sqlalchemy.engine import Connection
 from proctor.flow._session import SessionState, Source
 from proctor.flow._tables import task_sessions
 from proctor.model import Label
-from proctor.store import ChangeWatch, Database, as_utc, read_version, utcnow
+from proctor.store import (
+    ChangeWatch,
+    Database,
+    DriverStatement,
+    Transaction,
+    as_utc,
+    bump_version,
+    driver_transaction,
+    read_version,
+    uses_driver,
+    utcnow,
+)
 
 VERSION_KEY = "sessions"
 #: How many sessions stay in memory (the least recently used are dropped and reread).
@@ -33,6 +45,16 @@ _SELECT = sa.select(task_sessions).where(task_sessions.c.task_id == sa.bindparam
 _SELECT_FOR_UPDATE = _SELECT.with_for_update()
 _INSERT = sa.insert(task_sessions)
 _UPDATE = sa.update(task_sessions).where(task_sessions.c.task_id == sa.bindparam("t"))
+#: The columns a change writes (all but the key).
+_CHANGED = (
+    "label",
+    "label_owner",
+    "untrusted",
+    "injected",
+    "over_clearance",
+    "sources",
+    "updated_at",
+)
 
 
 class Sessions:
@@ -45,6 +67,7 @@ class Sessions:
         self._cache: OrderedDict[str, SessionState] = OrderedDict()
         self._version = database.version(VERSION_KEY)
         self._synced_at = utcnow()
+        self._driver = _DriverStatements(database) if uses_driver(database) else None
 
     def get(self, task_id: str) -> SessionState:
         """The task's session (an empty one if nothing was taken in yet)."""
@@ -67,16 +90,20 @@ class Sessions:
         *,
         owner: str | None,
         over_clearance: bool,
-        connection: Connection | None = None,
+        connection: Transaction | None = None,
     ) -> SessionState:
         """Add what a tool returned to the task's session; returns the session after.
 
         With ``connection``, the change is written in the caller's transaction (with
-        the rest of an outcome). It is in this process's copy at once: if that
-        transaction then fails, the copy is more cautious than the store until the
-        task's next change, never less.
+        the rest of an outcome; on SQLite, a driver connection of
+        :func:`~proctor.store.driver_transaction`). It is in this process's copy at
+        once: if that transaction then fails, the copy is more cautious than the
+        store until the task's next change, never less.
         """
-        if connection is None:
+        if connection is None and self._driver is not None:
+            with driver_transaction(self._db) as raw:
+                after = self._write(raw, task_id, source, owner, over_clearance)
+        elif connection is None:
             with self._db.begin() as own:
                 after = self._write(own, task_id, source, owner, over_clearance)
         else:
@@ -86,22 +113,39 @@ class Sessions:
 
     def _write(
         self,
-        connection: Connection,
+        connection: Transaction,
         task_id: str,
         source: Source,
         owner: str | None,
         over_clearance: bool,
     ) -> SessionState:
-        before = _load(connection, task_id, for_update=True) or SessionState(task_id)
+        before = self._load_for_update(connection, task_id) or SessionState(task_id)
         now = utcnow()
         after = before.taking_in(source, owner=owner, over_clearance=over_clearance, at=now)
         values = _row(after)
-        if before.updated_at is None:
+        created = before.updated_at is None
+        if isinstance(connection, sqlite3.Connection):
+            statements = self._statements()
+            statement = statements.insert if created else statements.update
+            statement.execute(connection, {"task_id": task_id, "t": task_id, **values})
+        elif created:
             connection.execute(_INSERT, {"task_id": task_id, **values})
         else:
             connection.execute(_UPDATE, {"t": task_id, **values})
-        self._db.bump_version(connection, VERSION_KEY)
+        bump_version(self._db, connection, VERSION_KEY)
         return after
+
+    def _load_for_update(self, connection: Transaction, task_id: str) -> SessionState | None:
+        """The stored session, read in the write transaction (which holds its row)."""
+        if not isinstance(connection, sqlite3.Connection):
+            return _load(connection, task_id, for_update=True)
+        row = self._statements().select.first(connection, {"t": task_id})
+        return _state(dict(zip(task_sessions.c.keys(), row, strict=True))) if row else None
+
+    def _statements(self) -> _DriverStatements:
+        if self._driver is None:
+            raise TypeError("a driver connection was given for a store that is not SQLite")
+        return self._driver
 
     def _remember(self, state: SessionState) -> None:
         with self._lock:
@@ -125,6 +169,16 @@ class Sessions:
                     self._cache[state.task_id] = state
             self._version = version
             self._synced_at = utcnow()
+
+
+class _DriverStatements:
+    """A change's statements, compiled once for the SQLite driver."""
+
+    def __init__(self, database: Database) -> None:
+        dialect = database.engine.dialect
+        self.select = DriverStatement(dialect, _SELECT)
+        self.insert = DriverStatement(dialect, _INSERT, column_keys=("task_id", *_CHANGED))
+        self.update = DriverStatement(dialect, _UPDATE, column_keys=_CHANGED)
 
 
 def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> SessionState | None:

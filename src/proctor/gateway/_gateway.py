@@ -29,8 +29,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy.engine import Connection
-
 from proctor.approvals import ApprovalRequest
 from proctor.errors import Forbidden, InvalidInput, NotFound, ProctorError, Unauthorized
 from proctor.gateway._acting import (
@@ -89,7 +87,7 @@ from proctor.policy import (
     typed_arguments,
 )
 from proctor.runtime import Runtime
-from proctor.store import ChangeWatch, utcnow
+from proctor.store import ChangeWatch, Transaction, utcnow
 
 log = logging.getLogger("proctor.gateway")
 
@@ -643,7 +641,7 @@ class Gateway:
         injected = screening is not None and screening.flagged
         taken = output_of(self.runtime, ref) if injected and read is None else read
 
-        def take(connection: Connection | None = None) -> None:
+        def take(connection: Transaction | None = None) -> None:
             if taken is not None:
                 requester = credential.requester
                 problems.extend(

@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Connection
-
 from proctor.flow import Source
 from proctor.model import ActionClass, Label, Outcome, OutcomeStatus
 from proctor.provenance import Source as ProvenanceSource
 from proctor.provenance import Trust
 from proctor.runtime import Runtime
 from proctor.screening import Screening, screen_value
-from proctor.store import utcnow
+from proctor.store import Transaction, utcnow
 
 MAX_SUMMARY = 4096
 
@@ -127,7 +125,7 @@ def record_values(
     result: object,
     screening: Screening,
     *,
-    also: Callable[[Connection], object] | None = None,
+    also: Callable[[Transaction], object] | None = None,
 ) -> Screened:
     """Record the values of what a tool returned (keyed digests) as the task's sources
     for value provenance; ``also`` writes the rest of the outcome in the same
@@ -160,7 +158,7 @@ def take_in(
     requester: str,
     *,
     injected: bool = False,
-    connection: Connection | None = None,
+    connection: Transaction | None = None,
 ) -> tuple[str, ...]:
     """Add what the call took in to the task's session (in ``connection``'s transaction
     when given); the problems it raises (data above the requester's clearance)."""

@@ -8,8 +8,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy.engine import Connection
-
 from proctor.errors import InvalidInput
 from proctor.provenance._attribute import Attributor
 from proctor.provenance._extract import START, recorded_entries
@@ -25,7 +23,7 @@ from proctor.provenance._model import (
     Trust,
 )
 from proctor.provenance._store import ProvenanceStore
-from proctor.store import Database, as_utc, utcnow
+from proctor.store import Database, Transaction, as_utc, utcnow
 
 #: Entries (values, pieces, piece starts and text fingerprints) one task may hold.
 DEFAULT_MAX_VALUES = 20_000
@@ -113,7 +111,7 @@ class SessionProvenance:
         value: object,
         source: Source,
         *,
-        also: Callable[[Connection], object] | None = None,
+        also: Callable[[Transaction], object] | None = None,
     ) -> RecordReceipt:
         """Record what a tool returned (``value``: text or JSON-like) as seen in ``source``.
 
@@ -205,7 +203,7 @@ class SessionProvenance:
         task_id: str,
         value: object,
         source: Source,
-        also: Callable[[Connection], object] | None = None,
+        also: Callable[[Transaction], object] | None = None,
     ) -> RecordReceipt:
         _check_task(task_id)
         # Encodings are undone in what untrusted content (or the requester) wrote: that

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,7 +20,14 @@ from proctor.provenance._tables import (
     provenance_sources,
     provenance_values,
 )
-from proctor.store import Database, as_utc
+from proctor.store import (
+    Database,
+    DriverStatement,
+    Transaction,
+    as_utc,
+    driver_transaction,
+    uses_driver,
+)
 
 _T = TypeVar("_T")
 _KIND_CODE = {kind.value: code for code, kind in enumerate(KIND_CODES)}
@@ -89,6 +97,7 @@ class ProvenanceStore:
 
     def __init__(self, database: Database):
         self._db = database
+        self._driver = _DriverStatements(database) if uses_driver(database) else None
 
     def read(self, index: SessionIndex) -> Changes:
         """Everything of ``index``'s task stored after what ``index`` already holds."""
@@ -179,54 +188,23 @@ class ProvenanceStore:
         max_values: int,
         truncated: bool,
         now: datetime,
-        also: Callable[[Connection], object] | None = None,
+        also: Callable[[Transaction], object] | None = None,
     ) -> Written:
         """Store ``found`` as seen in ``source``: the plan that was written, the new
         source's row id and the session's state after the write. ``also`` writes more
         in the same transaction (what else the output changed), last.
 
         Concurrent writers of one task are serialized by the lock on its session row,
-        so that the plan is made against everything stored before it.
+        so that the plan is made against everything stored before it. On SQLite the
+        transaction runs on the driver (:class:`_DriverWrites`), else through Core.
         """
+        if self._driver is not None:
+            with driver_transaction(self._db) as raw:
+                writes: _Writes = _DriverWrites(self._driver, raw)
+                return _write(writes, index, source, found, max_values, truncated, now, also)
         with self._db.begin() as connection:
-            version = self._bump(connection, index.task_id, now)
-            if version != index.version + 1:
-                # Another process wrote this session since we last looked.
-                behind = self._read(connection, index)
-                with index.read_lock:
-                    behind.apply(index)
-            plan = index.plan(found, source.trust, max_values)
-            source_row = connection.execute(
-                _INSERT_SOURCE,
-                {
-                    "task_id": index.task_id,
-                    "source_id": source.id,
-                    "trust": source.trust.value,
-                    "tool": source.tool,
-                    "resource": source.resource,
-                    "label": source.label,
-                    "recorded_at": source.recorded_at,
-                },
-            ).inserted_primary_key
-            row_id = int(source_row[0]) if source_row else 0
-            last_value = self._insert_values(connection, index.task_id, row_id, plan)
-            for chunk in _chunks(plan.evict):
-                connection.execute(
-                    sa.delete(provenance_values).where(
-                        provenance_values.c.task_id == index.task_id,
-                        provenance_values.c.digest.in_(chunk),
-                    )
-                )
-            lost = plan.dropped + len(plan.evict)
-            overflowed = index.overflowed or lost > 0 or truncated
-            dropped = index.dropped + lost
-            if (overflowed, dropped) != (index.overflowed, index.dropped):
-                connection.execute(
-                    _SET_OVERFLOW, {"t": index.task_id, "o": overflowed, "d": dropped}
-                )
-            if also is not None:
-                also(connection)
-        return Written(plan, row_id, version, overflowed, dropped, last_value)
+            writes = _CoreWrites(self, connection)
+            return _write(writes, index, source, found, max_values, truncated, now, also)
 
     def _insert_values(
         self, connection: Connection, task_id: str, source_row: int, plan: Plan
@@ -235,17 +213,7 @@ class ProvenanceStore:
         nothing was inserted: the caller keeps what it knew)."""
         if not plan.rows:
             return 0
-        rows = [
-            {
-                "task_id": task_id,
-                "digest": digest,
-                "family": family,
-                "kind": KIND_CODES[kind].value,
-                "source_row": source_row,
-                "lengths": _lengths_bytes(lengths),
-            }
-            for digest, family, kind, lengths in plan.rows
-        ]
+        rows = _value_rows(task_id, source_row, plan)
         if connection.dialect.insert_executemany_returning:
             # One statement, and the new ids with it (the session row's lock keeps
             # other writers of this task out, so ours are its newest rows).
@@ -308,3 +276,272 @@ def _lengths_bytes(lengths: int) -> bytes | None:
 def _chunks(items: list[_T]) -> Iterable[list[_T]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+class _Writes(Protocol):
+    """The statements of one write transaction, on Core or on the SQLite driver."""
+
+    @property
+    def connection(self) -> Transaction: ...
+
+    def bump(self, task_id: str, now: datetime) -> int: ...
+
+    def read(self, index: SessionIndex) -> Changes: ...
+
+    def insert_source(self, task_id: str, source: Source) -> int: ...
+
+    def insert_values(self, task_id: str, source_row: int, plan: Plan) -> int: ...
+
+    def evict(self, task_id: str, digests: list[bytes]) -> None: ...
+
+    def set_overflow(self, task_id: str, overflowed: bool, dropped: int) -> None: ...
+
+
+def _write(
+    writes: _Writes,
+    index: SessionIndex,
+    source: Source,
+    found: Mapping[bytes, tuple[int, int, int]],
+    max_values: int,
+    truncated: bool,
+    now: datetime,
+    also: Callable[[Transaction], object] | None,
+) -> Written:
+    """:meth:`ProvenanceStore.write` inside its transaction."""
+    version = writes.bump(index.task_id, now)
+    if version != index.version + 1:
+        # Another process wrote this session since we last looked.
+        behind = writes.read(index)
+        with index.read_lock:
+            behind.apply(index)
+    plan = index.plan(found, source.trust, max_values)
+    row_id = writes.insert_source(index.task_id, source)
+    last_value = writes.insert_values(index.task_id, row_id, plan)
+    if plan.evict:
+        writes.evict(index.task_id, plan.evict)
+    lost = plan.dropped + len(plan.evict)
+    overflowed = index.overflowed or lost > 0 or truncated
+    dropped = index.dropped + lost
+    if (overflowed, dropped) != (index.overflowed, index.dropped):
+        writes.set_overflow(index.task_id, overflowed, dropped)
+    if also is not None:
+        also(writes.connection)
+    return Written(plan, row_id, version, overflowed, dropped, last_value)
+
+
+def _source_row(task_id: str, source: Source) -> dict[str, object]:
+    return {
+        "task_id": task_id,
+        "source_id": source.id,
+        "trust": source.trust.value,
+        "tool": source.tool,
+        "resource": source.resource,
+        "label": source.label,
+        "recorded_at": source.recorded_at,
+    }
+
+
+def _value_rows(task_id: str, source_row: int, plan: Plan) -> list[dict[str, object]]:
+    return [
+        {
+            "task_id": task_id,
+            "digest": digest,
+            "family": family,
+            "kind": KIND_CODES[kind].value,
+            "source_row": source_row,
+            "lengths": _lengths_bytes(lengths),
+        }
+        for digest, family, kind, lengths in plan.rows
+    ]
+
+
+class _CoreWrites:
+    """A write transaction through SQLAlchemy Core (any database)."""
+
+    def __init__(self, store: ProvenanceStore, connection: Connection) -> None:
+        self._store = store
+        self.connection = connection
+
+    def bump(self, task_id: str, now: datetime) -> int:
+        return self._store._bump(self.connection, task_id, now)
+
+    def read(self, index: SessionIndex) -> Changes:
+        return self._store._read(self.connection, index)
+
+    def insert_source(self, task_id: str, source: Source) -> int:
+        inserted = self.connection.execute(
+            _INSERT_SOURCE, _source_row(task_id, source)
+        ).inserted_primary_key
+        return int(inserted[0]) if inserted else 0
+
+    def insert_values(self, task_id: str, source_row: int, plan: Plan) -> int:
+        return self._store._insert_values(self.connection, task_id, source_row, plan)
+
+    def evict(self, task_id: str, digests: list[bytes]) -> None:
+        for chunk in _chunks(digests):
+            self.connection.execute(
+                sa.delete(provenance_values).where(
+                    provenance_values.c.task_id == task_id,
+                    provenance_values.c.digest.in_(chunk),
+                )
+            )
+
+    def set_overflow(self, task_id: str, overflowed: bool, dropped: int) -> None:
+        self.connection.execute(_SET_OVERFLOW, {"t": task_id, "o": overflowed, "d": dropped})
+
+
+_SOURCE_COLUMNS = ("task_id", "source_id", "trust", "tool", "resource", "label", "recorded_at")
+_VALUE_COLUMNS = ("task_id", "digest", "family", "kind", "source_row", "lengths")
+_SOURCES_AFTER = (
+    sa.select(
+        provenance_sources.c.id,
+        provenance_sources.c.source_id,
+        provenance_sources.c.trust,
+        provenance_sources.c.tool,
+        provenance_sources.c.resource,
+        provenance_sources.c.label,
+        provenance_sources.c.recorded_at,
+    )
+    .where(
+        provenance_sources.c.task_id == sa.bindparam("t"),
+        provenance_sources.c.id > sa.bindparam("after"),
+    )
+    .order_by(provenance_sources.c.id)
+)
+_VALUES_AFTER = (
+    sa.select(
+        provenance_values.c.id,
+        provenance_values.c.digest,
+        provenance_values.c.family,
+        provenance_values.c.kind,
+        provenance_values.c.source_row,
+        provenance_values.c.lengths,
+    )
+    .where(
+        provenance_values.c.task_id == sa.bindparam("t"),
+        provenance_values.c.id > sa.bindparam("after"),
+    )
+    .order_by(provenance_values.c.id)
+)
+
+
+class _DriverStatements:
+    """The statements of a write, compiled once for the SQLite driver."""
+
+    def __init__(self, database: Database) -> None:
+        dialect = database.engine.dialect
+        self.bump = DriverStatement(dialect, _BUMP_RETURNING)
+        self.create = DriverStatement(
+            dialect,
+            sqlite.insert(provenance_sessions)
+            .values(
+                task_id=sa.bindparam("t"),
+                version=0,
+                overflowed=False,
+                dropped=0,
+                created_at=sa.bindparam("now"),
+                updated_at=sa.bindparam("now"),
+            )
+            .on_conflict_do_nothing(index_elements=["task_id"]),
+        )
+        self.session = DriverStatement(
+            dialect,
+            sa.select(
+                provenance_sessions.c.version,
+                provenance_sessions.c.overflowed,
+                provenance_sessions.c.dropped,
+            ).where(provenance_sessions.c.task_id == sa.bindparam("t")),
+        )
+        self.sources_after = DriverStatement(dialect, _SOURCES_AFTER)
+        self.values_after = DriverStatement(dialect, _VALUES_AFTER)
+        self.insert_source = DriverStatement(dialect, _INSERT_SOURCE, column_keys=_SOURCE_COLUMNS)
+        self.insert_value = DriverStatement(dialect, _INSERT_VALUES, column_keys=_VALUE_COLUMNS)
+        self.evict = DriverStatement(
+            dialect,
+            sa.delete(provenance_values).where(
+                provenance_values.c.task_id == sa.bindparam("t"),
+                provenance_values.c.digest == sa.bindparam("d"),
+            ),
+        )
+        self.set_overflow = DriverStatement(dialect, _SET_OVERFLOW)
+
+
+class _DriverWrites:
+    """A write transaction on an SQLite driver connection."""
+
+    def __init__(self, statements: _DriverStatements, connection: sqlite3.Connection) -> None:
+        self._s = statements
+        self.connection = connection
+
+    def bump(self, task_id: str, now: datetime) -> int:
+        params = {"t": task_id, "now": now}
+        row = self._s.bump.first(self.connection, params)
+        if row is None:
+            self._s.create.execute(self.connection, params)
+            row = self._s.bump.first(self.connection, params)
+        if row is None:
+            raise sqlite3.OperationalError("the provenance session row could not be created")
+        return int(row[0])
+
+    def read(self, index: SessionIndex) -> Changes:
+        connection, task_id = self.connection, index.task_id
+        changes = Changes()
+        session = self._s.session.first(connection, {"t": task_id})
+        if session is None:
+            return changes
+        changes.exists = True
+        changes.version, changes.overflowed, changes.dropped = (
+            int(session[0]),
+            bool(session[1]),
+            int(session[2]),
+        )
+        sources = self._s.sources_after.rows(
+            connection, {"t": task_id, "after": index.last_source_row}
+        )
+        changes.sources = [
+            (
+                int(row_id),
+                Source(
+                    id=source_id,
+                    trust=Trust(trust),
+                    tool=tool,
+                    resource=resource,
+                    label=label,
+                    recorded_at=as_utc(recorded_at),
+                ),
+            )
+            for row_id, source_id, trust, tool, resource, label, recorded_at in sources
+        ]
+        values = self._s.values_after.rows(
+            connection, {"t": task_id, "after": index.last_value_row}
+        )
+        changes.values = [
+            (
+                int(row_id),
+                bytes(digest),
+                int(family),
+                _KIND_CODE[kind],
+                int(source_row),
+                int.from_bytes(lengths, "big") if lengths else 0,
+            )
+            for row_id, digest, family, kind, source_row, lengths in values
+        ]
+        return changes
+
+    def insert_source(self, task_id: str, source: Source) -> int:
+        cursor = self._s.insert_source.execute(self.connection, _source_row(task_id, source))
+        return int(cursor.lastrowid or 0)
+
+    def insert_values(self, task_id: str, source_row: int, plan: Plan) -> int:
+        if not plan.rows:
+            return 0
+        self._s.insert_value.executemany(self.connection, _value_rows(task_id, source_row, plan))
+        # The write lock keeps other writers out: the last row inserted is the newest.
+        (last,) = self.connection.execute("SELECT last_insert_rowid()").fetchone()
+        return int(last)
+
+    def evict(self, task_id: str, digests: list[bytes]) -> None:
+        self._s.evict.executemany(self.connection, [{"t": task_id, "d": d} for d in digests])
+
+    def set_overflow(self, task_id: str, overflowed: bool, dropped: int) -> None:
+        self._s.set_overflow.execute(self.connection, {"t": task_id, "o": overflowed, "d": dropped})

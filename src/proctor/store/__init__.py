@@ -12,6 +12,13 @@ from proctor.store._database import (
     read_version,
     utcnow,
 )
+from proctor.store._driver import (
+    DriverStatement,
+    Transaction,
+    bump_version,
+    driver_transaction,
+    uses_driver,
+)
 from proctor.store._gate import WriteGate, writing
 from proctor.store._prepared import PreparedSelect
 from proctor.store._watch import ChangeWatch
@@ -19,12 +26,17 @@ from proctor.store._watch import ChangeWatch
 __all__ = [
     "ChangeWatch",
     "Database",
+    "DriverStatement",
     "Durability",
     "PreparedSelect",
+    "Transaction",
     "WriteGate",
     "as_utc",
+    "bump_version",
+    "driver_transaction",
     "metadata",
     "read_version",
+    "uses_driver",
     "utcnow",
     "writing",
 ]
