@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from proctor.errors import InvalidInput
 from proctor.provenance import (
@@ -17,6 +18,8 @@ from proctor.provenance import (
     SessionProvenance,
     Trust,
 )
+from proctor.provenance._store import ProvenanceStore
+from proctor.provenance._tables import provenance_sessions
 from proctor.store import Database
 from tests.provenance.conftest import trusted, untrusted
 
@@ -310,3 +313,27 @@ def test_a_huge_output_of_tiny_values_is_cut_short_and_flagged(
     provenance = SessionProvenance(database, key, max_output_chars=1_000)
     receipt = provenance.record_output(TASK, [[] for _ in range(100_000)] + [EMAIL], untrusted())
     assert receipt.overflowed
+
+
+def test_the_poll_reads_every_stored_version_across_chunks(database: Database) -> None:
+    """The poll asks for thousands of sessions at once (in chunks of the driver's
+    limit); it must see each stored one and report none that is not stored."""
+    now = datetime.now(UTC)
+    stored = {f"task-{n}": n * 3 for n in range(0, 1_300, 2)}
+    with database.begin() as connection:
+        connection.execute(
+            sa.insert(provenance_sessions),
+            [
+                {
+                    "task_id": task,
+                    "version": version,
+                    "overflowed": False,
+                    "dropped": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for task, version in stored.items()
+            ],
+        )
+    asked = [f"task-{n}" for n in range(1_300)]
+    assert ProvenanceStore(database).versions(asked) == stored

@@ -6,12 +6,13 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from proctor.errors import StoreError
 from proctor.provenance._index import Plan, SessionIndex
 from proctor.provenance._model import KIND_CODES, Source, Trust
 from proctor.provenance._tables import (
@@ -167,7 +168,12 @@ class ProvenanceStore:
         return changes
 
     def versions(self, task_ids: Collection[str]) -> dict[str, int]:
-        """The stored version of each of ``task_ids`` that still has a session."""
+        """The stored version of each of ``task_ids`` that still has a session.
+
+        Asked once a second, on a check, for every session held in memory (up to
+        thousands): on SQLite it runs on the driver, about a third of Core's cost."""
+        if self._driver is not None:
+            return _driver_versions(self._db, list(task_ids))
         found: dict[str, int] = {}
         with self._db.connect() as connection:
             for chunk in _chunks(list(task_ids)):
@@ -423,6 +429,28 @@ _VALUES_AFTER = (
     )
     .order_by(provenance_values.c.id)
 )
+
+
+def _driver_versions(database: Database, task_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    try:
+        pooled = database.engine.raw_connection()
+    except Exception as exc:
+        raise StoreError(f"could not open the store: {exc}") from exc
+    try:
+        driver = cast(sqlite3.Connection, pooled.driver_connection)
+        for chunk in _chunks(task_ids):
+            marks = ",".join("?" * len(chunk))
+            rows = driver.execute(_VERSIONS_SQL.format(marks=marks), chunk).fetchall()
+            found.update({task_id: int(version) for task_id, version in rows})
+    except sqlite3.Error as exc:
+        raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        pooled.close()
+    return found
+
+
+_VERSIONS_SQL = "SELECT task_id, version FROM provenance_sessions WHERE task_id IN ({marks})"
 
 
 class _DriverStatements:
