@@ -18,6 +18,7 @@ closed, a grace period, then its whole process group terminated.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -41,12 +42,28 @@ _EXIT_POLL_S = 0.01
 
 class LineReader:
     """Lines from a pipe or socket, read without a worker thread (so the relay can stop
-    without waiting for the other side to write or close)."""
+    without waiting for the other side to write or close).
+
+    On asyncio the descriptor is watched by the running loop itself (``add_reader``),
+    registered once rather than for every wait, and read in the loop's readiness
+    callback: a line that arrives costs one read and one wake-up of the task waiting
+    for it, not a failed read, a registration with the poller and its removal. It is
+    read only while a task waits for a line, so a side that writes faster than the
+    relay goes blocks on its full pipe. Elsewhere (another backend, a loop that cannot
+    watch descriptors) each wait is :func:`anyio.wait_readable`.
+    """
 
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._buffer = bytearray()
         self._ended = False
+        self._closed = False
+        #: The loop watching the descriptor; None until the first wait, or on the
+        #: fallback (then :attr:`_polls` is set).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._polls = False
+        self._watching = False
+        self._waiter: asyncio.Future[None] | None = None
         os.set_blocking(fd, False)
 
     async def line(self) -> bytes | None:
@@ -62,18 +79,85 @@ class LineReader:
                 return rest or None
             await self._fill()
 
+    def close(self) -> None:
+        """Stop reading: the descriptor is no longer watched (its owner closes it), and a
+        :meth:`line` still waiting raises :class:`anyio.ClosedResourceError`."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._polls or self._loop is None:
+            anyio.notify_closing(self._fd)
+            return
+        self._unwatch()
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(anyio.ClosedResourceError())
+
     async def _fill(self) -> None:
+        """Wait until more of the stream is in the buffer, or its end."""
+        if self._closed:
+            raise anyio.ClosedResourceError
+        loop = self._loop if self._loop is not None or self._polls else self._watching_loop()
+        if loop is None:
+            await self._poll()
+            return
+        waiter = self._waiter = loop.create_future()
+        try:
+            if not self._watching:
+                loop.add_reader(self._fd, self._readable)
+                self._watching = True
+            await waiter
+        finally:
+            self._waiter = None
+
+    def _watching_loop(self) -> asyncio.AbstractEventLoop | None:
+        """Watch the descriptor from now on with the running asyncio loop, which returns
+        it; None, and the fallback from now on, when there is none or it cannot."""
+        try:
+            loop = asyncio.get_running_loop()
+            loop.add_reader(self._fd, self._readable)
+        except (RuntimeError, NotImplementedError):  # not asyncio; a proactor loop
+            self._polls = True
+            return None
+        self._loop, self._watching = loop, True
+        return loop
+
+    def _readable(self) -> None:
+        """The loop's readiness callback: read for the task waiting for a line; with no
+        task waiting, stop watching (the next wait watches again)."""
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            self._unwatch()
+            return
+        self._read()  # woken for nothing (False): the waiting task waits again
+        if self._ended:
+            self._unwatch()
+        waiter.set_result(None)
+
+    def _unwatch(self) -> None:
+        if self._watching and self._loop is not None:
+            self._watching = False
+            self._loop.remove_reader(self._fd)
+
+    def _read(self) -> bool:
+        """Read what there is into the buffer (at the end, or a reset, mark it ended);
+        False when there was nothing yet."""
         try:
             chunk = os.read(self._fd, _READ_CHUNK)
         except BlockingIOError:
-            await anyio.wait_readable(self._fd)
-            return
+            return False
         except OSError:
             chunk = b""  # a reset connection: the other side is gone
         if chunk:
             self._buffer += chunk
         else:
             self._ended = True
+        return True
+
+    async def _poll(self) -> None:
+        """The fallback: read what there is, else wait until there is something."""
+        if not self._read():
+            await anyio.wait_readable(self._fd)
 
 
 class FdWriter:
@@ -156,7 +240,7 @@ class _Borrowed:
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
     ) -> None:
-        return None
+        await self.aclose()
 
 
 class MessageReader(_Borrowed):
@@ -165,6 +249,10 @@ class MessageReader(_Borrowed):
 
     def __init__(self, lines: LineReader) -> None:
         self._lines = lines
+
+    async def aclose(self) -> None:
+        """Stop reading (the descriptor stays open: its owner closes it)."""
+        self._lines.close()
 
     async def receive(self) -> SessionMessage | Exception:
         """The next message; :class:`anyio.EndOfStream` once the other side closed."""
@@ -233,14 +321,14 @@ async def child_process(
     finally:
         os.close(child_stdin)
         os.close(child_stdout)
-    writer = FdWriter(to_child, raise_when_closed=True)
+    reader, writer = LineReader(from_child), FdWriter(to_child, raise_when_closed=True)
     try:
-        yield MessageReader(LineReader(from_child)), MessageWriter(writer)
+        yield MessageReader(reader), MessageWriter(writer)
     finally:
         with anyio.CancelScope(shield=True):
             writer.close()
             await _stop(process)
-            anyio.notify_closing(from_child)
+            reader.close()
             os.close(from_child)
 
 

@@ -174,8 +174,11 @@ async def _serve(relay: McpRelay, upstream: UpstreamStreams) -> RelayEnd:
     if not _pollable(0):
         return await _serve_sdk_stdin(relay, upstream)
     client_read, client_write = fd_streams(0, 1)
-    async with upstream as (upstream_read, upstream_write):
-        return await relay.run(client_read, client_write, upstream_read, upstream_write)
+    try:
+        async with upstream as (upstream_read, upstream_write):
+            return await relay.run(client_read, client_write, upstream_read, upstream_write)
+    finally:
+        await client_read.aclose()  # stdin stays open; it is no longer watched
 
 
 async def _serve_sdk_stdin(relay: McpRelay, upstream: UpstreamStreams) -> RelayEnd:
