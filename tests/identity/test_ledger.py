@@ -25,7 +25,6 @@ from proctor.identity import (
     TokenService,
     TokenState,
 )
-from proctor.identity._ledger import FLUSH_CHUNK
 from proctor.identity._token_tables import (
     agent_token_revocations,
     issued_tokens,
@@ -213,19 +212,6 @@ def test_flush_writes_every_pending_use_in_one_transaction(ledgered: Ledgered) -
     assert all((ledgered.stored(jti) or {})["last_used_at"] for jti in jtis)
     assert ledgered.ledger.flush() == 0
     assert transactions() == 1, "nothing pending: no write"
-
-
-def test_a_long_flush_writes_in_short_transactions(ledgered: Ledgered) -> None:
-    """A check's audit append waiting behind a flush waits for one chunk of it."""
-    count = FLUSH_CHUNK * 2 + 1
-    jtis = [ledgered.issue(task_id=f"task_{n}").claims.jti for n in range(count)]
-    ledgered.ledger.flush()
-    for jti in jtis:
-        ledgered.ledger.touch(jti)
-    transactions = _count_transactions(ledgered.database)
-    assert ledgered.ledger.flush() == count
-    assert transactions() == 3
-    assert all((ledgered.stored(jti) or {})["last_used_at"] for jti in jtis)
 
 
 def test_last_used_only_moves_forward(ledgered: Ledgered, clock: Clock) -> None:

@@ -27,9 +27,7 @@ _KIND_CACHE_LIMIT = 256
 
 def open_backend(database: Database) -> Backend:
     """The storage path for ``database``: the SQLite driver directly, else Core."""
-    if database.is_sqlite:
-        return SqliteBackend(database.engine, database.write_gate)
-    return CoreBackend(database)
+    return SqliteBackend(database.engine) if database.is_sqlite else CoreBackend(database)
 
 
 def verify_log(

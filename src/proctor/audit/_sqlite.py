@@ -35,7 +35,6 @@ from proctor.audit._backend import (
 )
 from proctor.audit._chain import GENESIS_HASH, Checkpoint, format_ts
 from proctor.errors import StoreError
-from proctor.store import WriteGate, writing
 
 #: A column's conversion from a Python value to what the driver stores.
 _BindProcessor = Callable[[Any], Any]
@@ -65,11 +64,8 @@ _WAL_AUTOCHECKPOINT_PAGES = 4000
 class SqliteBackend:
     """Audit storage on an SQLite engine through the ``sqlite3`` driver."""
 
-    def __init__(self, engine: Engine, gate: WriteGate | None = None) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        # This process's other writers to the file queue here, not in SQLite's
-        # sleeping busy handler (see proctor.store's write gate).
-        self._gate = gate
         self._writer: PoolProxiedConnection | None = None
         self._pool_autocheckpoint = 1000
         # Trust the caller's head until a collision shows another writer exists.
@@ -103,10 +99,6 @@ class SqliteBackend:
             pooled.close()
 
     def write(self, head: tuple[int, str], prepare: Prepare) -> Prepared:
-        with writing(self._gate):
-            return self._write(head, prepare)
-
-    def _write(self, head: tuple[int, str], prepare: Prepare) -> Prepared:
         try:
             connection = self._write_connection()
             connection.execute("BEGIN IMMEDIATE")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -35,8 +35,6 @@ from proctor.store import Database, as_utc, utcnow
 log = logging.getLogger("proctor.identity.ledger")
 
 DEFAULT_FLUSH_INTERVAL_S = 5.0
-#: Last-used times written per transaction.
-FLUSH_CHUNK = 64
 #: Expired rows are kept this long (for "last seen" and for looking a jti up).
 KEEP_EXPIRED = timedelta(days=1)
 _PRUNE_EVERY = timedelta(hours=1)
@@ -249,21 +247,18 @@ class TokenLedger:
             prune = prune and (self._next_prune is None or now >= self._next_prune)
             if not pending and not prune:
                 return 0
-            # In transactions of FLUSH_CHUNK tokens: a check whose audit append waits
-            # behind this flush waits for one chunk, not for every token in use.
-            items = list(pending.items())
-            for start in range(0, len(items), FLUSH_CHUNK):
-                try:
-                    with self._db.begin() as connection:
-                        _write_last_used(connection, items[start : start + FLUSH_CHUNK])
-                except Exception:
-                    self._restore(dict(items[start:]))
-                    raise
-            if prune:
+            try:
                 with self._db.begin() as connection:
-                    connection.execute(
-                        sa.delete(issued_tokens).where(_TC.expires_at < now - KEEP_EXPIRED)
-                    )
+                    if pending:
+                        _write_last_used(connection, pending)
+                    if prune:
+                        connection.execute(
+                            sa.delete(issued_tokens).where(_TC.expires_at < now - KEEP_EXPIRED)
+                        )
+            except Exception:
+                self._restore(pending)
+                raise
+            if prune:
                 self._next_prune = now + _PRUNE_EVERY
             return len(pending)
 
@@ -477,7 +472,7 @@ def _delegation(child: LedgerToken, from_agent: str | None) -> Delegation:
     )
 
 
-def _write_last_used(connection: Connection, pending: Sequence[tuple[str, datetime]]) -> None:
+def _write_last_used(connection: Connection, pending: Mapping[str, datetime]) -> None:
     # Only ever forward: another process may have written a later use already.
     statement = (
         sa.update(issued_tokens)
@@ -485,7 +480,7 @@ def _write_last_used(connection: Connection, pending: Sequence[tuple[str, dateti
         .where(sa.or_(_TC.last_used_at.is_(None), _TC.last_used_at < sa.bindparam("b_used")))
         .values(last_used_at=sa.bindparam("b_used"))
     )
-    connection.execute(statement, _parameters(pending))
+    connection.execute(statement, _parameters(pending.items()))
 
 
 def _parameters(items: Iterable[tuple[str, datetime]]) -> list[dict[str, Any]]:

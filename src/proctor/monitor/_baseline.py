@@ -227,20 +227,12 @@ class Baselines:
         """
         with self._lock:
             states = dict(self._evicted)
-            self._evicted.clear()
-            dirty = list(self._dirty)
-        # One profile per hold of the lock: a check screening meanwhile waits for one
-        # copy, not for all of them. An agent stays dirty until copied, so one evicted
-        # meanwhile has its state moved to ``_evicted`` (saved next time), and one
-        # learned from after its copy is dirty again.
-        for agent in dirty:
-            with self._lock:
-                if agent not in self._dirty:
-                    continue
-                self._dirty.discard(agent)
+            for agent in self._dirty:
                 profile = self._profiles.get(agent)
                 if profile is not None:
                     states[agent] = profile.to_state()
+            self._dirty.clear()
+            self._evicted.clear()
         if self._store is None or not states:
             return len(states) if self._store is not None else 0
         try:

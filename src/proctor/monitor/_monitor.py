@@ -52,16 +52,6 @@ INBOX_LIMIT = 100_000
 #: How often the learner looks at its inbox: a batch every this many seconds (the hot
 #: path never wakes it: waking a thread per call costs more than learning from it).
 LEARN_INTERVAL_S = 0.01
-#: The learner shares the interpreter lock with the checking threads. Left to run a
-#: whole batch, it keeps a check that let the lock go (for an SQLite call, say) waiting
-#: up to the interpreter's switch interval, 5 ms. So it learns in slices of about this
-#: many seconds and pauses for :data:`LEARN_PAUSE_S` between them, which hands the lock
-#: to a waiting check at once; a check then waits for one slice at most.
-LEARN_SLICE_S = 0.0002
-LEARN_PAUSE_S = 0.0002
-#: With more than this many calls waiting, the learner stops pausing until it has
-#: caught up: learning late delays alerts and breakers, which matters more.
-LEARN_BACKLOG = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,20 +324,15 @@ class Monitor:
                 return
 
     def _learn_batch(self, inbox: deque[Observation | OutcomeObservation]) -> None:
-        """Learn until ``inbox`` is empty, in slices with pauses (see :data:`LEARN_SLICE_S`)."""
-        clock, sleep = time.perf_counter, time.sleep
-        slice_ends = clock() + LEARN_SLICE_S
+        """Learn until ``inbox`` is empty, in one go: learning in slices with pauses, so
+        that a waiting check gets the interpreter lock sooner, was measured to cost
+        checks more (every pause ends in a forced hand-off of the lock)."""
         while inbox:
             self._learn_one(inbox.popleft())
             self._learned_items += 1
             if self._overloaded and len(inbox) < self.setup.inbox_limit // 2:
                 self._overloaded = False
                 log.warning("the monitor's learner caught up; anomaly facts are back")
-            if inbox and clock() >= slice_ends:
-                # No pause when far behind, or when drain() or close() waits for us.
-                if len(inbox) <= LEARN_BACKLOG and not self._wake.is_set():
-                    sleep(LEARN_PAUSE_S)
-                slice_ends = clock() + LEARN_SLICE_S
 
     def _learn_one(self, item: Observation | OutcomeObservation) -> None:
         try:

@@ -16,8 +16,6 @@ from proctor.store import Database, as_utc, read_version, utcnow
 
 #: The change counter other processes watch to learn of a trip or a reset.
 BREAKERS_VERSION_KEY = "monitor_breakers"
-#: Baselines saved per transaction (each is a few KB of JSON).
-SAVE_CHUNK = 16
 
 
 class BaselineStore:
@@ -30,10 +28,8 @@ class BaselineStore:
         self.save_many({agent: state})
 
     def save_many(self, states: Mapping[str, Mapping[str, Any]]) -> None:
-        """Write several agents' states (last writer wins), :data:`SAVE_CHUNK` agents per
-        transaction: a check whose audit append waits behind a save waits for one
-        chunk, not for every agent. Raises :class:`StoreError` at the first chunk
-        that fails; the chunks before it stay written."""
+        """Write several agents' states in one transaction (last writer wins), as one
+        upsert run for every row."""
         if not states:
             return
         now = utcnow()
@@ -41,9 +37,8 @@ class BaselineStore:
             {"agent_id": agent, "state": dict(state), "updated_at": now}
             for agent, state in states.items()
         ]
-        for start in range(0, len(rows), SAVE_CHUNK):
-            with self._db.begin() as connection:
-                _upsert_many(connection, monitor_baselines, rows[start : start + SAVE_CHUNK])
+        with self._db.begin() as connection:
+            _upsert_many(connection, monitor_baselines, rows)
 
     def load(self, agent: str) -> dict[str, Any] | None:
         with self._db.connect() as connection:

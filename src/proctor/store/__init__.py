@@ -19,7 +19,6 @@ from proctor.store._driver import (
     driver_transaction,
     uses_driver,
 )
-from proctor.store._gate import WriteGate, writing
 from proctor.store._prepared import PreparedSelect
 from proctor.store._watch import ChangeWatch
 
@@ -30,7 +29,6 @@ __all__ = [
     "Durability",
     "PreparedSelect",
     "Transaction",
-    "WriteGate",
     "as_utc",
     "bump_version",
     "driver_transaction",
@@ -38,5 +36,4 @@ __all__ = [
     "read_version",
     "uses_driver",
     "utcnow",
-    "writing",
 ]

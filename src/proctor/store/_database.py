@@ -15,7 +15,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from proctor.errors import StoreError
-from proctor.store._gate import gate_for, writing
 
 if TYPE_CHECKING:
     from proctor.store._watch import VersionBoard
@@ -73,7 +72,6 @@ class Database:
         self.durability = durability
         self._versions_lock = threading.Lock()
         self._board: VersionBoard | None = None
-        self.write_gate = gate_for(engine)
 
     @property
     def version_board(self) -> VersionBoard:
@@ -128,7 +126,7 @@ class Database:
     def begin_raw(self) -> Iterator[Connection]:
         """A write transaction that lets SQLAlchemy's own errors through, for callers
         that must tell an integrity error from other failures."""
-        with writing(self.write_gate), self.engine.connect() as connection:
+        with self.engine.connect() as connection:
             writer = connection.execution_options(**{_WRITE_OPTION: True})
             with writer.begin():
                 yield writer

@@ -23,7 +23,6 @@ from sqlalchemy.engine import Dialect
 
 from proctor.errors import StoreError
 from proctor.store._database import Database
-from proctor.store._gate import writing
 
 _Processor = Callable[[Any], Any] | None
 
@@ -110,14 +109,7 @@ class DriverStatement:
 def driver_transaction(database: Database) -> Iterator[sqlite3.Connection]:
     """A write transaction on one of the SQLite store's driver connections: the write
     lock taken up front (``BEGIN IMMEDIATE``), committed when the block ends, rolled
-    back when it raises; this process's other writers wait at the store's write gate.
-    Store failures surface as :class:`StoreError`."""
-    with writing(database.write_gate), _driver_transaction(database) as connection:
-        yield connection
-
-
-@contextmanager
-def _driver_transaction(database: Database) -> Iterator[sqlite3.Connection]:
+    back when it raises. Store failures surface as :class:`StoreError`."""
     try:
         pooled = database.engine.raw_connection()
     except Exception as exc:
