@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,54 +117,10 @@ class ProvenanceStore:
         changes.version = int(session.version)
         changes.overflowed = bool(session.overflowed)
         changes.dropped = int(session.dropped)
-        sources = connection.execute(
-            sa.select(provenance_sources)
-            .where(
-                provenance_sources.c.task_id == task_id,
-                provenance_sources.c.id > index.last_source_row,
-            )
-            .order_by(provenance_sources.c.id)
-        )
-        changes.sources = [
-            (
-                int(row.id),
-                Source(
-                    id=row.source_id,
-                    trust=Trust(row.trust),
-                    tool=row.tool,
-                    resource=row.resource,
-                    label=row.label,
-                    recorded_at=as_utc(row.recorded_at),
-                ),
-            )
-            for row in sources
-        ]
-        values = connection.execute(
-            sa.select(
-                provenance_values.c.id,
-                provenance_values.c.digest,
-                provenance_values.c.family,
-                provenance_values.c.kind,
-                provenance_values.c.source_row,
-                provenance_values.c.lengths,
-            )
-            .where(
-                provenance_values.c.task_id == task_id,
-                provenance_values.c.id > index.last_value_row,
-            )
-            .order_by(provenance_values.c.id)
-        )
-        changes.values = [
-            (
-                int(row_id),
-                bytes(digest),
-                int(family),
-                _KIND_CODE[kind],
-                int(source_row),
-                int.from_bytes(lengths, "big") if lengths else 0,
-            )
-            for row_id, digest, family, kind, source_row, lengths in values
-        ]
+        sources = connection.execute(_SOURCES_AFTER, {"t": task_id, "after": index.last_source_row})
+        changes.sources = _source_entries(sources)
+        values = connection.execute(_VALUES_AFTER, {"t": task_id, "after": index.last_value_row})
+        changes.values = _value_entries(values)
         return changes
 
     def versions(self, task_ids: Collection[str]) -> dict[str, int]:
@@ -398,37 +354,52 @@ class _CoreWrites:
 
 _SOURCE_COLUMNS = ("task_id", "source_id", "trust", "tool", "resource", "label", "recorded_at")
 _VALUE_COLUMNS = ("task_id", "digest", "family", "kind", "source_row", "lengths")
-_SOURCES_AFTER = (
-    sa.select(
-        provenance_sources.c.id,
-        provenance_sources.c.source_id,
-        provenance_sources.c.trust,
-        provenance_sources.c.tool,
-        provenance_sources.c.resource,
-        provenance_sources.c.label,
-        provenance_sources.c.recorded_at,
+
+
+def _rows_after(table: sa.Table, columns: Sequence[str]) -> sa.Select[Any]:
+    """The task's rows of ``table`` stored after a row id: ``id`` and ``columns``."""
+    return (
+        sa.select(table.c.id, *(table.c[name] for name in columns))
+        .where(table.c.task_id == sa.bindparam("t"), table.c.id > sa.bindparam("after"))
+        .order_by(table.c.id)
     )
-    .where(
-        provenance_sources.c.task_id == sa.bindparam("t"),
-        provenance_sources.c.id > sa.bindparam("after"),
-    )
-    .order_by(provenance_sources.c.id)
-)
-_VALUES_AFTER = (
-    sa.select(
-        provenance_values.c.id,
-        provenance_values.c.digest,
-        provenance_values.c.family,
-        provenance_values.c.kind,
-        provenance_values.c.source_row,
-        provenance_values.c.lengths,
-    )
-    .where(
-        provenance_values.c.task_id == sa.bindparam("t"),
-        provenance_values.c.id > sa.bindparam("after"),
-    )
-    .order_by(provenance_values.c.id)
-)
+
+
+_SOURCES_AFTER = _rows_after(provenance_sources, _SOURCE_COLUMNS[1:])
+_VALUES_AFTER = _rows_after(provenance_values, _VALUE_COLUMNS[1:])
+
+
+def _source_entries(rows: Iterable[Sequence[Any]]) -> list[tuple[int, Source]]:
+    """Rows of :data:`_SOURCES_AFTER` (through Core or the driver) as the index takes them."""
+    return [
+        (
+            int(row_id),
+            Source(
+                id=source_id,
+                trust=Trust(trust),
+                tool=tool,
+                resource=resource,
+                label=label,
+                recorded_at=as_utc(recorded_at),
+            ),
+        )
+        for row_id, source_id, trust, tool, resource, label, recorded_at in rows
+    ]
+
+
+def _value_entries(rows: Iterable[Sequence[Any]]) -> list[tuple[int, bytes, int, int, int, int]]:
+    """Rows of :data:`_VALUES_AFTER` (through Core or the driver) as the index takes them."""
+    return [
+        (
+            int(row_id),
+            bytes(digest),
+            int(family),
+            _KIND_CODE[kind],
+            int(source_row),
+            int.from_bytes(lengths, "big") if lengths else 0,
+        )
+        for row_id, digest, family, kind, source_row, lengths in rows
+    ]
 
 
 def _driver_versions(database: Database, task_ids: list[str]) -> dict[str, int]:
@@ -526,34 +497,11 @@ class _DriverWrites:
         sources = self._s.sources_after.rows(
             connection, {"t": task_id, "after": index.last_source_row}
         )
-        changes.sources = [
-            (
-                int(row_id),
-                Source(
-                    id=source_id,
-                    trust=Trust(trust),
-                    tool=tool,
-                    resource=resource,
-                    label=label,
-                    recorded_at=as_utc(recorded_at),
-                ),
-            )
-            for row_id, source_id, trust, tool, resource, label, recorded_at in sources
-        ]
+        changes.sources = _source_entries(sources)
         values = self._s.values_after.rows(
             connection, {"t": task_id, "after": index.last_value_row}
         )
-        changes.values = [
-            (
-                int(row_id),
-                bytes(digest),
-                int(family),
-                _KIND_CODE[kind],
-                int(source_row),
-                int.from_bytes(lengths, "big") if lengths else 0,
-            )
-            for row_id, digest, family, kind, source_row, lengths in values
-        ]
+        changes.values = _value_entries(values)
         return changes
 
     def insert_source(self, task_id: str, source: Source) -> int:
