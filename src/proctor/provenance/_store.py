@@ -6,13 +6,12 @@ import sqlite3
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from proctor.errors import StoreError
 from proctor.provenance._index import Plan, SessionIndex
 from proctor.provenance._model import KIND_CODES, Source, Trust
 from proctor.provenance._tables import (
@@ -26,6 +25,7 @@ from proctor.store import (
     DriverStatement,
     Transaction,
     as_utc,
+    driver_reading,
     driver_transaction,
     uses_driver,
 )
@@ -404,20 +404,11 @@ def _value_entries(rows: Iterable[Sequence[Any]]) -> list[tuple[int, bytes, int,
 
 def _driver_versions(database: Database, task_ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    try:
-        pooled = database.engine.raw_connection()
-    except Exception as exc:
-        raise StoreError(f"could not open the store: {exc}") from exc
-    try:
-        driver = cast(sqlite3.Connection, pooled.driver_connection)
+    with driver_reading(database) as driver:
         for chunk in _chunks(task_ids):
             marks = ",".join("?" * len(chunk))
             rows = driver.execute(_VERSIONS_SQL.format(marks=marks), chunk).fetchall()
             found.update({task_id: int(version) for task_id, version in rows})
-    except sqlite3.Error as exc:
-        raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
-    finally:
-        pooled.close()
     return found
 
 

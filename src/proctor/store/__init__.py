@@ -16,6 +16,7 @@ from proctor.store._driver import (
     DriverStatement,
     Transaction,
     bump_version,
+    driver_reading,
     driver_transaction,
     uses_driver,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "Transaction",
     "as_utc",
     "bump_version",
+    "driver_reading",
     "driver_transaction",
     "metadata",
     "read_version",

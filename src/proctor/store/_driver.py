@@ -106,6 +106,23 @@ class DriverStatement:
 
 
 @contextmanager
+def driver_reading(database: Database) -> Iterator[sqlite3.Connection]:
+    """One of the SQLite store's driver connections for reads, outside any transaction
+    (returned to the pool when the block ends). Store failures surface as
+    :class:`StoreError`."""
+    try:
+        pooled = database.engine.raw_connection()
+    except Exception as exc:
+        raise StoreError(f"could not open the store: {exc}") from exc
+    try:
+        yield cast(sqlite3.Connection, pooled.driver_connection)
+    except sqlite3.Error as exc:
+        raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
+    finally:
+        pooled.close()
+
+
+@contextmanager
 def driver_transaction(database: Database) -> Iterator[sqlite3.Connection]:
     """A write transaction on one of the SQLite store's driver connections: the write
     lock taken up front (``BEGIN IMMEDIATE``), committed when the block ends, rolled

@@ -11,14 +11,13 @@ Core. Other databases run the statement through Core.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
-from proctor.errors import StoreError
 from proctor.store._database import Database
+from proctor.store._driver import driver_reading
 
 _Processor = Callable[[Any], Any] | None
 
@@ -56,17 +55,8 @@ class PreparedSelect:
             values[name] if process is None else process(values[name])
             for name, process in self._binds
         ]
-        try:
-            pooled = self._database.engine.raw_connection()
-        except Exception as exc:
-            raise StoreError(f"could not open the store: {exc}") from exc
-        try:
-            driver = cast(sqlite3.Connection, pooled.driver_connection)
+        with driver_reading(self._database) as driver:
             fetched = driver.execute(self._sql, bound).fetchall()
-        except sqlite3.Error as exc:
-            raise StoreError(f"store error: {exc.__class__.__name__}: {exc}") from exc
-        finally:
-            pooled.close()
         columns = self._columns
         return [
             {
