@@ -4,10 +4,18 @@ Each change is written in one transaction that re-reads the row, so two outcomes
 one task recorded at once (by two processes, even) both count. Checks read the
 in-memory copy; changes other processes make are picked up within the poll interval
 (only the rows changed since the last look are read).
+
+On SQLite the re-read row is compared, as stored, with a fingerprint of the row this
+process last wrote or read for the task: when they match, the in-memory copy is that
+row and its sources (up to 20, JSON) are not decoded again. Any other writer's change
+alters the row (its ``updated_at`` at least), so it is decoded then.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -65,6 +73,9 @@ class Sessions:
         self._watch = ChangeWatch(database, VERSION_KEY, poll_interval_s)
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, SessionState] = OrderedDict()
+        #: For SQLite: the fingerprint of the stored row each cached session was
+        #: written as or read from (absent: unknown, decode the row).
+        self._stored: dict[str, bytes] = {}
         self._version = database.version(VERSION_KEY)
         self._synced_at = utcnow()
         self._driver = _DriverStatements(database) if uses_driver(database) else None
@@ -102,13 +113,13 @@ class Sessions:
         """
         if connection is None and self._driver is not None:
             with driver_transaction(self._db) as raw:
-                after = self._write(raw, task_id, source, owner, over_clearance)
+                after, stored = self._write(raw, task_id, source, owner, over_clearance)
         elif connection is None:
             with self._db.begin() as own:
-                after = self._write(own, task_id, source, owner, over_clearance)
+                after, stored = self._write(own, task_id, source, owner, over_clearance)
         else:
-            after = self._write(connection, task_id, source, owner, over_clearance)
-        self._remember(after)
+            after, stored = self._write(connection, task_id, source, owner, over_clearance)
+        self._remember(after, stored)
         return after
 
     def _write(
@@ -118,41 +129,62 @@ class Sessions:
         source: Source,
         owner: str | None,
         over_clearance: bool,
-    ) -> SessionState:
-        before = self._load_for_update(connection, task_id) or SessionState(task_id)
-        now = utcnow()
-        after = before.taking_in(source, owner=owner, over_clearance=over_clearance, at=now)
-        values = _row(after)
-        created = before.updated_at is None
-        if isinstance(connection, sqlite3.Connection):
-            statements = self._statements()
-            statement = statements.insert if created else statements.update
-            statement.execute(connection, {"task_id": task_id, "t": task_id, **values})
-        elif created:
-            connection.execute(_INSERT, {"task_id": task_id, **values})
-        else:
-            connection.execute(_UPDATE, {"t": task_id, **values})
-        bump_version(self._db, connection, VERSION_KEY)
-        return after
-
-    def _load_for_update(self, connection: Transaction, task_id: str) -> SessionState | None:
-        """The stored session, read in the write transaction (which holds its row)."""
+    ) -> tuple[SessionState, bytes | None]:
+        """Write the change; the session after, and the fingerprint of its stored row
+        (SQLite) or ``None``."""
         if not isinstance(connection, sqlite3.Connection):
-            return _load(connection, task_id, for_update=True)
-        row = self._statements().select.first(connection, {"t": task_id})
-        return _state(dict(zip(task_sessions.c.keys(), row, strict=True))) if row else None
+            before = _load(connection, task_id, for_update=True)
+            after = _taking_in(before, task_id, source, owner, over_clearance)
+            values = _row(after)
+            if before is None:
+                connection.execute(_INSERT, {"task_id": task_id, **values})
+            else:
+                connection.execute(_UPDATE, {"t": task_id, **values})
+            bump_version(self._db, connection, VERSION_KEY)
+            return after, None
+        statements = self._statements()
+        before = self._stored_session(connection, task_id)
+        after = _taking_in(before, task_id, source, owner, over_clearance)
+        statement = statements.update if before is not None else statements.insert
+        values = _row(after, sources=_sources_text(after.sources))
+        params = statement.params({"task_id": task_id, "t": task_id, **values})
+        connection.execute(statement.sql, params)
+        bump_version(self._db, connection, VERSION_KEY)
+        written = dict(zip(statement.names, params, strict=True))
+        return after, _fingerprint(tuple(written[_driver_name(name)] for name in _CHANGED))
+
+    def _stored_session(self, connection: sqlite3.Connection, task_id: str) -> SessionState | None:
+        """The stored session, read in the write transaction (which holds the write
+        lock): the in-memory copy when the row is the one it was made from."""
+        select = self._statements().select
+        row = connection.execute(select.sql, select.params({"t": task_id})).fetchone()
+        if row is None:
+            return None
+        fingerprint = _fingerprint(tuple(row))
+        with self._lock:
+            cached = self._cache.get(task_id)
+            if cached is not None and self._stored.get(task_id) == fingerprint:
+                return cached
+        converted = select.convert(row)
+        return _state({"task_id": task_id, **dict(zip(_CHANGED, converted, strict=True))})
 
     def _statements(self) -> _DriverStatements:
         if self._driver is None:
             raise TypeError("a driver connection was given for a store that is not SQLite")
         return self._driver
 
-    def _remember(self, state: SessionState) -> None:
+    def _remember(self, state: SessionState, stored: bytes | None = None) -> None:
+        """Keep ``state`` in memory (with the fingerprint of its stored row, if known)."""
         with self._lock:
             self._cache[state.task_id] = state
             self._cache.move_to_end(state.task_id)
+            if stored is None:
+                self._stored.pop(state.task_id, None)
+            else:
+                self._stored[state.task_id] = stored
             while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
+                evicted = self._cache.popitem(last=False)[0]
+                self._stored.pop(evicted, None)
 
     def _catch_up(self) -> None:
         """Reread the sessions other processes changed since the last look."""
@@ -167,6 +199,7 @@ class Sessions:
             for state in changed:
                 if state.task_id in self._cache:
                     self._cache[state.task_id] = state
+                    self._stored.pop(state.task_id, None)
             self._version = version
             self._synced_at = utcnow()
 
@@ -176,9 +209,59 @@ class _DriverStatements:
 
     def __init__(self, database: Database) -> None:
         dialect = database.engine.dialect
-        self.select = DriverStatement(dialect, _SELECT)
-        self.insert = DriverStatement(dialect, _INSERT, column_keys=("task_id", *_CHANGED))
-        self.update = DriverStatement(dialect, _UPDATE, column_keys=_CHANGED)
+        #: The columns a change writes, as stored (compared before they are decoded).
+        self.select = DriverStatement(dialect, _SELECT_CHANGED)
+        # The sources go in as the JSON text of _sources_text (Core's JSON type would
+        # encode the list itself; the text is the same).
+        unchanged = tuple(name for name in _CHANGED if name != "sources")
+        self.insert = DriverStatement(
+            dialect,
+            _INSERT.values(sources=_SOURCES_TEXT),
+            column_keys=("task_id", *unchanged),
+        )
+        self.update = DriverStatement(
+            dialect, _UPDATE.values(sources=_SOURCES_TEXT), column_keys=unchanged
+        )
+
+
+_SELECT_CHANGED = sa.select(*(task_sessions.c[name] for name in _CHANGED)).where(
+    task_sessions.c.task_id == sa.bindparam("t")
+)
+
+
+_SOURCES_TEXT = sa.bindparam("sources_text", type_=sa.Text)
+
+
+def _driver_name(column: str) -> str:
+    return "sources_text" if column == "sources" else column
+
+
+def _sources_text(sources: tuple[Source, ...]) -> str:
+    """The JSON text of ``sources`` as stored, exactly what ``json.dumps`` makes of
+    their list (each source's part made once and remembered)."""
+    return "[" + ", ".join(_source_text(source) for source in sources) + "]"
+
+
+@functools.lru_cache(maxsize=32_768)
+def _source_text(source: Source) -> str:
+    return json.dumps(_source_json(source))
+
+
+def _taking_in(
+    before: SessionState | None,
+    task_id: str,
+    source: Source,
+    owner: str | None,
+    over_clearance: bool,
+) -> SessionState:
+    session = before or SessionState(task_id)
+    return session.taking_in(source, owner=owner, over_clearance=over_clearance, at=utcnow())
+
+
+def _fingerprint(stored: tuple[Any, ...]) -> bytes:
+    """A digest of a row's values as the driver stores and returns them (text,
+    integers, ``None``): equal rows, equal fingerprints."""
+    return hashlib.blake2b(repr(stored).encode(), digest_size=16).digest()
 
 
 def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> SessionState | None:
@@ -187,14 +270,19 @@ def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> 
     return _state(row) if row is not None else None
 
 
-def _row(state: SessionState) -> dict[str, Any]:
+def _row(state: SessionState, *, sources: str | None = None) -> dict[str, Any]:
+    """The columns a change writes; with ``sources``, its JSON text (SQLite driver)."""
     return {
         "label": state.label.value if state.label else None,
         "label_owner": state.label_owner,
         "untrusted": state.untrusted,
         "injected": state.injected,
         "over_clearance": state.over_clearance,
-        "sources": [_source_json(source) for source in state.sources],
+        **(
+            {"sources_text": sources}
+            if sources is not None
+            else {"sources": [_source_json(source) for source in state.sources]}
+        ),
         "updated_at": state.updated_at,
     }
 

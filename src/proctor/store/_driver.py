@@ -63,6 +63,11 @@ class DriverStatement:
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         ]
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The bind parameters' names, in the order of :meth:`params`."""
+        return tuple(name for name, _default, _process in self._binds)
+
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         """The driver's positional parameters for ``values``."""
         bound = []
@@ -86,16 +91,17 @@ class DriverStatement:
     ) -> list[tuple[Any, ...]]:
         """Its rows, each value converted as Core would."""
         fetched = connection.execute(self.sql, self.params(values)).fetchall()
+        return [self.convert(row) for row in fetched]
+
+    def convert(self, row: Sequence[Any]) -> tuple[Any, ...]:
+        """A row as the driver returned it, each value converted as Core would."""
         columns = self._columns
         if not any(columns):
-            return [tuple(row) for row in fetched]
-        return [
-            tuple(
-                value if process is None or value is None else process(value)
-                for process, value in zip(columns, row, strict=True)
-            )
-            for row in fetched
-        ]
+            return tuple(row)
+        return tuple(
+            value if process is None or value is None else process(value)
+            for process, value in zip(columns, row, strict=True)
+        )
 
     def first(
         self, connection: sqlite3.Connection, values: Mapping[str, Any]
