@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from proctor.errors import Forbidden, InvalidInput, StoreError, Unauthorized
 from proctor.identity import (
+    LAST_USED_RESOLUTION,
     IssuedToken,
     Revocations,
     SigningKeys,
@@ -212,6 +213,65 @@ def test_flush_writes_every_pending_use_in_one_transaction(ledgered: Ledgered) -
     assert all((ledgered.stored(jti) or {})["last_used_at"] for jti in jtis)
     assert ledgered.ledger.flush() == 0
     assert transactions() == 1, "nothing pending: no write"
+
+
+def _stored_last_used(ledgered: Ledgered, jti: str) -> datetime | None:
+    text = (ledgered.stored(jti) or {}).get("last_used_at")
+    return as_utc(datetime.fromisoformat(text)) if text else None
+
+
+def test_a_token_in_use_is_written_at_most_once_per_resolution(
+    ledgered: Ledgered, clock: Clock
+) -> None:
+    jti = ledgered.issue().claims.jti
+    ledgered.ledger.flush()  # the first flush also prunes; get that out of the way
+    ledgered.ledger.touch(jti)
+    first = clock.now
+    assert ledgered.ledger.flush() == 1
+    transactions = _count_transactions(ledgered.database)
+    for _ in range(11):  # used every 5 s for the next 55 s: nothing is written
+        clock.advance(timedelta(seconds=5))
+        ledgered.ledger.touch(jti)
+        assert ledgered.ledger.flush() == 0
+    last = clock.now
+    assert transactions() == 0
+    assert _stored_last_used(ledgered, jti) == first
+    # This process shows the latest use all along; another sees the stored one.
+    shown = ledgered.ledger.get(jti)
+    assert shown is not None
+    assert shown.last_used_at == clock.now
+    other = TokenLedger(ledgered.database, clock=lambda: clock.now)
+    seen_elsewhere = other.get(jti)
+    assert seen_elsewhere is not None
+    assert seen_elsewhere.last_used_at == first
+    other.close()
+    # A resolution after the last write, the latest use is written.
+    clock.advance(timedelta(seconds=5))
+    assert clock.now == first + LAST_USED_RESOLUTION
+    assert ledgered.ledger.flush() == 1
+    assert _stored_last_used(ledgered, jti) == last
+    assert ledgered.ledger.flush() == 0
+
+
+def test_a_use_not_due_is_still_written_later_and_on_close(
+    ledgered: Ledgered, clock: Clock
+) -> None:
+    jti = ledgered.issue().claims.jti
+    ledgered.ledger.touch(jti)
+    ledgered.ledger.flush()
+    clock.advance(timedelta(seconds=20))
+    ledgered.ledger.touch(jti)  # the last use of the token, not due yet
+    used = clock.now
+    assert ledgered.ledger.flush() == 0
+    clock.advance(LAST_USED_RESOLUTION)
+    assert ledgered.ledger.flush() == 1
+    assert _stored_last_used(ledgered, jti) == used
+
+    clock.advance(timedelta(seconds=1))
+    ledgered.ledger.touch(jti)
+    assert ledgered.ledger.flush() == 0
+    ledgered.ledger.close()  # a clean stop writes every pending use
+    assert _stored_last_used(ledgered, jti) == clock.now
 
 
 def test_last_used_only_moves_forward(ledgered: Ledgered, clock: Clock) -> None:

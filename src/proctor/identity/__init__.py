@@ -10,6 +10,7 @@ from proctor.identity._assertions import (
     token_endpoint_audience,
 )
 from proctor.identity._ledger import (
+    LAST_USED_RESOLUTION,
     AgentCredentials,
     Delegation,
     LedgerToken,
@@ -37,6 +38,7 @@ __all__ = [
     "CLIENT_ASSERTION_TYPE",
     "DEFAULT_OVERLAP",
     "DEFAULT_TTL",
+    "LAST_USED_RESOLUTION",
     "MAX_ASSERTION_LIFETIME",
     "MAX_DELEGATION_DEPTH",
     "MAX_LEEWAY",

@@ -4,8 +4,11 @@ Every token the :class:`TokenService` signs is recorded here before it is handed
 out (``on_issue=ledger.record``), in the store, so every process sees every other
 process's tokens. Use is noted in memory on each verified check (:meth:`touch`,
 no store access) and written in batches by a daemon thread every
-``flush_interval_s``; a token's ``last_used_at`` is therefore up to that long
-behind in other processes, and current in this one.
+``flush_interval_s``, at most once per :data:`LAST_USED_RESOLUTION` for each token
+(as a person's key's); a token's ``last_used_at`` is therefore up to that long
+behind in other processes, and current in this one. (With 1,000 tokens in use, one
+write of every token every 5 s held the store's write lock for tens of milliseconds
+each time, stalling the checks' audit appends behind it.)
 
 Whether a recorded token is still *active* is decided by the same rules
 verification applies: not expired, and neither it, a token it was delegated from,
@@ -35,6 +38,8 @@ from proctor.store import Database, as_utc, utcnow
 log = logging.getLogger("proctor.identity.ledger")
 
 DEFAULT_FLUSH_INTERVAL_S = 5.0
+#: A token's stored ``last_used_at`` is moved forward at most this often.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 #: Expired rows are kept this long (for "last seen" and for looking a jti up).
 KEEP_EXPIRED = timedelta(days=1)
 _PRUNE_EVERY = timedelta(hours=1)
@@ -159,7 +164,11 @@ class TokenLedger:
         self._interval_s = flush_interval_s
         self._clock = clock
         self._lock = threading.Lock()
+        #: The latest use of each token this process noted and has not written.
         self._pending: dict[str, datetime] = {}
+        #: When this process last wrote a token's ``last_used_at``, kept for
+        #: :data:`LAST_USED_RESOLUTION` (a use sooner after it is not written yet).
+        self._written: dict[str, datetime] = {}
         self._flushing = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -202,14 +211,17 @@ class TokenLedger:
             if self._thread is None:
                 self._start_flusher()
 
-    def flush(self) -> int:
-        """Write the pending ``last_used_at`` values in one transaction; returns how many.
+    def flush(self, *, everything: bool = False) -> int:
+        """Write the pending ``last_used_at`` values that are due in one transaction;
+        returns how many.
 
-        Also removes rows expired more than a day ago, at most once an hour. On a
-        store failure the values stay pending (for the next flush) and the error is
-        raised.
+        A use is due when this process wrote none for the token in the last
+        :data:`LAST_USED_RESOLUTION` (``everything``: every pending use is). Uses not
+        due stay pending and are shown by this process's views. Also removes rows
+        expired more than a day ago, at most once an hour. On a store failure the
+        values stay pending (for the next flush) and the error is raised.
         """
-        return self._flush(prune=True)
+        return self._flush(prune=True, everything=everything)
 
     def close(self) -> None:
         """Stop the flush thread and write what is pending; calling it twice is harmless.
@@ -224,7 +236,7 @@ class TokenLedger:
         if thread is not None:
             thread.join()
         try:
-            self._flush(prune=False)
+            self._flush(prune=False, everything=True)
         except Exception:
             log.exception("could not write the last-used times of agent tokens on close")
 
@@ -239,34 +251,48 @@ class TokenLedger:
             except Exception:
                 log.exception("could not write the last-used times of agent tokens; will retry")
 
-    def _flush(self, *, prune: bool) -> int:
+    def _flush(self, *, prune: bool, everything: bool = False) -> int:
         with self._flushing:
-            with self._lock:
-                pending, self._pending = self._pending, {}
             now = self._clock()
+            due = self._due(now, everything)
             prune = prune and (self._next_prune is None or now >= self._next_prune)
-            if not pending and not prune:
+            if not due and not prune:
                 return 0
-            try:
-                with self._db.begin() as connection:
-                    if pending:
-                        _write_last_used(connection, pending)
-                    if prune:
-                        connection.execute(
-                            sa.delete(issued_tokens).where(_TC.expires_at < now - KEEP_EXPIRED)
-                        )
-            except Exception:
-                self._restore(pending)
-                raise
+            with self._db.begin() as connection:
+                if due:
+                    _write_last_used(connection, due)
+                if prune:
+                    connection.execute(
+                        sa.delete(issued_tokens).where(_TC.expires_at < now - KEEP_EXPIRED)
+                    )
+            self._wrote(due, now)
             if prune:
                 self._next_prune = now + _PRUNE_EVERY
-            return len(pending)
+            return len(due)
 
-    def _restore(self, pending: Mapping[str, datetime]) -> None:
+    def _due(self, now: datetime, everything: bool) -> dict[str, datetime]:
+        """The pending uses to write now (they stay pending until written)."""
+        since = now - LAST_USED_RESOLUTION
         with self._lock:
-            for jti, used in pending.items():
-                newer = self._pending.get(jti)
-                self._pending[jti] = used if newer is None else max(newer, used)
+            if everything:
+                return dict(self._pending)
+            written = self._written
+            return {
+                jti: used
+                for jti, used in self._pending.items()
+                if (last := written.get(jti)) is None or last <= since
+            }
+
+    def _wrote(self, due: Mapping[str, datetime], now: datetime) -> None:
+        """Forget the uses just written (unless a newer one came meanwhile), and the
+        writes older than the resolution (a use after them is due at once)."""
+        since = now - LAST_USED_RESOLUTION
+        with self._lock:
+            for jti, used in due.items():
+                self._written[jti] = now
+                if self._pending.get(jti) == used:
+                    del self._pending[jti]
+            self._written = {jti: at for jti, at in self._written.items() if at > since}
 
     # -- reading --------------------------------------------------------------------
 
