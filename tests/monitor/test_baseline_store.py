@@ -184,3 +184,34 @@ def test_many_baselines_are_saved_in_one_upsert_run(database: Database) -> None:
     store.save_many({"agent-0": {"version": 1, "n": "again"}})
     assert store.load("agent-0") == {"version": 1, "n": "again"}
     assert store.load("agent-1") == {"version": 1, "n": 1}
+
+
+def test_a_baseline_in_steady_use_is_saved_at_most_once_per_period(database: Database) -> None:
+    now = [1000.0]
+    store = BaselineStore(database)
+    baselines = Baselines(store, save_every_s=60.0, clock=lambda: now[0])
+    last = train(baselines, "a", calls=50)
+    assert baselines.flush() == 1
+    saved = store.load("a")
+    assert saved is not None
+    assert saved["calls"] == 50
+    for step in range(1, 12):  # learning on, a flush every 5 s: nothing is saved
+        now[0] += 5.0
+        last += timedelta(seconds=5)
+        baselines.observe(
+            Observation("a", "fx.rates", ActionClass.READ, Label.PUBLIC, Outcome.ALLOW, last)
+        )
+        assert baselines.flush() == 0, f"saved again after {step * 5} s"
+    assert (store.load("a") or {})["calls"] == 50
+    assert baselines.state("a")["calls"] == 61
+    train(baselines, "b", calls=10)  # another agent's first save is due at once
+    assert baselines.flush() == 1
+    now[0] += 5.0
+    assert baselines.flush() == 1  # a's period is over
+    assert (store.load("a") or {})["calls"] == 61
+    baselines.observe(
+        Observation("a", "fx.rates", ActionClass.READ, Label.PUBLIC, Outcome.ALLOW, last)
+    )
+    assert baselines.flush() == 0
+    assert baselines.flush(everything=True) == 1  # on close: every change
+    assert Baselines(store).state("a")["calls"] == 62

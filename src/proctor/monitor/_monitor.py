@@ -262,7 +262,7 @@ class Monitor:
         self.breakers.close()
         self._queue.put(None)
         self._worker.join(timeout=10.0)
-        self._flush()
+        self._flush(everything=True)
         closer = getattr(self._limiter, "close", None)
         if closer is not None:
             closer()
@@ -382,9 +382,9 @@ class Monitor:
                 self._flush()
                 next_flush = time.monotonic() + self.setup.flush_interval_s
 
-    def _flush(self) -> None:
+    def _flush(self, *, everything: bool = False) -> None:
         try:
-            self.baselines.flush()
+            self.baselines.flush(everything=everything)
         except Exception:
             log.exception("saving baselines failed; they are kept for the next flush")
 
