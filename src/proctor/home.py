@@ -18,7 +18,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proctor.errors import InvalidInput
-from proctor.monitor import BreakerSettings
 from proctor.store import Durability
 
 HOME_ENV = "PROCTOR_HOME"
@@ -153,6 +152,9 @@ class MonitorSettings(BaseModel):
     @field_validator("breakers")
     @classmethod
     def _breaker_rules(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        # Here: the Claude Code hook imports this module and must not load the monitor.
+        from proctor.monitor import BreakerSettings
+
         try:
             BreakerSettings.from_mapping(raw)
         except InvalidInput as exc:

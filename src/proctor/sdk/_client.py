@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -20,7 +20,6 @@ from pydantic import BaseModel, ValidationError
 import proctor
 from proctor.approvals import ApprovalRequest
 from proctor.errors import InvalidInput, ProctorError
-from proctor.gateway import Visibility
 from proctor.model import (
     CheckRequest,
     Decision,
@@ -57,6 +56,9 @@ from proctor.wire import (
     check_to_wire,
     decision_from_wire,
 )
+
+if TYPE_CHECKING:
+    from proctor.gateway import Visibility
 
 OutT = TypeVar("OutT", bound=BaseModel)
 
@@ -169,6 +171,9 @@ class Client:
     def visibility(self, token: str, names: Sequence[str]) -> Visibility:
         """Which of ``names`` a policy denies the holder of ``token`` outright
         (``POST /v1/mcp/visibility``, with the task token); raises ``ProctorError``."""
+        # Imported here: its module loads the policy engine, which checking calls does not need.
+        from proctor.gateway import Visibility
+
         body = VisibilityIn(tools=list(names)).model_dump_json()
         answer = self._call("POST", "/v1/mcp/visibility", body, VisibilityOut, credential=token)
         return Visibility(answer.agent_id, answer.task_id, frozenset(answer.hidden))
