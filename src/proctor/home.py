@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proctor.errors import InvalidInput
@@ -250,6 +249,8 @@ class Home:
         return True
 
     def load_settings(self) -> Settings:
+        import yaml  # here: the Claude Code hook imports this module and reads no settings
+
         if not self.settings_path.exists():
             return Settings()
         try:
