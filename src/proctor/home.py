@@ -14,11 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proctor.errors import InvalidInput
-from proctor.monitor import BreakerSettings
 from proctor.store import Durability
 
 HOME_ENV = "PROCTOR_HOME"
@@ -153,6 +151,9 @@ class MonitorSettings(BaseModel):
     @field_validator("breakers")
     @classmethod
     def _breaker_rules(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        # Here: the Claude Code hook imports this module and must not load the monitor.
+        from proctor.monitor import BreakerSettings
+
         try:
             BreakerSettings.from_mapping(raw)
         except InvalidInput as exc:
@@ -248,6 +249,8 @@ class Home:
         return True
 
     def load_settings(self) -> Settings:
+        import yaml  # here: the Claude Code hook imports this module and reads no settings
+
         if not self.settings_path.exists():
             return Settings()
         try:

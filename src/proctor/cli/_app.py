@@ -21,6 +21,7 @@ from proctor.cli._common import (
     open_gateway,
     print_json,
 )
+from proctor.cli._root import root_app
 from proctor.cli.approvals import approvals_app
 from proctor.cli.audit import audit_app
 from proctor.cli.directory import directory_app
@@ -39,12 +40,7 @@ from proctor.gateway import Gateway
 from proctor.model import Outcome, ToolCall
 from proctor.wire import decision_to_wire
 
-app = typer.Typer(
-    name="proctor",
-    help="Proctor: decide, explain and record every AI agent tool call.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
+app = root_app()
 
 
 @app.callback()

@@ -6,10 +6,11 @@ import json
 import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from proctor.cli._root import root_app
 from proctor.home import HOME_ENV, Home, is_private, resolve_home
 from proctor.integrations.claude_code import ClaudeCodeHook, HookResult
 from proctor.integrations.claude_code._hook import MAX_INPUT, refuse
@@ -19,7 +20,9 @@ from proctor.integrations.claude_code._setup import (
     settings_snippet,
 )
 from proctor.integrations.claude_code._stamps import STAMPS_ENV, parse_stamps
-from proctor.sdk import Checker, Client
+
+if TYPE_CHECKING:
+    from proctor.sdk import Checker
 
 hook_app = typer.Typer(help="Hooks that put coding agents behind Proctor.", no_args_is_help=True)
 claude_app = typer.Typer(
@@ -29,6 +32,15 @@ claude_app = typer.Typer(
     invoke_without_command=True,
 )
 hook_app.add_typer(claude_app, name="claude-code")
+
+
+def main() -> None:
+    """``proctor hook ...`` as the full CLI runs it, with only this group added: what
+    :func:`proctor.cli.main` runs for ``proctor hook claude-code``, so the process
+    that answers every tool call imports the HTTP client, not the gateway."""
+    app = root_app()
+    app.add_typer(hook_app, name="hook")
+    app()
 
 
 @claude_app.callback()
@@ -121,8 +133,11 @@ def inventory(
 
 
 def _checker(url: str | None, data_dir: Path | None, timeout: float) -> tuple[Checker | None, str]:
-    """The gateway to ask, or None and why there is none."""
+    """The gateway to ask, or None and why there is none. Each way imports only what it
+    uses: this process starts for every tool call."""
     if url:
+        from proctor.sdk import Client
+
         return Client(url, timeout=timeout), ""
     if data_dir is None:
         return None, (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -9,6 +11,7 @@ from proctor.errors import InvalidInput
 from proctor.model import ActionClass, Label
 
 GROUP_PREFIX = "group:"
+_PATTERN = re.compile(r"[A-Za-z0-9_*?\[\]][A-Za-z0-9_.:/@#+=*?\[\]!-]{0,299}")
 
 
 class AccessLevel(StrEnum):
@@ -95,3 +98,32 @@ class AccessRule:
     kind: TargetKind
     pattern: str
     grants: tuple[Grant, ...]
+
+
+def grants_from(mapping: Mapping[str, str]) -> tuple[Grant, ...]:
+    """``{"group:eng": "read", "dana": "admin"}`` as grants (what manifests and the API say)."""
+    grants = []
+    for subject, level in mapping.items():
+        try:
+            parsed = AccessLevel(level)
+        except ValueError:
+            raise InvalidInput(
+                f"access level {level!r} for {subject}: use read, write or admin",
+                code="invalid_access",
+            ) from None
+        grants.append(Grant(subject_of(subject), parsed))
+    return tuple(sorted(grants, key=_by_subject))
+
+
+def check_pattern(pattern: str) -> str:
+    """A resource id, tool name or fnmatch pattern of them."""
+    if not _PATTERN.fullmatch(pattern):
+        raise InvalidInput(
+            f"access pattern {pattern!r} is not valid: an id or an fnmatch pattern (max 300)",
+            code="invalid_access",
+        )
+    return pattern
+
+
+def _by_subject(grant: Grant) -> str:
+    return grant.subject

@@ -9,7 +9,6 @@ is refused before anything is written.
 from __future__ import annotations
 
 import builtins
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -22,7 +21,8 @@ from proctor.directory._model import (
     Grant,
     Group,
     TargetKind,
-    subject_of,
+    _by_subject,
+    check_pattern,
 )
 from proctor.directory._tables import access_grants, directory_groups, directory_members
 from proctor.errors import InvalidInput, NotFound
@@ -31,7 +31,6 @@ from proctor.model import Label
 from proctor.store import Database
 
 VERSION_KEY = "directory"
-_PATTERN = re.compile(r"[A-Za-z0-9_*?\[\]][A-Za-z0-9_.:/@#+=*?\[\]!-]{0,299}")
 _MAX_MEMBERS = 100_000
 
 
@@ -186,35 +185,6 @@ class DirectoryStore:
 
     def version(self) -> int:
         return self._db.version(VERSION_KEY)
-
-
-def grants_from(mapping: Mapping[str, str]) -> tuple[Grant, ...]:
-    """``{"group:eng": "read", "dana": "admin"}`` as grants (what manifests and the API say)."""
-    grants = []
-    for subject, level in mapping.items():
-        try:
-            parsed = AccessLevel(level)
-        except ValueError:
-            raise InvalidInput(
-                f"access level {level!r} for {subject}: use read, write or admin",
-                code="invalid_access",
-            ) from None
-        grants.append(Grant(subject_of(subject), parsed))
-    return tuple(sorted(grants, key=_by_subject))
-
-
-def check_pattern(pattern: str) -> str:
-    """A resource id, tool name or fnmatch pattern of them."""
-    if not _PATTERN.fullmatch(pattern):
-        raise InvalidInput(
-            f"access pattern {pattern!r} is not valid: an id or an fnmatch pattern (max 300)",
-            code="invalid_access",
-        )
-    return pattern
-
-
-def _by_subject(grant: Grant) -> str:
-    return grant.subject
 
 
 def _delete_rule(kind: TargetKind, pattern: str) -> sa.Delete:

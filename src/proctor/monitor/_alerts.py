@@ -9,13 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.errors import InvalidInput
-from proctor.monitor._baseline import Baselines
 from proctor.monitor._breaker_windows import call_summary
 from proctor.monitor._events import Trip, TripAction
 from proctor.monitor._facts import AnomalyFacts, Observation
+
+if TYPE_CHECKING:
+    from proctor.monitor._baseline import Baselines
 
 
 class AlertKind(StrEnum):

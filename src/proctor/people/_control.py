@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from proctor.people._people import Person, PersonKey, Role
+from proctor.people._people import Person, PersonKey
+from proctor.people._role import Role
 
 if TYPE_CHECKING:
     # Only for types: proctor.admin imports the runtime, which imports this package.

@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from proctor.errors import Conflict, InvalidInput, NotFound, StoreError, Unauthorized
 from proctor.inventory import check_agent_id
 from proctor.model import Label
+from proctor.people._role import Role
 from proctor.people._tables import people, person_keys
 from proctor.store import Database, as_utc, utcnow
 
@@ -37,23 +37,6 @@ _DEFAULT_KEY_NAME = "personal key"
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 #: The change counter of people (the directory's precomputed view watches it).
 VERSION_KEY = "people"
-
-
-class Role(StrEnum):
-    """What a person may do. Roles add up; none of them implies another."""
-
-    #: Everything an admin key may do: inventory, policies, people, the kill switch.
-    ADMIN = "admin"
-    #: Decides on calls held for a human's approval.
-    APPROVER = "approver"
-    #: Reads the audit log and reports.
-    AUDITOR = "auditor"
-    #: Reads the inventory and tasks.
-    VIEWER = "viewer"
-    #: Creates tasks on behalf of another requester (a trusted launcher).
-    LAUNCHER = "launcher"
-    #: Security on-call: answers what policies reserve for ``role:security``.
-    SECURITY = "security"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,16 +11,26 @@ import json
 import secrets
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
 import proctor
+from proctor._wire_calls import (
+    ApprovalOut,
+    DecisionOut,
+    ErrorOut,
+    OutcomeIn,
+    OutcomeOut,
+    VisibilityIn,
+    VisibilityOut,
+    check_to_wire,
+    decision_from_wire,
+)
 from proctor.approvals import ApprovalRequest
 from proctor.errors import InvalidInput, ProctorError
-from proctor.gateway import Visibility
 from proctor.model import (
     CheckRequest,
     Decision,
@@ -31,32 +41,24 @@ from proctor.model import (
     ToolCall,
 )
 from proctor.sdk._wait import wait
-from proctor.wire import (
-    AgentIn,
-    AgentOut,
-    ApprovalOut,
-    DecisionOut,
-    ErrorOut,
-    HumanIn,
-    McpAcceptIn,
-    McpPinOut,
-    McpToolIn,
-    McpToolsIn,
-    McpToolsOut,
-    OutcomeIn,
-    OutcomeOut,
-    Put,
-    ResourceIn,
-    ResourceOut,
-    TaskIn,
-    TaskOut,
-    ToolIn,
-    ToolOut,
-    VisibilityIn,
-    VisibilityOut,
-    check_to_wire,
-    decision_from_wire,
-)
+
+if TYPE_CHECKING:
+    from proctor.gateway import Visibility
+    from proctor.wire import (
+        AgentIn,
+        AgentOut,
+        HumanIn,
+        McpPinOut,
+        McpToolIn,
+        McpToolsOut,
+        Put,
+        ResourceIn,
+        ResourceOut,
+        TaskIn,
+        TaskOut,
+        ToolIn,
+        ToolOut,
+    )
 
 OutT = TypeVar("OutT", bound=BaseModel)
 
@@ -169,17 +171,24 @@ class Client:
     def visibility(self, token: str, names: Sequence[str]) -> Visibility:
         """Which of ``names`` a policy denies the holder of ``token`` outright
         (``POST /v1/mcp/visibility``, with the task token); raises ``ProctorError``."""
+        # Imported here: its module loads the policy engine, which checking calls does not need.
+        from proctor.gateway import Visibility
+
         body = VisibilityIn(tools=list(names)).model_dump_json()
         answer = self._call("POST", "/v1/mcp/visibility", body, VisibilityOut, credential=token)
         return Visibility(answer.agent_id, answer.task_id, frozenset(answer.hidden))
 
     # -- admin helpers ---------------------------------------------------------------
+    # Each imports its shapes from proctor.wire when called: an agent's client (the
+    # Claude Code hook, started for every tool call) never loads them.
 
     def observe_mcp_tools(
         self, server: str, tools: Sequence[McpToolIn], unannotated: str = "require_approval"
     ) -> McpToolsOut:
         """Register and pin an upstream MCP server's tool listing
         (``POST /v1/mcp/servers/{server}/tools``)."""
+        from proctor.wire import McpToolsIn, McpToolsOut
+
         body = McpToolsIn(tools=list(tools), unannotated=unannotated).model_dump_json()
         path = f"/v1/mcp/servers/{quote(server, safe='')}/tools"
         return self._call("POST", path, body, McpToolsOut)
@@ -187,28 +196,40 @@ class Client:
     def accept_mcp_tool(self, server: str, tool: str, reason: str) -> McpPinOut:
         """Accept a changed or unannotated MCP tool
         (``POST /v1/mcp/servers/{server}/tools/{tool}/accept``)."""
+        from proctor.wire import McpAcceptIn, McpPinOut
+
         path = f"/v1/mcp/servers/{quote(server, safe='')}/tools/{quote(tool, safe='')}/accept"
         return self._call("POST", path, McpAcceptIn(reason=reason).model_dump_json(), McpPinOut)
 
     def put_agent(self, agent: AgentIn) -> Put[AgentOut]:
         """Register or update an agent (``POST /v1/agents``)."""
+        from proctor.wire import AgentOut, Put
+
         return self._call("POST", "/v1/agents", agent.model_dump_json(), Put[AgentOut])
 
     def put_human(self, human: HumanIn) -> Put[HumanIn]:
         """Add a person to the directory or update them (``PUT /v1/people/{id}``)."""
+        from proctor.wire import HumanIn, Put
+
         path = f"/v1/people/{quote(human.id, safe='')}"
         return self._call("PUT", path, human.model_dump_json(), Put[HumanIn])
 
     def put_tool(self, tool: ToolIn) -> Put[ToolOut]:
         """Register or update a tool (``POST /v1/tools``)."""
+        from proctor.wire import Put, ToolOut
+
         return self._call("POST", "/v1/tools", tool.model_dump_json(), Put[ToolOut])
 
     def put_resource(self, resource: ResourceIn) -> Put[ResourceOut]:
         """Register or update a resource (``POST /v1/resources``)."""
+        from proctor.wire import Put, ResourceOut
+
         return self._call("POST", "/v1/resources", resource.model_dump_json(), Put[ResourceOut])
 
     def create_task(self, task: TaskIn) -> TaskOut:
         """Give an agent a task (``POST /v1/tasks``); ``credential`` holds its task token."""
+        from proctor.wire import TaskOut
+
         return self._call("POST", "/v1/tasks", task.model_dump_json(), TaskOut)
 
     # -- transport -------------------------------------------------------------------

@@ -6,7 +6,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from proctor.errors import StoreError
+from proctor.store._durability import Durability
 
 if TYPE_CHECKING:
     from proctor.store._watch import VersionBoard
@@ -50,18 +50,6 @@ def as_utc(moment: datetime) -> datetime:
     stores UTC, so a naive value is UTC.
     """
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class Durability(StrEnum):
-    """How much an acknowledged write survives.
-
-    ``process`` (default): survives the process being killed (SQLite WAL,
-    ``synchronous=NORMAL``: the commit is in the OS before we answer).
-    ``power``: also survives power loss (``synchronous=FULL``: fsync per commit).
-    """
-
-    PROCESS = "process"
-    POWER = "power"
 
 
 class Database:

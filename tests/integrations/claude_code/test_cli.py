@@ -76,7 +76,13 @@ def test_an_unreachable_gateway_is_denied(env: dict[str, str]) -> None:
 def test_no_configured_gateway_is_denied(env: dict[str, str]) -> None:
     done = run_hook(pre("Read", {"file_path": "/r"}), {"PROCTOR_TOKEN": env["PROCTOR_TOKEN"]})
     assert done.returncode == 2
-    assert "no gateway is configured" in answer(done)[1]
+    decision, reason = answer(done)
+    assert decision == "deny"
+    assert reason == (
+        "Proctor: no gateway is configured: set PROCTOR_URL to the gateway's URL, or pass "
+        "--data-dir (PROCTOR_HOME) to decide in-process"
+    )
+    assert done.stderr.decode().strip() == reason
 
 
 def test_a_missing_data_directory_is_not_created(tmp_path: Path, env: dict[str, str]) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from proctor.integrations.claude_code._mapping import SESSION_TOOLS
 
 #: The command Claude Code runs for every hook event.
@@ -93,4 +91,6 @@ def inventory_manifest(agent_id: str = "claude-code", owner: str = "platform-tea
         "# MCP tools (mcp__<server>__<tool>) are checked as <server>.<tool>: register\n"
         "# them under those names too.\n"
     )
+    import yaml  # here: the hook itself, run for every tool call, never prints this
+
     return header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)
