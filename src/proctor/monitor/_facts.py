@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -149,6 +149,48 @@ class AnomalyFacts:
             reasons=(f"monitor unavailable: {reason}",),
             new_delegate=True,
         )
+
+
+# Each field's slot, set directly: a frozen dataclass's own __init__ goes through
+# object.__setattr__ once per field, which makes it twice as slow.
+_new = object.__new__
+(
+    _set_learning,
+    _set_new_tool,
+    _set_new_action_class,
+    _set_label_escalation,
+    _set_rate_zscore,
+    _set_deny_rate,
+    _set_anomaly_score,
+    _set_reasons,
+    _set_new_delegate,
+) = (getattr(AnomalyFacts, field.name).__set__ for field in fields(AnomalyFacts))
+
+
+def build_facts(
+    learning: bool,
+    new_tool: bool,
+    new_action_class: bool,
+    label_escalation: bool,
+    rate_zscore: float,
+    deny_rate: float,
+    anomaly_score: float,
+    reasons: tuple[str, ...],
+    new_delegate: bool,
+) -> AnomalyFacts:
+    """``AnomalyFacts(...)`` with every field given in order: the same value, built in
+    half the time (the monitor builds two or three per call)."""
+    facts = _new(AnomalyFacts)
+    _set_learning(facts, learning)
+    _set_new_tool(facts, new_tool)
+    _set_new_action_class(facts, new_action_class)
+    _set_label_escalation(facts, label_escalation)
+    _set_rate_zscore(facts, rate_zscore)
+    _set_deny_rate(facts, deny_rate)
+    _set_anomaly_score(facts, anomaly_score)
+    _set_reasons(facts, reasons)
+    _set_new_delegate(facts, new_delegate)
+    return facts
 
 
 def _percent(value: float) -> int:
