@@ -41,18 +41,22 @@ class Observation:
         """This observation with its ``call_key`` computed from ``call_key_source``."""
         if self.call_key is not None or self.call_key_source is None:
             return self
-        return Observation(
-            self.agent,
-            self.tool,
-            self.action,
-            self.label,
-            self.outcome,
-            self.at,
-            self.delegated_to,
-            self.call_key_source(),
-            self.resource,
-            self.decision_id,
-        )
+        call_key = self.call_key_source()
+        # Observation(...) with call_key_source None, built through its slots (the
+        # learner does this for every call; see build_facts).
+        keyed = _new(Observation)
+        _set_agent(keyed, self.agent)
+        _set_tool(keyed, self.tool)
+        _set_action(keyed, self.action)
+        _set_label(keyed, self.label)
+        _set_outcome(keyed, self.outcome)
+        _set_at(keyed, self.at)
+        _set_delegated_to(keyed, self.delegated_to)
+        _set_call_key(keyed, call_key)
+        _set_resource(keyed, self.resource)
+        _set_decision_id(keyed, self.decision_id)
+        _set_call_key_source(keyed, None)
+        return keyed
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,21 @@ _new = object.__new__
     _set_reasons,
     _set_new_delegate,
 ) = (getattr(AnomalyFacts, field.name).__set__ for field in fields(AnomalyFacts))
+
+
+(
+    _set_agent,
+    _set_tool,
+    _set_action,
+    _set_label,
+    _set_outcome,
+    _set_at,
+    _set_delegated_to,
+    _set_call_key,
+    _set_resource,
+    _set_decision_id,
+    _set_call_key_source,
+) = (getattr(Observation, field.name).__set__ for field in fields(Observation))
 
 
 def build_facts(

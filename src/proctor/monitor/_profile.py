@@ -316,7 +316,7 @@ class AgentProfile:
         if self.first_at is None:
             self.first_at = at
             self.rate_at = at
-        learning = self.is_learning(at, settings)
+        learning = self.learned_call < 0 and self.is_learning(at, settings)
         if ratios is not None:
             means, deviations = self.rate_mean, self.rate_dev
             for i, ratio in enumerate(ratios):

@@ -182,32 +182,60 @@ def ahead(
     call made at ``at`` (its rate z-score ``z`` and pace ``pace``): the facts of a
     next call that is nothing new, with and without that evidence (it holds for
     :data:`PACE_HOLD_S`), and the evidence itself."""
-    carried: list[tuple[float, str]] = []
+    evidence: list[tuple[float, str]] = []
     if z > RATE_Z[0]:
         phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
-        carried.append((RATE * ramp(z, *RATE_Z), phrase))
+        evidence.append((RATE * ramp(z, *RATE_Z), phrase))
     if pace is not None:
-        carried.append((BURST * ramp(pace[1], *BURST_BITS), pace[2]))
+        evidence.append((BURST * ramp(pace[1], *BURST_BITS), pace[2]))
     calm: list[tuple[float, str]] = []
     deny_rate = _denials(profile, calm)
-    carried += calm
-    if profile.is_learning(at, settings):
+    learning = profile.is_learning(at, settings)
+    quiet, quiet_components = _quiet(profile, settings, learning, deny_rate, calm)
+    if not evidence:
+        # The same facts as without the evidence, but for the rate z-score.
+        held = build_facts(
+            learning,
+            learning,
+            learning,
+            learning,
+            z,
+            deny_rate,
+            quiet.anomaly_score,
+            quiet.reasons,
+            False,
+        )
+        return at, held, quiet, quiet_components, quiet_components
+    carried = evidence + calm
+    if learning:
         held = _learning_facts(profile, settings, z, deny_rate, carried, None)
-        quiet = _learning_facts(profile, settings, 0.0, deny_rate, calm, None)
-        return at, held, quiet, tuple(carried), tuple(calm)
-    held = _learned_facts(z, deny_rate, carried, False, False, False, False)
-    quiet_components = tuple(calm)
+    else:
+        held = _learned_facts(z, deny_rate, carried, False, False, False, False)
+    return at, held, quiet, tuple(carried), quiet_components
+
+
+def _quiet(
+    profile: AgentProfile,
+    settings: BaselineSettings,
+    learning: bool,
+    deny_rate: float,
+    calm: list[tuple[float, str]],
+) -> tuple[AnomalyFacts, tuple[tuple[float, str], ...]]:
+    """The facts of a next call that is nothing new and carries no rate or pace
+    evidence, with their components (``calm``: the denials')."""
+    components = tuple(calm)
+    if learning:
+        return _learning_facts(profile, settings, 0.0, deny_rate, calm, None), components
     last = profile.ahead
     if (
         last is not None
         and not last[2].learning
-        and last[4] == quiet_components
+        and last[4] == components
         and last[2].deny_rate == deny_rate
     ):
         # The same denials as after the previous call: the same facts (most calls).
-        return at, held, last[2], tuple(carried), last[4]
-    quiet = _learned_facts(0.0, deny_rate, calm, False, False, False, False)
-    return at, held, quiet, tuple(carried), quiet_components
+        return last[2], last[4]
+    return _learned_facts(0.0, deny_rate, calm, False, False, False, False), components
 
 
 def screen(
@@ -319,7 +347,9 @@ def _pace(
     key: int | None,
 ) -> Pace | None:
     """The strongest burst or loop this call makes: (at, bits, phrase), or None."""
-    above = sum(profile.labels[label_rank:]) if label_rank else profile.total
+    label_times = profile.label_times[label_rank] if label_rank else None
+    # The weight of this label or above (only read with two or more such calls).
+    above = sum(profile.labels[label_rank:]) if label_times and len(label_times) > 1 else 0.0
     burst = _burst(
         profile,
         at,
@@ -328,11 +358,7 @@ def _pace(
             ("all tools", profile.recent_times, -1.0),
             (tool, profile.tool_times.get(tool), profile.tools.get(tool, 0.0)),
             (action, profile.action_times.get(action), profile.actions.get(action, 0.0)),
-            (
-                _LABEL_KEYS[label_rank],
-                profile.label_times[label_rank] if label_rank else None,
-                above,
-            ),
+            (_LABEL_KEYS[label_rank], label_times, above),
         ),
     )
     repeated = profile.repeated(tool, key)
