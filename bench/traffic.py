@@ -6,6 +6,7 @@
     python bench/traffic.py --json
     python bench/traffic.py --no-call-keys    # as a gateway passing no call fingerprints
     python bench/traffic.py --seeds 1,2,3 --explain  # also each miss and false alert
+    python bench/traffic.py --seeds 1,2,3 --digest   # also a hash of every fact, trip, alert
 
 A seeded simulator (bench/traffic_sim.py) generates days of benign traffic for several
 agent types and injects labelled anomalous episodes (runaway loop, exfiltration,
@@ -33,6 +34,7 @@ from seeds 21-30, run once at the end; docs/monitoring.md reports all three sets
 from __future__ import annotations
 
 import argparse
+import hashlib
 import heapq
 import json
 import random
@@ -105,6 +107,9 @@ class RunResult:
     steps: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     false_details: list[str] = field(default_factory=list)
     timings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    #: With ``--digest``: a hash of everything the monitor said of every call (both
+    #: sets of facts, trips, alerts) and of every baseline at the end.
+    digest: Any = None
 
 
 def run(
@@ -115,6 +120,7 @@ def run(
     *,
     call_keys: bool = True,
     explain: bool = False,
+    digest: bool = False,
 ) -> RunResult:
     rng = random.Random(seed)
     agents = make_agents(rng, per_type)
@@ -129,6 +135,8 @@ def run(
     breakers = Breakers(BreakerSettings(on_trip=TripAction.HOLD))
     alerts = AlertRule(threshold=0.7, quiet_period=timedelta(minutes=30))
     result = RunResult(seed, days, len(agents), call_keys, explain=explain)
+    if digest:
+        result.digest = hashlib.sha256()
     used: dict[str, set[str]] = defaultdict(set)
     busy: dict[str, tuple[float, float]] = {}
     last_episode_end: dict[str, float] = {}
@@ -172,6 +180,9 @@ def run(
         _process(call, baselines, breakers, alerts, result, last_episode_end)
         used[call.agent].add(call.tool)
     breakers.close()
+    if result.digest is not None:
+        for agent in agents:
+            result.digest.update(repr(baselines.state(agent.id)).encode())
     return result
 
 
@@ -234,6 +245,8 @@ def _process(
         trip = breakers.observe_outcome(done)
         if trip is not None:
             fired.append("breaker:" + trip.rule.split("(")[0])
+    if result.digest is not None:
+        _digest(result.digest, screened, facts, trip, alert, fired)
     timings = result.timings
     timings["screen"].append(t1 - t0)
     timings["breaker_state"].append(t2 - t1)
@@ -262,6 +275,15 @@ def _process(
         end = last_episode_end.get(call.agent)
         if end is not None and 0.0 <= call.at - end <= HOUR:
             result.false_after_episode += 1
+
+
+def _digest(digest: Any, screened: Any, facts: Any, trip: Any, alert: Any, fired: Any) -> None:
+    """Fold one call's hot-path and exact facts (exact floats), its trip and its alert
+    (without the alert's random id) into ``digest``."""
+    seen = [screened, facts, fired, trip]
+    if alert is not None:
+        seen += [alert.kind, alert.severity, alert.summary, alert.evidence]
+    digest.update(repr(seen).encode())
 
 
 def _explain(call: Call, facts: Any, fired: list[str], result: RunResult) -> None:
@@ -454,6 +476,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
+        "--digest",
+        action="store_true",
+        help="also print a SHA-256 of every call's facts, trips and alerts, and of every "
+        "baseline at the end (equal digests: the monitor behaved identically)",
+    )
+    parser.add_argument(
         "--explain",
         action="store_true",
         help="also print every episode missed within 5 calls, call by call, and every false alert",
@@ -470,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
             args.episodes,
             call_keys=not args.no_call_keys,
             explain=args.explain,
+            digest=args.digest,
         )
         for seed in seeds
     ]
@@ -477,6 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(summary, indent=2) if args.json else render(summary))
     if args.explain:
         print(explanation(results))
+    if args.digest:
+        for result in results:
+            print(f"seed {result.seed} digest {result.digest.hexdigest()}")
     return 0
 
 

@@ -21,13 +21,19 @@ from proctor.model import HIGH_RISK_ACTIONS, ActionClass, Label, Outcome
 from proctor.monitor._facts import AnomalyFacts, Observation, OutcomeObservation
 from proctor.monitor._monitor_store import BaselineStore
 from proctor.monitor._profile import KEY_TIMES, UNCLASSIFIED, AgentProfile
-from proctor.monitor._scoring import ahead, assess, judge, prepare, screen
+from proctor.monitor._scoring import ahead, assess_rated, judge, prepare, screen
 from proctor.monitor._settings import BaselineSettings
 
 _log = logging.getLogger("proctor.monitor")
 _RANK = {label: rank for rank, label in enumerate(Label)}
 _LABEL_NAMES = [str(label) for label in Label]
 _HIGH_RISK = frozenset(HIGH_RISK_ACTIONS)
+#: Each action class's key in the baseline and whether it is high-risk (a tool missing
+#: from the inventory, action None, counts as high-risk).
+_ACTIONS: dict[ActionClass | None, tuple[str, bool]] = {
+    None: (UNCLASSIFIED, True),
+    **{action: (action.value, action in _HIGH_RISK) for action in ActionClass},
+}
 #: Calls scoring at least this enter the baseline at :data:`DAMPENED_WEIGHT`.
 DAMPEN_ABOVE = 0.5
 DAMPENED_WEIGHT = 0.1
@@ -36,6 +42,19 @@ DAMPENED_WEIGHT = 0.1
 #: that changed at every flush (every 5 s) held the lock the checks' anomaly facts
 #: need, and the store's write lock, for tens of milliseconds with 1,000 agents.
 SAVE_EVERY_S = 60.0
+
+
+#: A decided call as the baseline learns it: tool, action key, high-risk, label rank,
+#: epoch seconds, fingerprint, denied.
+_Call = tuple[str, str, bool, int, float, int | None, bool]
+
+
+class _Unrated:
+    """The type of :data:`_UNRATED`."""
+
+
+#: A call's rate ratios are not computed yet (the profile computes them as it learns).
+_UNRATED = _Unrated()
 
 
 class Baselines:
@@ -92,8 +111,7 @@ class Baselines:
         """
         call = (
             tool,
-            UNCLASSIFIED if action is None else action.value,
-            action is None or action in _HIGH_RISK,
+            *_action_info(action),
             _RANK[label],
             _epoch(at),
             delegated_to,
@@ -117,16 +135,22 @@ class Baselines:
         them; the rate, burst or loop and denial evidence as :meth:`learn` found it for
         the agent's latest call (rate and pace only if that call was made within a
         minute), not recomputed. See ``docs/monitoring.md``."""
-        call = (
-            tool,
-            UNCLASSIFIED if action is None else action.value,
-            action is None or action in _HIGH_RISK,
-            _RANK[label],
-            _epoch(at),
-            delegated_to,
-            self._settings,
-        )
-        return self._judged(agent, screen, call)
+        action_key, high_risk = _action_info(action)
+        rank = _RANK[label]
+        moment = _epoch(at)
+        settings = self._settings
+        with self._lock:
+            profile = self._profiles.get(agent)
+            if profile is not None:
+                self._profiles.move_to_end(agent)
+                return screen(
+                    profile, tool, action_key, high_risk, rank, moment, delegated_to, settings
+                )
+        profile = self._profile(agent)
+        with self._lock:
+            return screen(
+                profile, tool, action_key, high_risk, rank, moment, delegated_to, settings
+            )
 
     def _judged(
         self, agent: str, how: Callable[..., AnomalyFacts], call: tuple[Any, ...]
@@ -146,80 +170,103 @@ class Baselines:
         """Judge a decided call exactly as :meth:`facts` would have just before it, then
         learn from it as :meth:`observe` does with those facts; returns them. Its burst
         or loop evidence is kept for :meth:`screen` to carry to the agent's next call."""
-        action = observation.action
-        call_key = observation.call_key
-        tool, agent = observation.tool, observation.agent
-        rank = _RANK[observation.label]
-        moment = _epoch(observation.at)
-        key = None if call_key is None else fingerprint(tool, call_key)
+        agent = observation.agent
+        call = _call(observation)
+        with self._lock:
+            profile = self._profiles.get(agent)
+            if profile is not None:
+                self._profiles.move_to_end(agent)
+                facts = self._learn_call(profile, call, observation.delegated_to)
+                self._dirty.add(agent)
+                return facts
         profile = self._profile(agent)
         with self._lock:
             self._attach(agent, profile)
-            facts, pace = assess(
-                profile,
-                tool,
-                UNCLASSIFIED if action is None else action.value,
-                action is None or action in _HIGH_RISK,
-                rank,
-                moment,
-                observation.delegated_to,
-                key,
-                self._settings,
-            )
-            self._learn(profile, observation, facts, key)
-            profile.ahead = ahead(profile, moment, facts.rate_zscore, pace, self._settings)
+            facts = self._learn_call(profile, call, observation.delegated_to)
             self._dirty.add(agent)
+        return facts
+
+    def _learn_call(self, profile: AgentProfile, call: _Call, delegate: str | None) -> AnomalyFacts:
+        """Under the lock: :meth:`learn` on the agent's profile. The call's rate ratios
+        are computed once, for judging it and for learning from it (the profile does
+        not change in between)."""
+        settings = self._settings
+        tool, action, high_risk, rank, moment, key, _ = call
+        reference = profile.reference_rate(moment, settings)
+        ratios = profile.log_rate_ratios(moment, reference)
+        facts, pace = assess_rated(
+            profile,
+            tool,
+            action,
+            high_risk,
+            rank,
+            moment,
+            delegate,
+            key,
+            settings,
+            reference,
+            ratios,
+        )
+        # The first call starts the rates before it is observed: its ratios are
+        # computed again then (there are none: no call came before it).
+        rated = ratios if profile.first_at is not None else _UNRATED
+        self._observe(profile, call, delegate, facts, rated)
+        profile.ahead = ahead(profile, moment, facts.rate_zscore, pace, settings)
         return facts
 
     def observe(self, observation: Observation, facts: AnomalyFacts | None = None) -> None:
         """Learn from one decided call; pass the call's ``facts`` so that a call that
         looked anomalous is learned at a tenth of the weight (see the docs)."""
-        call_key = observation.call_key
-        key = None if call_key is None else fingerprint(observation.tool, call_key)
         agent = observation.agent
+        call = _call(observation)
         profile = self._profile(agent)
         with self._lock:
             self._attach(agent, profile)
-            self._learn(profile, observation, facts, key)
+            self._observe(profile, call, observation.delegated_to, facts, _UNRATED)
             self._dirty.add(agent)
 
-    def _learn(
+    def _observe(
         self,
         profile: AgentProfile,
-        observation: Observation,
+        call: _Call,
+        delegate: str | None,
         facts: AnomalyFacts | None,
-        key: int | None,
+        ratios: list[float] | _Unrated | None,
     ) -> None:
         """Under the lock: one call into ``profile``, dampened if ``facts`` say so or if
-        a recent call of its tool scored as anomalous (the rest of an episode)."""
+        a recent call of its tool scored as anomalous (the rest of an episode).
+        ``ratios``: the call's log rate ratios, if already computed on this profile."""
+        tool, action, high_risk, rank, moment, key, denied = call
         weight = 1.0
-        tool = observation.tool
-        action = observation.action
         if facts is not None and not facts.learning and facts.anomaly_score >= DAMPEN_ABOVE:
             weight = DAMPENED_WEIGHT
-            if action is None or action in _HIGH_RISK:
+            if high_risk:
                 profile.mark_suspect(tool)
         elif profile.suspects and profile.suspect(tool):
             weight = DAMPENED_WEIGHT
-        profile.observe(
-            tool,
-            UNCLASSIFIED if action is None else action.value,
-            _RANK[observation.label],
-            observation.outcome is Outcome.DENY,
-            _epoch(observation.at),
-            observation.delegated_to,
-            self._settings,
-            weight,
-            key,
-        )
+        settings = self._settings
+        if isinstance(ratios, _Unrated):
+            profile.observe(tool, action, rank, denied, moment, delegate, settings, weight, key)
+        else:
+            profile.observe_rated(
+                tool, action, rank, denied, moment, delegate, settings, weight, key, ratios
+            )
 
     def observe_outcome(self, outcome: OutcomeObservation) -> None:
         """Learn whether a call the agent ran failed."""
-        profile = self._profile(outcome.agent)
+        agent = outcome.agent
         with self._lock:
-            self._attach(outcome.agent, profile)
+            profile = self._profiles.get(agent)
+            if profile is not None:
+                self._profiles.move_to_end(agent)
+                profile.observe_outcome(outcome.tool, outcome.failed, self._settings)
+                self._dirty.add(agent)
+                return
+        profile = self._profile(agent)
+        with self._lock:
+            self._attach(agent, profile)
             profile.observe_outcome(outcome.tool, outcome.failed, self._settings)
-            self._dirty.add(outcome.agent)
+            self._dirty.add(agent)
 
     def describe(self, agent: str) -> dict[str, Any]:
         """The agent's baseline as JSON-able evidence: what its normal looks like and
@@ -373,6 +420,31 @@ def fingerprint(tool: str, call_key: str) -> int:
     tool and key (Python's, so it differs between processes; saved baselines keep no
     fingerprints)."""
     return hash((tool, call_key))
+
+
+def _call(observation: Observation) -> _Call:
+    """The call an observation reports, as the baseline learns it."""
+    call_key = observation.call_key
+    tool = observation.tool
+    action, high_risk = _action_info(observation.action)
+    return (
+        tool,
+        action,
+        high_risk,
+        _RANK[observation.label],
+        _epoch(observation.at),
+        None if call_key is None else fingerprint(tool, call_key),
+        observation.outcome is Outcome.DENY,
+    )
+
+
+def _action_info(action: ActionClass | None) -> tuple[str, bool]:
+    """The action's key in the baseline (``unclassified`` for None) and whether it is
+    high-risk."""
+    try:
+        return _ACTIONS[action]
+    except KeyError:  # not an ActionClass: judged as the class it claims to be
+        return action.value, action in _HIGH_RISK  # type: ignore[union-attr]
 
 
 def _epoch(at: datetime) -> float:

@@ -127,6 +127,8 @@ class Breakers:
         self.listeners = Listeners()
         self._tripped: dict[str, _Tripped] = {}
         self._windows: OrderedDict[str, RuleWindows] = OrderedDict()
+        # Closed states already built (read without the lock: a race builds one twice).
+        self._closed_states: dict[str, BreakerState] = {}
         self._watch: ChangeWatch | None = None
         self._version = 0
         if store is not None:
@@ -144,18 +146,29 @@ class Breakers:
             self._reload()
         tripped = self._tripped.get(agent)
         if tripped is None:
-            return BreakerState(agent, BreakerStatus.CLOSED, self._settings.on_trip)
+            return self._closed_state(agent)
         moment = at or self._clock()
         event: HalfOpen | None = None
         with self._lock:
             tripped = self._tripped.get(agent)
             if tripped is None:
-                return BreakerState(agent, BreakerStatus.CLOSED, self._settings.on_trip)
+                return self._closed_state(agent)
             event = self._maybe_half_open(agent, tripped, moment)
             state = self._state_of(agent, tripped)
         if event is not None:
             self.listeners.publish(event)
         return state
+
+    def _closed_state(self, agent: str) -> BreakerState:
+        """The agent's closed breaker, as :meth:`state` returns it: one value per agent,
+        kept for the next call (at most ``max_agents``; they are built again after)."""
+        closed = self._closed_states.get(agent)
+        if closed is None:
+            if len(self._closed_states) >= self._settings.max_agents:
+                self._closed_states.clear()
+            closed = BreakerState(agent, BreakerStatus.CLOSED, self._settings.on_trip)
+            self._closed_states[agent] = closed
+        return closed
 
     def tripped(self) -> list[BreakerState]:
         """Every breaker that is open or half-open, read as :meth:`state` reads it (an

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from proctor.model import Outcome
@@ -29,10 +30,11 @@ class RuleWindows:
     """Per-rule recent events of one agent; :meth:`call` and :meth:`outcome` say which
     rule (if any) tripped and with what evidence."""
 
-    __slots__ = ("_failed", "_recent", "_rules", "_windows")
+    __slots__ = ("_call_rules", "_failed", "_outcome_rules", "_recent", "_rules", "_windows")
 
     def __init__(self, rules: tuple[BreakerRule, ...]):
         self._rules = rules
+        self._call_rules, self._outcome_rules = _plan(rules)
         self._windows: list[deque[Any]] = [deque(maxlen=_capacity(rule)) for rule in rules]
         # Failures inside each error-rate window, kept in step with it.
         self._failed = [0] * len(rules)
@@ -80,20 +82,22 @@ class RuleWindows:
         score = facts.anomaly_score if facts is not None and not facts.learning else None
         seen: Seen = (observation, None if facts is None else facts.anomaly_score)
         counted = self._counted(observation)
-        for rule, window in zip(self._rules, self._windows, strict=True):
-            if isinstance(rule, Denials):
+        windows = self._windows
+        for kind, index, rule in self._call_rules:
+            window = windows[index]
+            if kind == _DENIALS:
                 if observation.outcome is not Outcome.DENY or not counted:
                     continue
                 window.append(seen)
                 if len(window) == rule.count and at - window[0][0].at <= rule.within:
                     return rule, _call_evidence(rule, window)
-            elif isinstance(rule, ActionBurst):
+            elif kind == _ACTION_BURST:
                 if observation.action is not rule.action:
                     continue
                 window.append(seen)
                 if len(window) == rule.count and at - window[0][0].at <= rule.within:
                     return rule, _call_evidence(rule, window)
-            elif isinstance(rule, AnomalyRun):
+            else:
                 if score is None or score < rule.above:
                     window.clear()
                     continue
@@ -106,9 +110,8 @@ class RuleWindows:
         """Count one tool outcome; the error-rate rule it trips, with the evidence."""
         if not self._outcome_counted(outcome.tool):
             return None
-        for index, (rule, window) in enumerate(zip(self._rules, self._windows, strict=True)):
-            if not isinstance(rule, ErrorRate):
-                continue
+        for index, rule in self._outcome_rules:
+            window = self._windows[index]
             if len(window) == window.maxlen:
                 self._failed[index] -= window.popleft().failed
             window.append(outcome)
@@ -134,6 +137,31 @@ class RuleWindows:
                 }
                 return rule, evidence
         return None
+
+
+#: The kinds of rule a call counts towards (error-rate rules count outcomes).
+_DENIALS, _ACTION_BURST, _ANOMALY_RUN = "denials", "action_burst", "anomaly"
+_CallRule = tuple[str, int, Any]
+
+
+@cache
+def _plan(
+    rules: tuple[BreakerRule, ...],
+) -> tuple[tuple[_CallRule, ...], tuple[tuple[int, ErrorRate], ...]]:
+    """The rules a call counts towards, in order, each with its kind and index, and the
+    error-rate rules with theirs (worked out once per set of rules, not per agent)."""
+    calls: list[_CallRule] = []
+    outcomes: list[tuple[int, ErrorRate]] = []
+    for index, rule in enumerate(rules):
+        if isinstance(rule, Denials):
+            calls.append((_DENIALS, index, rule))
+        elif isinstance(rule, ActionBurst):
+            calls.append((_ACTION_BURST, index, rule))
+        elif isinstance(rule, AnomalyRun):
+            calls.append((_ANOMALY_RUN, index, rule))
+        elif isinstance(rule, ErrorRate):
+            outcomes.append((index, rule))
+    return tuple(calls), tuple(outcomes)
 
 
 def _capacity(rule: BreakerRule) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -41,18 +41,22 @@ class Observation:
         """This observation with its ``call_key`` computed from ``call_key_source``."""
         if self.call_key is not None or self.call_key_source is None:
             return self
-        return Observation(
-            self.agent,
-            self.tool,
-            self.action,
-            self.label,
-            self.outcome,
-            self.at,
-            self.delegated_to,
-            self.call_key_source(),
-            self.resource,
-            self.decision_id,
-        )
+        call_key = self.call_key_source()
+        # Observation(...) with call_key_source None, built through its slots (the
+        # learner does this for every call; see build_facts).
+        keyed = _new(Observation)
+        _set_agent(keyed, self.agent)
+        _set_tool(keyed, self.tool)
+        _set_action(keyed, self.action)
+        _set_label(keyed, self.label)
+        _set_outcome(keyed, self.outcome)
+        _set_at(keyed, self.at)
+        _set_delegated_to(keyed, self.delegated_to)
+        _set_call_key(keyed, call_key)
+        _set_resource(keyed, self.resource)
+        _set_decision_id(keyed, self.decision_id)
+        _set_call_key_source(keyed, None)
+        return keyed
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +153,63 @@ class AnomalyFacts:
             reasons=(f"monitor unavailable: {reason}",),
             new_delegate=True,
         )
+
+
+# Each field's slot, set directly: a frozen dataclass's own __init__ goes through
+# object.__setattr__ once per field, which makes it twice as slow.
+_new = object.__new__
+(
+    _set_learning,
+    _set_new_tool,
+    _set_new_action_class,
+    _set_label_escalation,
+    _set_rate_zscore,
+    _set_deny_rate,
+    _set_anomaly_score,
+    _set_reasons,
+    _set_new_delegate,
+) = (getattr(AnomalyFacts, field.name).__set__ for field in fields(AnomalyFacts))
+
+
+(
+    _set_agent,
+    _set_tool,
+    _set_action,
+    _set_label,
+    _set_outcome,
+    _set_at,
+    _set_delegated_to,
+    _set_call_key,
+    _set_resource,
+    _set_decision_id,
+    _set_call_key_source,
+) = (getattr(Observation, field.name).__set__ for field in fields(Observation))
+
+
+def build_facts(
+    learning: bool,
+    new_tool: bool,
+    new_action_class: bool,
+    label_escalation: bool,
+    rate_zscore: float,
+    deny_rate: float,
+    anomaly_score: float,
+    reasons: tuple[str, ...],
+    new_delegate: bool,
+) -> AnomalyFacts:
+    """``AnomalyFacts(...)`` with every field given in order: the same value, built in
+    half the time (the monitor builds two or three per call)."""
+    facts = _new(AnomalyFacts)
+    _set_learning(facts, learning)
+    _set_new_tool(facts, new_tool)
+    _set_new_action_class(facts, new_action_class)
+    _set_label_escalation(facts, label_escalation)
+    _set_rate_zscore(facts, rate_zscore)
+    _set_deny_rate(facts, deny_rate)
+    _set_anomaly_score(facts, anomaly_score)
+    _set_reasons(facts, reasons)
+    _set_new_delegate(facts, new_delegate)
+    return facts
 
 
 def _percent(value: float) -> int:

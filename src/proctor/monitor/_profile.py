@@ -292,12 +292,36 @@ class AgentProfile:
         if self.first_at is None:
             self.first_at = at
             self.rate_at = at
-        learning = self.is_learning(at, settings)
         ratios = self.log_rate_ratios(at, self.reference_rate(at, settings))
+        self.observe_rated(
+            tool, action, label_rank, denied, at, delegate, settings, weight, key, ratios
+        )
+
+    def observe_rated(
+        self,
+        tool: str,
+        action: str,
+        label_rank: int,
+        denied: bool,
+        at: float,
+        delegate: str | None,
+        settings: BaselineSettings,
+        weight: float,
+        key: int | None,
+        ratios: list[float] | None,
+    ) -> None:
+        """:meth:`observe` with the call's :meth:`log_rate_ratios` already computed (on
+        this profile as it is, after its first call; the learner has them from judging
+        the call)."""
+        if self.first_at is None:
+            self.first_at = at
+            self.rate_at = at
+        learning = self.learned_call < 0 and self.is_learning(at, settings)
         if ratios is not None:
+            means, deviations = self.rate_mean, self.rate_dev
             for i, ratio in enumerate(ratios):
-                self.rate_mean[i], self.rate_dev[i] = robust_update(
-                    self.rate_mean[i], self.rate_dev[i], ratio, RATE_ALPHA, RATE_CLIP
+                means[i], deviations[i] = robust_update(
+                    means[i], deviations[i], ratio, RATE_ALPHA, RATE_CLIP
                 )
         self._count_rate(at, settings)
         self.inc *= settings.mix_decay

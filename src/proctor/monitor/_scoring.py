@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import replace
 
 from proctor.model import Label
-from proctor.monitor._facts import AnomalyFacts
+from proctor.monitor._facts import AnomalyFacts, build_facts
 from proctor.monitor._patterns import loop_bits, loop_phrase
 from proctor.monitor._profile import FRESH_CALLS, MIN_SPAN_S, RATE_SPANS, AgentProfile
 from proctor.monitor._settings import BaselineSettings
@@ -139,8 +138,29 @@ def assess(
     """:func:`judge`, and the call's pace evidence (its burst or loop, in bits) for
     :func:`ahead` to carry to the agent's next call."""
     reference = profile.reference_rate(at, settings)
+    ratios = profile.log_rate_ratios(at, reference)
+    return assess_rated(
+        profile, tool, action, high_risk, label_rank, at, delegate, key, settings, reference, ratios
+    )
+
+
+def assess_rated(
+    profile: AgentProfile,
+    tool: str,
+    action: str,
+    high_risk: bool,
+    label_rank: int,
+    at: float,
+    delegate: str | None,
+    key: int | None,
+    settings: BaselineSettings,
+    reference: float,
+    ratios: list[float] | None,
+) -> tuple[AnomalyFacts, Pace | None]:
+    """:func:`assess` given the profile's reference rate at ``at`` and the call's log
+    rate ratios (:meth:`AgentProfile.log_rate_ratios`), which learning reuses."""
     components: list[tuple[float, str]] = []
-    z = _rate_zscore(profile, at, reference)
+    z = _rate_zscore(profile, ratios)
     if z > RATE_Z[0]:
         phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
         components.append((RATE * ramp(z, *RATE_Z), phrase))
@@ -162,22 +182,60 @@ def ahead(
     call made at ``at`` (its rate z-score ``z`` and pace ``pace``): the facts of a
     next call that is nothing new, with and without that evidence (it holds for
     :data:`PACE_HOLD_S`), and the evidence itself."""
-    carried: list[tuple[float, str]] = []
+    evidence: list[tuple[float, str]] = []
     if z > RATE_Z[0]:
         phrase = f"call rate {z:.0f}σ above its baseline"  # noqa: RUF001
-        carried.append((RATE * ramp(z, *RATE_Z), phrase))
+        evidence.append((RATE * ramp(z, *RATE_Z), phrase))
     if pace is not None:
-        carried.append((BURST * ramp(pace[1], *BURST_BITS), pace[2]))
+        evidence.append((BURST * ramp(pace[1], *BURST_BITS), pace[2]))
     calm: list[tuple[float, str]] = []
     deny_rate = _denials(profile, calm)
-    carried += calm
-    if profile.is_learning(at, settings):
+    learning = profile.is_learning(at, settings)
+    quiet, quiet_components = _quiet(profile, settings, learning, deny_rate, calm)
+    if not evidence:
+        # The same facts as without the evidence, but for the rate z-score.
+        held = build_facts(
+            learning,
+            learning,
+            learning,
+            learning,
+            z,
+            deny_rate,
+            quiet.anomaly_score,
+            quiet.reasons,
+            False,
+        )
+        return at, held, quiet, quiet_components, quiet_components
+    carried = evidence + calm
+    if learning:
         held = _learning_facts(profile, settings, z, deny_rate, carried, None)
-        quiet = _learning_facts(profile, settings, 0.0, deny_rate, calm, None)
     else:
         held = _learned_facts(z, deny_rate, carried, False, False, False, False)
-        quiet = _learned_facts(0.0, deny_rate, calm, False, False, False, False)
-    return at, held, quiet, tuple(carried), tuple(calm)
+    return at, held, quiet, tuple(carried), quiet_components
+
+
+def _quiet(
+    profile: AgentProfile,
+    settings: BaselineSettings,
+    learning: bool,
+    deny_rate: float,
+    calm: list[tuple[float, str]],
+) -> tuple[AnomalyFacts, tuple[tuple[float, str], ...]]:
+    """The facts of a next call that is nothing new and carries no rate or pace
+    evidence, with their components (``calm``: the denials')."""
+    components = tuple(calm)
+    if learning:
+        return _learning_facts(profile, settings, 0.0, deny_rate, calm, None), components
+    last = profile.ahead
+    if (
+        last is not None
+        and not last[2].learning
+        and last[4] == components
+        and last[2].deny_rate == deny_rate
+    ):
+        # The same denials as after the previous call: the same facts (most calls).
+        return last[2], last[4]
+    return _learned_facts(0.0, deny_rate, calm, False, False, False, False), components
 
 
 def screen(
@@ -201,7 +259,19 @@ def screen(
     held = 0.0 <= at - state[0] <= PACE_HOLD_S
     facts = state[1] if held else state[2]
     if facts.learning:
-        return facts if delegate is None else replace(facts, new_delegate=True)
+        if delegate is None:
+            return facts
+        return build_facts(
+            True,
+            facts.new_tool,
+            facts.new_action_class,
+            facts.label_escalation,
+            facts.rate_zscore,
+            facts.deny_rate,
+            facts.anomaly_score,
+            facts.reasons,
+            True,
+        )
     components = list(state[3] if held else state[4])
     count = len(components)
     novelty = _novelty(profile, tool, action, high_risk, label_rank, at, delegate, components)
@@ -232,16 +302,16 @@ def _learning_facts(
     delegate: str | None,
 ) -> AnomalyFacts:
     phrase = f"learning: {profile.calls} calls seen, {settings.learning_calls} needed"
-    return AnomalyFacts(
-        learning=True,
-        new_tool=True,
-        new_action_class=True,
-        label_escalation=True,
-        rate_zscore=z,
-        deny_rate=deny_rate,
-        anomaly_score=max(settings.learning_floor, _combine(components)),
-        reasons=(phrase, *_phrases(components)),
-        new_delegate=delegate is not None,
+    return build_facts(
+        True,
+        True,
+        True,
+        True,
+        z,
+        deny_rate,
+        max(settings.learning_floor, _combine(components)),
+        (phrase, *_phrases(components)),
+        delegate is not None,
     )
 
 
@@ -254,16 +324,16 @@ def _learned_facts(
     escalation: bool,
     new_delegate: bool,
 ) -> AnomalyFacts:
-    return AnomalyFacts(
-        learning=False,
-        new_tool=new_tool,
-        new_action_class=new_action,
-        label_escalation=escalation,
-        rate_zscore=z,
-        deny_rate=deny_rate,
-        anomaly_score=_combine(components),
-        reasons=_phrases(components),
-        new_delegate=new_delegate,
+    return build_facts(
+        False,
+        new_tool,
+        new_action,
+        escalation,
+        z,
+        deny_rate,
+        _combine(components),
+        _phrases(components),
+        new_delegate,
     )
 
 
@@ -277,7 +347,9 @@ def _pace(
     key: int | None,
 ) -> Pace | None:
     """The strongest burst or loop this call makes: (at, bits, phrase), or None."""
-    above = sum(profile.labels[label_rank:]) if label_rank else profile.total
+    label_times = profile.label_times[label_rank] if label_rank else None
+    # The weight of this label or above (only read with two or more such calls).
+    above = sum(profile.labels[label_rank:]) if label_times and len(label_times) > 1 else 0.0
     burst = _burst(
         profile,
         at,
@@ -286,11 +358,7 @@ def _pace(
             ("all tools", profile.recent_times, -1.0),
             (tool, profile.tool_times.get(tool), profile.tools.get(tool, 0.0)),
             (action, profile.action_times.get(action), profile.actions.get(action, 0.0)),
-            (
-                _LABEL_KEYS[label_rank],
-                profile.label_times[label_rank] if label_rank else None,
-                above,
-            ),
+            (_LABEL_KEYS[label_rank], label_times, above),
         ),
     )
     repeated = profile.repeated(tool, key)
@@ -422,9 +490,9 @@ def _tool_label(
     return False
 
 
-def _rate_zscore(profile: AgentProfile, at: float, reference: float) -> float:
-    """The larger of the short-horizon rates' robust z-scores (0 before any call)."""
-    ratios = profile.log_rate_ratios(at, reference)
+def _rate_zscore(profile: AgentProfile, ratios: list[float] | None) -> float:
+    """The larger of the short-horizon rates' robust z-scores (0 before any call), from
+    the call's log rate ratios."""
     if ratios is None:
         return 0.0
     means, deviations = profile.rate_mean, profile.rate_dev
@@ -453,35 +521,41 @@ def _burst(
     """
     best, best_phrase = BURST_BITS[0], ""
     allowed = BURST_ALLOWANCE * reference
+    # Read in the inner loop, as locals.
+    skip, lgamma, log, ln2, min_span = _SKIP, _LGAMMA, math.log, _LN2, MIN_SPAN_S
+    inc, total = profile.inc, profile.total
     for name, times, weight in keys:
         if not times or len(times) < 2:
             continue
-        share = 1.0 if weight < 0.0 else profile.share(weight)
+        if weight < 0.0 or total <= 0.0:
+            share = 1.0
+        else:  # profile.share(weight), inline
+            share = (inc if inc > weight else weight) / (total + inc)
         rate = reference * share
         focus_bits = -math.log2(share) if share < 1.0 else 0.0
         # Older starts only add span; past this expectation no count can surprise.
-        hopeless = _SKIP[len(times)]
+        hopeless = skip[len(times)]
         events = 0
         for start in reversed(times):
             events += 1
             if events < 2:
                 continue
             span = at - start
-            span = span if span > MIN_SPAN_S else MIN_SPAN_S
+            span = span if span > min_span else min_span
             expected = rate * span
-            if expected >= _SKIP[events]:
+            if expected >= skip[events]:
                 if expected >= hopeless:
                     break
                 continue
             # P(N >= m) >= P(N = m): a cheap upper bound on the burst explanation's bits.
             burst_mean = allowed * span
-            bound = (burst_mean - events * math.log(burst_mean) + _LGAMMA[events]) / _LN2
+            bound = (burst_mean - events * log(burst_mean) + lgamma[events]) / ln2
             if bound + focus_bits <= best:
                 continue
             # The same bound for the normal-rate explanation: the window scores the
             # smaller of the two, so if either bound is no better, skip the exact tails.
             normal_mean = expected if expected > 1e-12 else 1e-12
-            if (normal_mean - events * math.log(normal_mean) + _LGAMMA[events]) / _LN2 <= best:
+            if (normal_mean - events * log(normal_mean) + lgamma[events]) / ln2 <= best:
                 continue
             bits = poisson_tail_bits(events, burst_mean) + focus_bits
             if bits <= best:
@@ -502,6 +576,8 @@ def _burst(
 
 
 def _combine(components: list[tuple[float, str]]) -> float:
+    if not components:
+        return 0.0  # what the sum below gives for none
     remaining = 1.0
     for weight, _ in components:
         remaining *= 1.0 - weight
