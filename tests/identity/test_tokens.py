@@ -381,3 +381,13 @@ def test_a_token_for_another_audience_is_checked_in_full(setup: Setup) -> None:
     with pytest.raises(Unauthorized) as raised:
         setup.service.verify(token, audience="someone-else")
     assert raised.value.code == "token_wrong_audience"
+
+
+def test_a_token_id_never_starts_with_a_dash() -> None:
+    """One base64url id in 64 would: a command line then reads it as an option."""
+    from proctor.identity._tokens import _new_jti
+
+    ids = [_new_jti() for _ in range(10_000)]
+    assert not [jti for jti in ids if jti.startswith("-")]
+    assert len(set(ids)) == len(ids)
+    assert {len(jti) for jti in ids} == {24}

@@ -327,7 +327,7 @@ class TokenService:
             "iat": int(issued.timestamp()),
             "nbf": int(issued.timestamp()),
             "exp": int(expires.timestamp()),
-            "jti": secrets.token_urlsafe(18),
+            "jti": _new_jti(),
             "task": grant.task_id,
             "requester": grant.requester,
             "caps": capabilities_claim(grant.capabilities),
@@ -468,3 +468,12 @@ def _unauthorized(code: str, message: str) -> Unauthorized:
 
 def _refuse(code: str, message: str) -> Forbidden:
     return Forbidden(message, code=code)
+
+
+def _new_jti() -> str:
+    """A random token id (144 bits, base64url) that does not start with ``-``: one in
+    64 did, and a command line then read it as an option (``proctor tokens show -AbC…``)."""
+    while True:
+        jti = secrets.token_urlsafe(18)
+        if not jti.startswith("-"):
+            return jti
