@@ -17,6 +17,7 @@ from proctor.model import ActionClass, Label, Outcome
 from proctor.monitor import (
     AnomalyFacts,
     BreakerEvent,
+    BreakerRecord,
     Breakers,
     BreakerSettings,
     BreakerStatus,
@@ -392,6 +393,37 @@ def test_other_processes_see_trips_and_resets(tmp_path: Path, clock: Clock) -> N
     assert two.state("bot").tripped
     two.reset("bot", by="alice", reason="seen to")
     assert not one.state("bot").tripped
+
+
+def test_a_process_does_not_reread_the_store_for_its_own_trips(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """A reload runs on the check that notices the change counter moved: for this
+    process's own trip there is nothing to read (another's still is)."""
+    path = tmp_path / "store.db"
+    settings = BreakerSettings(rules=(denials(3, timedelta(minutes=1)),))
+    store = BreakerStore(Database.open(path))
+    reads: list[int] = []
+    not_closed = store.not_closed
+
+    def counted() -> tuple[int, list[BreakerRecord]]:
+        reads.append(1)
+        return not_closed()
+
+    store.not_closed = counted  # type: ignore[method-assign]
+    one = Breakers(settings, store=store, clock=clock, poll_interval_s=0)
+    two = Breakers(
+        settings, store=BreakerStore(Database.open(path)), clock=clock, poll_interval_s=0
+    )
+    reads.clear()
+    trip_by_denials(one, clock, agent="bot")
+    assert one.state("bot").tripped
+    assert one.state("other").status is BreakerStatus.CLOSED
+    assert reads == []
+    trip_by_denials(two, clock, agent="other")
+    assert one.state("other").tripped  # another process's trip: read
+    assert reads == [1]
+    assert one.state("bot").tripped
 
 
 def test_a_slow_or_failing_listener_never_delays_the_caller(clock: Clock) -> None:

@@ -311,10 +311,15 @@ class Breakers:
         if self._store is None:
             return
         try:
-            self._store.put(record)
+            version = self._store.put(record)
         except StoreError:
             # The transition holds in this process even if the store is down.
             _log.exception("could not save the breaker of %s", record.agent)
+            return
+        if version == self._version + 1:
+            # Only our own write since the last read: nothing to reload for it (a
+            # reload runs on the check that notices the counter moved).
+            self._version = version
 
     def _reload(self) -> None:
         with self._lock:

@@ -86,7 +86,8 @@ class BreakerStore:
     def database(self) -> Database:
         return self._db
 
-    def put(self, record: BreakerRecord) -> None:
+    def put(self, record: BreakerRecord) -> int:
+        """Store the agent's breaker; the change counter after this write."""
         values = {
             "status": record.status,
             "rule": record.rule,
@@ -104,6 +105,7 @@ class BreakerStore:
             if connection.execute(update).rowcount == 0:
                 connection.execute(sa.insert(table).values({key.name: record.agent, **values}))
             self._db.bump_version(connection, BREAKERS_VERSION_KEY)
+            return read_version(connection, BREAKERS_VERSION_KEY)
 
     def get(self, agent: str) -> BreakerRecord | None:
         with self._db.connect() as connection:
