@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import operator
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -145,13 +146,12 @@ class Sessions:
         statements = self._statements()
         before = self._stored_session(connection, task_id)
         after = _taking_in(before, task_id, source, owner, over_clearance)
-        statement = statements.update if before is not None else statements.insert
-        values = _row(after, sources=_sources_text(after.sources))
-        params = statement.params({"task_id": task_id, "t": task_id, **values})
-        connection.execute(statement.sql, params)
+        write = statements.update if before is not None else statements.insert
+        values = _row(after, sources_text=_sources_text(after.sources))
+        params = write.statement.params({"task_id": task_id, "t": task_id, **values})
+        connection.execute(write.statement.sql, params)
         bump_version(self._db, connection, VERSION_KEY)
-        written = dict(zip(statement.names, params, strict=True))
-        return after, _fingerprint(tuple(written[_driver_name(name)] for name in _CHANGED))
+        return after, _fingerprint(write.stored(params))
 
     def _stored_session(self, connection: sqlite3.Connection, task_id: str) -> SessionState | None:
         """The stored session, read in the write transaction (which holds the write
@@ -214,14 +214,19 @@ class _DriverStatements:
         # The sources go in as the JSON text of _sources_text (Core's JSON type would
         # encode the list itself; the text is the same).
         unchanged = tuple(name for name in _CHANGED if name != "sources")
-        self.insert = DriverStatement(
-            dialect,
-            _INSERT.values(sources=_SOURCES_TEXT),
-            column_keys=("task_id", *unchanged),
-        )
-        self.update = DriverStatement(
-            dialect, _UPDATE.values(sources=_SOURCES_TEXT), column_keys=unchanged
-        )
+        insert = _INSERT.values(sources=_SOURCES_TEXT)
+        self.insert = _Write(DriverStatement(dialect, insert, column_keys=("task_id", *unchanged)))
+        update = _UPDATE.values(sources=_SOURCES_TEXT)
+        self.update = _Write(DriverStatement(dialect, update, column_keys=unchanged))
+
+
+class _Write:
+    """An insert or update of a session row on the driver, and where the changed
+    columns' values sit in its parameters (what the row stores, for its fingerprint)."""
+
+    def __init__(self, statement: DriverStatement) -> None:
+        self.statement = statement
+        self.stored = operator.itemgetter(*(statement.names.index(name) for name in _CHANGED))
 
 
 _SELECT_CHANGED = sa.select(*(task_sessions.c[name] for name in _CHANGED)).where(
@@ -229,11 +234,7 @@ _SELECT_CHANGED = sa.select(*(task_sessions.c[name] for name in _CHANGED)).where
 )
 
 
-_SOURCES_TEXT = sa.bindparam("sources_text", type_=sa.Text)
-
-
-def _driver_name(column: str) -> str:
-    return "sources_text" if column == "sources" else column
+_SOURCES_TEXT = sa.bindparam("sources", type_=sa.Text)
 
 
 def _sources_text(sources: tuple[Source, ...]) -> str:
@@ -270,18 +271,19 @@ def _load(connection: Connection, task_id: str, *, for_update: bool = False) -> 
     return _state(row) if row is not None else None
 
 
-def _row(state: SessionState, *, sources: str | None = None) -> dict[str, Any]:
-    """The columns a change writes; with ``sources``, its JSON text (SQLite driver)."""
+def _row(state: SessionState, *, sources_text: str | None = None) -> dict[str, Any]:
+    """The columns a change writes; with ``sources_text``, the sources as their JSON
+    text (SQLite driver)."""
     return {
         "label": state.label.value if state.label else None,
         "label_owner": state.label_owner,
         "untrusted": state.untrusted,
         "injected": state.injected,
         "over_clearance": state.over_clearance,
-        **(
-            {"sources_text": sources}
-            if sources is not None
-            else {"sources": [_source_json(source) for source in state.sources]}
+        "sources": (
+            sources_text
+            if sources_text is not None
+            else [_source_json(source) for source in state.sources]
         ),
         "updated_at": state.updated_at,
     }
