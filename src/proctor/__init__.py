@@ -8,8 +8,9 @@ The names a caller needs are importable from here; they load on first use, so
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from proctor._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from proctor.errors import ActionDenied, ApprovalRequired, ProctorError
@@ -18,20 +19,6 @@ if TYPE_CHECKING:
     from proctor.sdk import Client, guarded, session
 
 __version__ = "0.1.0"
-
-_EXPORTS = {
-    "ActionDenied": "proctor.errors",
-    "ApprovalRequired": "proctor.errors",
-    "ProctorError": "proctor.errors",
-    "Gateway": "proctor.gateway",
-    "CheckRequest": "proctor.model",
-    "Decision": "proctor.model",
-    "Outcome": "proctor.model",
-    "OutcomeStatus": "proctor.model",
-    "Client": "proctor.sdk",
-    "guarded": "proctor.sdk",
-    "session": "proctor.sdk",
-}
 
 __all__ = [
     "ActionDenied",
@@ -48,8 +35,13 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'proctor' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+if not TYPE_CHECKING:
+    __getattr__ = lazy_exports(
+        __name__,
+        {
+            "errors": ("ActionDenied", "ApprovalRequired", "ProctorError"),
+            "gateway": ("Gateway",),
+            "model": ("CheckRequest", "Decision", "Outcome", "OutcomeStatus"),
+            "sdk": ("Client", "guarded", "session"),
+        },
+    )
